@@ -1,0 +1,42 @@
+"""Who does something: a staff or portal user, or the system itself (a command, the scheduler).
+
+Every service takes an `actor`; the audit trail and the ledger record it.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+
+@dataclass(frozen=True)
+class System:
+    """The product acting on its own behalf: a management command or a scheduled job."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"system:{self.name}"
+
+
+Actor = AbstractBaseUser | System
+
+
+def actor_user(actor: Actor) -> AbstractBaseUser | None:
+    return None if isinstance(actor, System) else actor
+
+
+def actor_label(actor: Actor) -> str:
+    return str(actor) if isinstance(actor, System) else actor.get_username()
+
+
+def require_permission(actor: Actor, permission: str) -> None:
+    """Refuse a user without the permission; the system acts under the rules of the workflow."""
+    if isinstance(actor, System):
+        return
+    if not actor.is_active or not actor.has_perm(permission):
+        raise PermissionDenied(
+            _("%(user)s may not do this (needs permission %(permission)s).")
+            % {"user": actor.get_username(), "permission": permission}
+        )

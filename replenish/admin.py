@@ -1,0 +1,142 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from replenish.models import ArrearsCase, ArrearsLine, AuditEntry, ImportBatch, LedgerEntry
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LineInline(ReadOnlyInline):
+    model = ArrearsLine
+    fields = [
+        "period",
+        "person_name",
+        "masked_id_number",
+        "base",
+        "employer_amount",
+        "employee_amount",
+        "due_date",
+        "employer_unpaid",
+        "employee_unpaid",
+        "fee_unpaid",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("person")
+
+    @admin.display(description=_("insured person"))
+    def person_name(self, line):
+        return line.person.name
+
+    @admin.display(description=_("citizen ID number"))
+    def masked_id_number(self, line):
+        return line.person.masked_id_number
+
+
+class LedgerInline(ReadOnlyInline):
+    model = LedgerEntry
+    fields = [
+        "id",
+        "kind",
+        "line",
+        "employer",
+        "employee",
+        "late_fee",
+        "effective_on",
+        "recorded_at",
+        "actor_label",
+        "source",
+        "reason",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("line")
+
+
+class AuditInline(ReadOnlyInline):
+    model = AuditEntry
+    fields = [
+        "at",
+        "subject",
+        "subject_id",
+        "transition",
+        "from_state",
+        "to_state",
+        "actor_label",
+        "reason",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(ArrearsCase)
+class ArrearsCaseAdmin(admin.ModelAdmin):
+    list_display = [
+        "case_no",
+        "unit",
+        "state",
+        "principal_unpaid",
+        "fee_unpaid",
+        "paid_total",
+        "opened_on",
+    ]
+    list_filter = ["state", "region_code"]
+    search_fields = ["=case_no", "=unit__uscc", "unit__name", "=notices__number"]
+    list_select_related = ["unit"]
+    show_full_result_count = False
+    readonly_fields = [
+        "case_no",
+        "unit",
+        "region_code",
+        "state",
+        "state_changed_at",
+        "opened_on",
+        "principal_assessed",
+        "principal_unpaid",
+        "fee_unpaid",
+        "paid_total",
+        "written_off_total",
+        "transferred_total",
+    ]
+    fields = readonly_fields
+    inlines = [LineInline, LedgerInline, AuditInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = [
+        "file_name",
+        "imported_at",
+        "rows",
+        "lines_created",
+        "lines_skipped",
+        "cases_opened",
+        "actor_label",
+    ]
+    readonly_fields = [*list_display, "sha256"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,31 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from replenish.actors import System
+from replenish.csvfiles import FileRejected
+from replenish.management.commands._common import report_rejection
+from replenish.services.arrears_import import arrears_import
+
+
+class Command(BaseCommand):
+    help = "Import arrears lines from the core contribution system (formats/README.md)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path, help="the arrears CSV file")
+
+    def handle(self, *args, file: Path, **options):
+        if not file.is_file():
+            raise CommandError(f"{file}: no such file")
+        try:
+            with file.open("rb") as stream:
+                result = arrears_import(
+                    file=stream, file_name=file.name, actor=System("import_arrears")
+                )
+        except FileRejected as rejected:
+            report_rejection(self, rejected)
+        self.stdout.write(
+            f"{result.rows} rows: {result.lines_created} lines imported, "
+            f"{result.lines_skipped} already imported, {result.cases_opened} cases opened, "
+            f"{result.units_created} units created"
+        )

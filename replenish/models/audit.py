@@ -1,0 +1,43 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    """One state change of a case or of something that belongs to it (a notice, an agreement).
+
+    Written by the service that made the change, in the same transaction.
+    """
+
+    case = models.ForeignKey(
+        "replenish.ArrearsCase",
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
+        verbose_name=_("case"),
+    )
+    subject = models.CharField(_("subject"), max_length=32)
+    subject_id = models.BigIntegerField(_("subject id"))
+    transition = models.CharField(_("transition"), max_length=64)
+    from_state = models.CharField(_("from"), max_length=32, blank=True)
+    to_state = models.CharField(_("to"), max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_label = models.CharField(_("by"), max_length=150)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        ordering = ["case", "at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="audit_case_at")]
+
+    def __str__(self) -> str:
+        return f"{self.subject}#{self.subject_id} {self.from_state}→{self.to_state}"

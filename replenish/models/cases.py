@@ -1,0 +1,307 @@
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+ZERO = Decimal("0.00")
+
+
+def money_field(verbose_name: str, **kwargs) -> models.DecimalField:
+    return models.DecimalField(verbose_name, max_digits=16, decimal_places=2, **kwargs)
+
+
+class CaseState(models.TextChoices):
+    REGISTERED = "registered", _("registered")
+    NOTIFIED = "notified", _("notified")
+    OVERDUE = "overdue", _("overdue")
+    AGREEMENT = "agreement", _("under agreement")
+    WRITEOFF = "writeoff", _("write-off under examination")
+    SETTLED = "settled", _("settled")
+    WRITTEN_OFF = "written_off", _("written off")
+    TRANSFERRED = "transferred", _("transferred to successors")
+
+
+OPEN_STATES = (
+    CaseState.REGISTERED,
+    CaseState.NOTIFIED,
+    CaseState.OVERDUE,
+    CaseState.AGREEMENT,
+    CaseState.WRITEOFF,
+)
+CLOSED_STATES = (CaseState.SETTLED, CaseState.WRITTEN_OFF, CaseState.TRANSFERRED)
+# States from which a write-off examination can start, and to which a rejection returns the case.
+WRITEOFF_RETURN_STATES = (
+    CaseState.REGISTERED,
+    CaseState.NOTIFIED,
+    CaseState.OVERDUE,
+    CaseState.AGREEMENT,
+)
+
+
+class ImportBatch(models.Model):
+    """One accepted arrears file: the ledger's assessed entries point back to it."""
+
+    file_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    rows = models.PositiveIntegerField(_("rows in file"))
+    lines_created = models.PositiveIntegerField(_("lines created"))
+    lines_skipped = models.PositiveIntegerField(_("lines already imported"))
+    cases_opened = models.PositiveIntegerField(_("cases opened"))
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
+    actor_label = models.CharField(_("by"), max_length=150)
+
+    class Meta:
+        verbose_name = _("arrears import")
+        verbose_name_plural = _("arrears imports")
+        ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.imported_at:%Y-%m-%d %H:%M})"
+
+
+class ArrearsCase(ConcurrentTransitionMixin, models.Model):
+    """The arrears of one unit, worked through the replenishment workflow as one case.
+
+    The money columns are a cache of the case's ledger (`check_ledger` recomputes them). The late
+    fee that accrues day by day is derived, not cached: see `replenish.selectors.owed_by_case`.
+    """
+
+    case_no = models.CharField(_("case number"), max_length=20, unique=True)
+    unit = models.ForeignKey(
+        "units.Unit", on_delete=models.PROTECT, related_name="cases", verbose_name=_("unit")
+    )
+    region_code = models.CharField(_("region code"), max_length=6, db_index=True)
+    state = FSMField(
+        _("state"),
+        max_length=16,
+        choices=CaseState.choices,
+        default=CaseState.REGISTERED,
+        protected=True,
+        db_index=True,
+    )
+    state_changed_at = models.DateTimeField(_("state changed at"), default=timezone.now)
+    state_before_writeoff = models.CharField(
+        _("state before write-off"), max_length=16, choices=CaseState.choices, blank=True
+    )
+    opened_on = models.DateField(_("opened on"))
+    import_batch = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    principal_assessed = money_field(_("principal assessed"), default=ZERO)
+    principal_unpaid = money_field(_("principal unpaid"), default=ZERO)
+    fee_unpaid = money_field(_("fixed late fee unpaid"), default=ZERO)
+    paid_total = money_field(_("paid"), default=ZERO)
+    written_off_total = money_field(_("written off"), default=ZERO)
+    transferred_total = money_field(_("transferred"), default=ZERO)
+
+    class Meta:
+        verbose_name = _("arrears case")
+        verbose_name_plural = _("arrears cases")
+        ordering = ["case_no"]
+        permissions = [
+            ("issue_notice", _("Can issue a replenishment notice")),
+            ("sign_agreement", _("Can sign a repayment agreement")),
+            ("examine_writeoff", _("Can examine a write-off application")),
+            ("decide_writeoff", _("Can approve or reject a write-off")),
+            ("transfer_case", _("Can apportion a case among successors")),
+            ("view_full_id_number", _("Can see full citizen ID numbers")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(principal_unpaid__gte=0) & Q(fee_unpaid__gte=0),
+                name="case_balance_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(principal_unpaid__lte=F("principal_assessed")),
+                name="case_unpaid_within_assessed",
+            ),
+            # New arrears of a unit join its one registered case (formats/README.md); the
+            # constraint keeps two concurrent imports from opening two.
+            models.UniqueConstraint(
+                fields=["unit"],
+                condition=Q(state="registered"),
+                name="one_registered_case_per_unit",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "case_no"], name="case_state_no")]
+
+    def __str__(self) -> str:
+        return self.case_no
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    # The machine. Transitions only change fields; the services in replenish/services lock the row,
+    # call them, save, write the audit row and schedule side effects.
+
+    @transition(
+        field=state,
+        source=[CaseState.REGISTERED, CaseState.OVERDUE],
+        target=CaseState.NOTIFIED,
+        permission="replenish.issue_notice",
+    )
+    def issue_notice(self) -> None:
+        """A notice ordering payment within a time limit (Art. 86); reissued after an overdue."""
+
+    @transition(field=state, source=CaseState.NOTIFIED, target=CaseState.OVERDUE)
+    def deadline_pass(self) -> None:
+        """The notice's deadline passed with the debt unpaid."""
+
+    @transition(
+        field=state,
+        source=[CaseState.REGISTERED, CaseState.NOTIFIED, CaseState.OVERDUE],
+        target=CaseState.AGREEMENT,
+        permission="replenish.sign_agreement",
+    )
+    def agreement_take_effect(self) -> None:
+        """A repayment agreement came into force."""
+
+    @transition(field=state, source=CaseState.AGREEMENT, target=CaseState.OVERDUE)
+    def agreement_breach(self) -> None:
+        """An installment stayed unpaid past its due date and the grace days."""
+
+    @transition(
+        field=state,
+        source=list(WRITEOFF_RETURN_STATES),
+        target=CaseState.WRITEOFF,
+        permission="replenish.examine_writeoff",
+    )
+    def writeoff_submit(self) -> None:
+        self.state_before_writeoff = self.state
+
+    @transition(
+        field=state,
+        source=CaseState.WRITEOFF,
+        target=RETURN_VALUE(*WRITEOFF_RETURN_STATES),
+        permission="replenish.decide_writeoff",
+    )
+    def writeoff_reject(self) -> str:
+        """A rejected write-off returns the case to the state it came from."""
+        previous = self.state_before_writeoff
+        self.state_before_writeoff = ""
+        return previous
+
+    @transition(
+        field=state,
+        source=CaseState.WRITEOFF,
+        target=CaseState.WRITTEN_OFF,
+        permission="replenish.decide_writeoff",
+    )
+    def writeoff_approve(self) -> None:
+        self.state_before_writeoff = ""
+
+    @transition(
+        field=state,
+        source=[
+            CaseState.REGISTERED,
+            CaseState.NOTIFIED,
+            CaseState.OVERDUE,
+            CaseState.AGREEMENT,
+        ],
+        target=CaseState.SETTLED,
+        conditions=[lambda case: case.principal_unpaid == 0 and case.fee_unpaid == 0],
+    )
+    def settle(self) -> None:
+        """Everything owed has arrived."""
+
+    @transition(
+        field=state,
+        source=[
+            CaseState.REGISTERED,
+            CaseState.NOTIFIED,
+            CaseState.OVERDUE,
+            CaseState.AGREEMENT,
+        ],
+        target=CaseState.TRANSFERRED,
+        permission="replenish.transfer_case",
+    )
+    def transfer(self) -> None:
+        """Split among successors: each successor's case now owes its share."""
+
+
+class ArrearsLine(models.Model):
+    """One unpaid month of one insured person at one unit.
+
+    The assessed amounts never change. The `*_unpaid`, `fee_*` columns are a cache of the line's
+    ledger entries; `fee_accrues_after` and `fee_stops_on` say over which days the late fee runs now
+    (DESIGN.md: it runs from the day after the due date, is fixed at each payment, stops at a
+    bankruptcy acceptance or while an agreement is in force).
+    """
+
+    case = models.ForeignKey(
+        ArrearsCase, on_delete=models.PROTECT, related_name="lines", verbose_name=_("case")
+    )
+    unit = models.ForeignKey(
+        "units.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("original unit")
+    )
+    person = models.ForeignKey(
+        "units.InsuredPerson",
+        on_delete=models.PROTECT,
+        related_name="arrears_lines",
+        verbose_name=_("insured person"),
+    )
+    period = models.CharField(_("period"), max_length=7)
+    base = money_field(_("contribution base"))
+    employer_amount = money_field(_("employer portion"))
+    employee_amount = money_field(_("employee portion"))
+    due_date = models.DateField(_("due date"))
+    source_line = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="successor_lines",
+        verbose_name=_("apportioned from"),
+    )
+    import_batch = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
+    )
+
+    employer_unpaid = money_field(_("employer portion unpaid"))
+    employee_unpaid = money_field(_("employee portion unpaid"))
+    fee_unpaid = money_field(_("fixed late fee unpaid"), default=ZERO)
+    fee_fixed_total = money_field(_("late fee fixed"), default=ZERO)
+    fee_accrues_after = models.DateField(_("late fee runs after"))
+    fee_stops_on = models.DateField(_("late fee stops on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("arrears line")
+        verbose_name_plural = _("arrears lines")
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "period", "person"],
+                condition=Q(source_line__isnull=True),
+                name="line_unique_per_unit_period_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(base__gt=0)
+                & Q(employer_amount__gte=0)
+                & Q(employee_amount__gte=0)
+                & (Q(employer_amount__gt=0) | Q(employee_amount__gt=0)),
+                name="line_amounts_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(employer_unpaid__gte=0)
+                & Q(employee_unpaid__gte=0)
+                & Q(fee_unpaid__gte=0),
+                name="line_unpaid_not_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "due_date"], name="line_case_due")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.person}"
+
+    @property
+    def principal_amount(self) -> Decimal:
+        return self.employer_amount + self.employee_amount
+
+    @property
+    def principal_unpaid(self) -> Decimal:
+        return self.employer_unpaid + self.employee_unpaid

@@ -1,0 +1,96 @@
+"""Reads: what a case owes as of a date, derived from its lines' cached ledger state.
+
+The late fee is never stored day by day (DESIGN.md): it is computed per line by the pure money
+rules, rounded per line and summed.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+
+from replenish.models import ArrearsLine
+from replenish.money import LateFeePolicy, LineFeeState, line_fee_due
+
+ZERO = Decimal("0.00")
+LINE_FEE_FIELDS = (
+    "employer_unpaid",
+    "employee_unpaid",
+    "fee_unpaid",
+    "fee_fixed_total",
+    "employer_amount",
+    "employee_amount",
+    "fee_accrues_after",
+    "fee_stops_on",
+)
+
+
+def late_fee_policy() -> LateFeePolicy:
+    return LateFeePolicy(cap_at_principal=settings.LATE_FEE_CAP_AT_PRINCIPAL)
+
+
+def line_fee_state(
+    employer_unpaid: Decimal,
+    employee_unpaid: Decimal,
+    fee_unpaid: Decimal,
+    fee_fixed_total: Decimal,
+    employer_amount: Decimal,
+    employee_amount: Decimal,
+    fee_accrues_after: date,
+    fee_stops_on: date | None,
+) -> LineFeeState:
+    """The money rules' view of a line, from its columns in LINE_FEE_FIELDS order."""
+    return LineFeeState(
+        principal_unpaid=employer_unpaid + employee_unpaid,
+        fee_unpaid=fee_unpaid,
+        fee_fixed_total=fee_fixed_total,
+        assessed_principal=employer_amount + employee_amount,
+        accrues_after=fee_accrues_after,
+        stops_on=fee_stops_on,
+    )
+
+
+def line_late_fee(line: ArrearsLine, *, as_of: date) -> Decimal:
+    state = line_fee_state(*(getattr(line, name) for name in LINE_FEE_FIELDS))
+    return line_fee_due(state, as_of=as_of, policy=late_fee_policy())
+
+
+@dataclass(frozen=True)
+class Owed:
+    principal: Decimal
+    late_fee: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.late_fee
+
+
+def owed_by_case(case_ids: Iterable[int] | None, *, as_of: date) -> dict[int, Owed]:
+    """Principal unpaid and late fee unpaid as of `as_of` for each case, in one streamed query.
+
+    `None` means every case. Cases with nothing owed are absent from the result.
+    """
+    lines = ArrearsLine.objects.all()
+    if case_ids is not None:
+        lines = lines.filter(case_id__in=list(case_ids))
+    rows = lines.exclude(employer_unpaid=0, employee_unpaid=0, fee_unpaid=0).values_list(
+        "case_id", *LINE_FEE_FIELDS
+    )
+    return _sum_by_case(rows.order_by().iterator(chunk_size=5000), as_of=as_of)
+
+
+def _sum_by_case(rows: Iterator[tuple], *, as_of: date) -> dict[int, Owed]:
+    policy = late_fee_policy()
+    principal: dict[int, Decimal] = {}
+    fee: dict[int, Decimal] = {}
+    for case_id, *columns in rows:
+        state = line_fee_state(*columns)
+        principal[case_id] = principal.get(case_id, ZERO) + state.principal_unpaid
+        fee[case_id] = fee.get(case_id, ZERO) + line_fee_due(state, as_of=as_of, policy=policy)
+    return {case_id: Owed(principal[case_id], fee[case_id]) for case_id in principal}
+
+
+def case_owed(case_id: int, *, as_of: date) -> Owed:
+    return owed_by_case([case_id], as_of=as_of).get(case_id, Owed(ZERO, ZERO))

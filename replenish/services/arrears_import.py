@@ -1,0 +1,380 @@
+"""`arrears_import`: arrears lines from the core contribution system (formats/README.md).
+
+The file is validated whole in Python first (one pass, keeping only the keys needed to find
+duplicates), then loaded in one statement into a staging table (COPY on PostgreSQL) and moved into
+units, persons, cases, lines and the ledger with a fixed number of set-based statements, whatever
+the number of lines: the database does the per-row work.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import IO
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from replenish.actors import Actor, actor_label, actor_user, require_permission
+from replenish.csvfiles import (
+    FileRejected,
+    RowError,
+    checked,
+    parse_amount,
+    parse_date,
+    parse_period,
+    parse_required,
+    read_rows,
+    text_stream,
+)
+from replenish.models import ArrearsCase, CaseState, ImportBatch, LedgerKind
+from replenish.money import FEN
+from replenish.services.ledger import case_totals_refresh
+from replenish.services.numbering import number_block_take
+from replenish.sql import bulk_load, create_temp_table, zero_padded
+from units.identifiers import validate_id_number, validate_region_code, validate_uscc
+
+COLUMNS = (
+    "unit_uscc",
+    "unit_name",
+    "region_code",
+    "period",
+    "id_number",
+    "person_name",
+    "base",
+    "employer_amount",
+    "employee_amount",
+    "due_date",
+)
+STAGING = "arrears_import_staging"
+STAGING_COLUMNS = (
+    "lineno",
+    "uscc",
+    "unit_name",
+    "region_code",
+    "period",
+    "id_number",
+    "person_name",
+    "base",
+    "employer_amount",
+    "employee_amount",
+    "due_date",
+)
+
+
+@dataclass(frozen=True)
+class ArrearsImportResult:
+    batch_id: int
+    rows: int
+    lines_created: int
+    lines_skipped: int
+    cases_opened: int
+    units_created: int
+
+
+def _validated_rows(stream: IO[str], *, today: date, errors: list[RowError]):
+    """Yield each row as the tuple the staging table takes; collect every error on the way."""
+    this_month = f"{today:%Y-%m}"
+    seen_keys: dict[str, int] = {}
+    units: dict[str, tuple[int, str, str]] = {}
+    persons: dict[str, tuple[int, str]] = {}
+    for line, values in read_rows(stream, COLUMNS, errors):
+        uscc_raw, unit_name, region, period_raw, id_raw, person_name = values[:6]
+        n = len(errors)
+        uscc = checked(errors, line, "unit_uscc", validate_uscc, uscc_raw)
+        checked(errors, line, "unit_name", parse_required, unit_name)
+        checked(errors, line, "region_code", validate_region_code, region)
+        period = checked(errors, line, "period", parse_period, period_raw)
+        if period and period > this_month:
+            errors.append(RowError(line, "period", f"{period} is in the future"))
+        id_number = checked(errors, line, "id_number", validate_id_number, id_raw)
+        checked(errors, line, "person_name", parse_required, person_name)
+        base = checked(errors, line, "base", lambda v: parse_amount(v, allow_zero=False), values[6])
+        employer = checked(
+            errors, line, "employer_amount", lambda v: parse_amount(v, allow_zero=True), values[7]
+        )
+        employee = checked(
+            errors, line, "employee_amount", lambda v: parse_amount(v, allow_zero=True), values[8]
+        )
+        if employer == 0 and employee == 0:
+            errors.append(RowError(line, "employee_amount", "both portions are 0"))
+        due_date = checked(errors, line, "due_date", parse_date, values[9])
+        if uscc and unit_name and region:
+            first = units.setdefault(uscc, (line, unit_name, region))
+            if first[1:] != (unit_name, region):
+                errors.append(
+                    RowError(
+                        line,
+                        "unit_name" if first[1] != unit_name else "region_code",
+                        f"differs from line {first[0]} for the same unit {uscc}",
+                    )
+                )
+        if id_number and person_name:
+            first_person = persons.setdefault(id_number, (line, person_name))
+            if first_person[1] != person_name:
+                errors.append(RowError(line, "person_name", f"differs from line {first_person[0]}"))
+        if uscc and period and id_number:
+            key = f"{uscc}|{period}|{id_number}"
+            first_line = seen_keys.setdefault(key, line)
+            if first_line != line:
+                errors.append(
+                    RowError(
+                        line,
+                        "id_number",
+                        f"the same unit, period and person as line {first_line}",
+                    )
+                )
+        if len(errors) == n:
+            yield (
+                line,
+                uscc,
+                unit_name,
+                region,
+                period,
+                id_number,
+                person_name,
+                base,
+                employer,
+                employee,
+                due_date,
+            )
+
+
+def _file_digest(stream: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+def arrears_import(
+    *, file: IO[bytes], file_name: str, actor: Actor, today: date | None = None
+) -> ArrearsImportResult:
+    """Import an arrears file: all of it, or nothing (FileRejected lists every bad row)."""
+    require_permission(actor, "replenish.add_arrearsline")
+    today = today or timezone.localdate()
+    sha256 = _file_digest(file)
+
+    # Pass 1: validate everything; nothing is kept but the keys needed to find duplicates.
+    errors: list[RowError] = []
+    with text_stream(file) as text:
+        rows = sum(1 for _row in _validated_rows(text, today=today, errors=errors))
+    if errors:
+        raise FileRejected(errors)
+    file.seek(0)
+
+    # Pass 2: the same rows again, straight into the staging table, then set-based statements.
+    with transaction.atomic(), connection.cursor() as cursor, text_stream(file) as text:
+        create_temp_table(
+            cursor,
+            STAGING,
+            "lineno integer, uscc varchar(18), unit_name varchar(200), region_code varchar(6),"
+            " period varchar(7), id_number varchar(18), person_name varchar(100),"
+            " base numeric(16,2), employer_amount numeric(16,2), employee_amount numeric(16,2),"
+            " due_date date",
+        )
+        bulk_load(
+            cursor,
+            STAGING,
+            STAGING_COLUMNS,
+            _validated_rows(text, today=today, errors=errors),
+        )
+        result = _apply_staging(cursor, file_name=file_name, sha256=sha256, rows=rows, actor=actor)
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
+    return result
+
+
+def _comparable(value) -> str:
+    """Raw SQL gives dates and numbers back differently per database; compare them as text."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value
+    return str(Decimal(str(value)).quantize(FEN))
+
+
+def _conflicts(cursor) -> list[RowError]:
+    """Rows already imported with other amounts: a correction is a ledger entry, not a re-import."""
+    cursor.execute(
+        f"""
+        SELECT s.lineno, l.base, l.employer_amount, l.employee_amount, l.due_date,
+               s.base, s.employer_amount, s.employee_amount, s.due_date
+        FROM {STAGING} s
+        JOIN units_unit u ON u.uscc = s.uscc
+        JOIN units_insuredperson p ON p.id_number = s.id_number
+        JOIN replenish_arrearsline l
+          ON l.unit_id = u.id AND l.person_id = p.id AND l.period = s.period
+         AND l.source_line_id IS NULL
+        WHERE l.base <> s.base OR l.employer_amount <> s.employer_amount
+           OR l.employee_amount <> s.employee_amount OR l.due_date <> s.due_date
+        ORDER BY s.lineno
+        """
+    )
+    found = []
+    names = ("base", "employer_amount", "employee_amount", "due_date")
+    for lineno, *values in cursor.fetchall():
+        old, new = values[:4], values[4:]
+        for name, was, now in zip(names, old, new, strict=True):
+            if _comparable(was) != _comparable(now):
+                found.append(
+                    RowError(
+                        lineno,
+                        name,
+                        f"already imported as {was}; a correction is posted to the ledger, "
+                        "not re-imported",
+                    )
+                )
+    return found
+
+
+def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Actor):
+    now = timezone.now()
+    today = timezone.localdate()
+
+    # Units and persons: created or updated, one statement each.
+    cursor.execute(
+        f"SELECT count(DISTINCT uscc) FROM {STAGING} s"
+        " WHERE NOT EXISTS (SELECT 1 FROM units_unit u WHERE u.uscc = s.uscc)"
+    )
+    units_created = cursor.fetchone()[0]
+    cursor.execute(
+        f"""
+        INSERT INTO units_unit (uscc, name, region_code, status, created_at, updated_at)
+        SELECT uscc, max(unit_name), max(region_code), 'active', %s, %s
+        FROM {STAGING} GROUP BY uscc
+        ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, region_code = excluded.region_code,
+            updated_at = excluded.updated_at
+        WHERE units_unit.name <> excluded.name OR units_unit.region_code <> excluded.region_code
+        """,
+        [now, now],
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO units_insuredperson (id_number, name)
+        SELECT id_number, max(person_name) FROM {STAGING} GROUP BY id_number
+        ON CONFLICT (id_number) DO UPDATE SET name = excluded.name
+        WHERE units_insuredperson.name <> excluded.name
+        """
+    )
+
+    conflicts = _conflicts(cursor)
+    if conflicts:
+        raise FileRejected(conflicts)
+    # Lines already imported with the same amounts are skipped: a re-import adds nothing.
+    cursor.execute(
+        f"""
+        DELETE FROM {STAGING} WHERE EXISTS (
+            SELECT 1 FROM replenish_arrearsline l
+            JOIN units_unit u ON u.id = l.unit_id
+            JOIN units_insuredperson p ON p.id = l.person_id
+            WHERE u.uscc = {STAGING}.uscc AND p.id_number = {STAGING}.id_number
+              AND l.period = {STAGING}.period AND l.source_line_id IS NULL)
+        """
+    )
+    lines_skipped = cursor.rowcount
+
+    batch = ImportBatch.objects.create(
+        file_name=file_name[:255],
+        sha256=sha256,
+        rows=rows,
+        lines_created=0,
+        lines_skipped=lines_skipped,
+        cases_opened=0,
+        actor_label=actor_label(actor),
+    )
+
+    # A unit's lines join its open case in state `registered`, or open a new case.
+    cursor.execute(
+        f"""
+        SELECT count(*) FROM units_unit u
+        WHERE u.uscc IN (SELECT uscc FROM {STAGING})
+          AND NOT EXISTS (SELECT 1 FROM replenish_arrearscase c
+                          WHERE c.unit_id = u.id AND c.state = %s)
+        """,
+        [CaseState.REGISTERED],
+    )
+    cases_needed = cursor.fetchone()[0]
+    if cases_needed:
+        first = number_block_take(scope=f"case:{today.year}", count=cases_needed)
+        number = zero_padded(f"row_number() OVER (ORDER BY u.uscc) + {first - 1}", 7)
+        cursor.execute(
+            f"""
+            INSERT INTO replenish_arrearscase
+                (case_no, unit_id, region_code, state, state_changed_at, state_before_writeoff,
+                 opened_on, import_batch_id, principal_assessed, principal_unpaid, fee_unpaid,
+                 paid_total, written_off_total, transferred_total)
+            SELECT %s || {number}, u.id, u.region_code, %s, %s, '', %s, %s, 0, 0, 0, 0, 0, 0
+            FROM units_unit u
+            WHERE u.uscc IN (SELECT uscc FROM {STAGING})
+              AND NOT EXISTS (SELECT 1 FROM replenish_arrearscase c
+                              WHERE c.unit_id = u.id AND c.state = %s)
+            """,
+            [f"AC{today.year}-", CaseState.REGISTERED, now, today, batch.pk, CaseState.REGISTERED],
+        )
+        cursor.execute(
+            """
+            INSERT INTO replenish_auditentry
+                (case_id, subject, subject_id, transition, from_state, to_state, actor_id,
+                 actor_label, at, reason)
+            SELECT id, 'case', id, 'open', '', state, %s, %s, %s, %s
+            FROM replenish_arrearscase WHERE import_batch_id = %s
+            """,
+            [
+                getattr(actor_user(actor), "pk", None),
+                actor_label(actor),
+                now,
+                f"arrears established by import of {file_name}"[:500],
+                batch.pk,
+            ],
+        )
+
+    cursor.execute(
+        f"""
+        INSERT INTO replenish_arrearsline
+            (case_id, unit_id, person_id, period, base, employer_amount, employee_amount,
+             due_date, source_line_id, import_batch_id, employer_unpaid, employee_unpaid,
+             fee_unpaid, fee_fixed_total, fee_accrues_after, fee_stops_on)
+        SELECT c.id, u.id, p.id, s.period, s.base, s.employer_amount, s.employee_amount,
+               s.due_date, NULL, %s, s.employer_amount, s.employee_amount, 0, 0, s.due_date, NULL
+        FROM {STAGING} s
+        JOIN units_unit u ON u.uscc = s.uscc
+        JOIN units_insuredperson p ON p.id_number = s.id_number
+        JOIN replenish_arrearscase c ON c.unit_id = u.id AND c.state = %s
+        ORDER BY s.lineno
+        """,
+        [batch.pk, CaseState.REGISTERED],
+    )
+    lines_created = cursor.rowcount
+    cursor.execute(
+        """
+        INSERT INTO replenish_ledgerentry
+            (case_id, line_id, kind, employer, employee, late_fee, effective_on, recorded_at,
+             actor_id, actor_label, source, reason)
+        SELECT case_id, id, %s, employer_amount, employee_amount, 0, due_date, %s, %s, %s, %s, ''
+        FROM replenish_arrearsline WHERE import_batch_id = %s
+        """,
+        [
+            LedgerKind.ASSESSED,
+            now,
+            getattr(actor_user(actor), "pk", None),
+            actor_label(actor),
+            f"import:{batch.pk}",
+            batch.pk,
+        ],
+    )
+    case_totals_refresh(
+        ArrearsCase.objects.filter(lines__import_batch=batch).values("pk").distinct()
+    )
+    cases_opened = ArrearsCase.objects.filter(import_batch=batch).count()
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        lines_created=lines_created, cases_opened=cases_opened
+    )
+    return ArrearsImportResult(
+        batch_id=batch.pk,
+        rows=rows,
+        lines_created=lines_created,
+        lines_skipped=lines_skipped,
+        cases_opened=cases_opened,
+        units_created=units_created,
+    )

@@ -1,0 +1,54 @@
+"""`daily_run`: what the scheduler does every day, for one date. Set-based, in bounded batches, and
+idempotent: a second run for the same date finds nothing left to do."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+
+from notices.models import CURRENT_NOTICE_STATES
+from replenish.actors import System
+from replenish.models import ArrearsCase, CaseState
+from replenish.services.transitions import transition_apply_bulk
+
+DAILY_ACTOR = System("run_daily")
+
+
+@dataclass
+class DailyReport:
+    as_of: date
+    deadlines_passed: list[int] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [
+            f"{self.as_of}: {len(self.deadlines_passed)} case(s) overdue (notice deadline passed)"
+        ]
+
+
+def daily_run(*, as_of: date, actor: System = DAILY_ACTOR) -> DailyReport:
+    report = DailyReport(as_of=as_of)
+    report.deadlines_passed = _notice_deadlines_pass(as_of=as_of, actor=actor)
+    return report
+
+
+def _notice_deadlines_pass(*, as_of: date, actor: System) -> list[int]:
+    """Notified cases whose current notice's deadline is before `as_of` become overdue."""
+    moved: list[int] = []
+    while True:
+        batch = list(
+            ArrearsCase.objects.filter(
+                state=CaseState.NOTIFIED,
+                notices__state__in=CURRENT_NOTICE_STATES,
+                notices__deadline__lt=as_of,
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[: settings.BULK_BATCH_SIZE]
+        )
+        if not batch:
+            return moved
+        moved += transition_apply_bulk(
+            ArrearsCase.objects.filter(pk__in=batch),
+            "deadline_pass",
+            actor=actor,
+            reason=f"notice deadline passed unpaid (as of {as_of})",
+        )

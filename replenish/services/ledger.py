@@ -1,0 +1,165 @@
+"""The case's cached figures, recomputed from its append-only ledger.
+
+What a case owes = assessed principal + fixed late fees − applied − written off − transferred,
+line by line and portion by portion; the database refuses an entry that takes a portion below zero.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from replenish.models import ArrearsCase, LedgerKind
+from replenish.money import FEN
+
+CASE_FIGURES = (
+    "principal_assessed",
+    "principal_unpaid",
+    "fee_unpaid",
+    "paid_total",
+    "written_off_total",
+    "transferred_total",
+)
+LINE_FIGURES = ("employer_unpaid", "employee_unpaid", "fee_unpaid", "fee_fixed_total")
+
+_K = LedgerKind
+# Each cached figure as an aggregate over the ledger entries of its case or line.
+CASE_FIGURE_SQL = {
+    "principal_assessed": (
+        f"SUM(CASE WHEN kind IN ('{_K.ASSESSED}', '{_K.CORRECTION}') "
+        f"OR (kind = '{_K.TRANSFERRED}' AND employer + employee > 0) "
+        "THEN employer + employee ELSE 0 END)"
+    ),
+    "principal_unpaid": "SUM(employer + employee)",
+    "fee_unpaid": "SUM(late_fee)",
+    "paid_total": (
+        f"-SUM(CASE WHEN kind IN ('{_K.PAYMENT_APPLIED}', '{_K.PAYMENT_REVERSED}') "
+        "THEN employer + employee + late_fee ELSE 0 END)"
+    ),
+    "written_off_total": (
+        f"-SUM(CASE WHEN kind = '{_K.WRITTEN_OFF}' THEN employer + employee + late_fee ELSE 0 END)"
+    ),
+    "transferred_total": (
+        f"-SUM(CASE WHEN kind = '{_K.TRANSFERRED}' AND employer + employee + late_fee < 0 "
+        "THEN employer + employee + late_fee ELSE 0 END)"
+    ),
+}
+LINE_FIGURE_SQL = {
+    "employer_unpaid": "SUM(employer)",
+    "employee_unpaid": "SUM(employee)",
+    "fee_unpaid": "SUM(late_fee)",
+    "fee_fixed_total": f"SUM(CASE WHEN kind = '{_K.LATE_FEE_FIXED}' THEN late_fee ELSE 0 END)",
+}
+
+
+def _rounded(expression: str) -> str:
+    # SQLite keeps decimals as binary floats: round the sums back to the fen.
+    return f"ROUND({expression}, 2)"
+
+
+def case_totals_refresh(case_ids: QuerySet | list[int]) -> None:
+    """Recompute the cached figures of these cases from the ledger: one UPDATE for the whole set."""
+    ids_sql, params = _ids_subquery(case_ids)
+    assignments = ", ".join(f"{name} = agg.{name}" for name in CASE_FIGURES)
+    aggregates = ", ".join(f"{_rounded(sql)} AS {name}" for name, sql in CASE_FIGURE_SQL.items())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE replenish_arrearscase SET {assignments}
+            FROM (SELECT case_id, {aggregates} FROM replenish_ledgerentry
+                  WHERE case_id IN ({ids_sql}) GROUP BY case_id) agg
+            WHERE replenish_arrearscase.id = agg.case_id
+            """,
+            params,
+        )
+
+
+def _ids_subquery(case_ids: QuerySet | list[int]) -> tuple[str, list]:
+    if isinstance(case_ids, QuerySet):
+        sql, params = case_ids.order_by().query.sql_with_params()
+        return sql, list(params)
+    if not case_ids:
+        return "NULL", []
+    return ", ".join(["%s"] * len(case_ids)), list(case_ids)
+
+
+@dataclass(frozen=True)
+class Difference:
+    case_no: str
+    figure: str
+    cached: Decimal
+    from_ledger: Decimal
+    line_id: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.case_no} line {self.line_id}" if self.line_id else self.case_no
+        return f"{where}: {self.figure} cached {self.cached}, ledger says {self.from_ledger}"
+
+
+def ledger_differences(case_ids: list[int] | None = None) -> list[Difference]:
+    """Every cached figure of a case or a line that its ledger does not explain."""
+    where = ""
+    params: list = []
+    if case_ids is not None:
+        where = f"WHERE c.id IN ({', '.join(['%s'] * len(case_ids)) or 'NULL'})"
+        params = list(case_ids)
+    case_aggs = ", ".join(f"{_rounded(sql)} AS {name}" for name, sql in CASE_FIGURE_SQL.items())
+    line_aggs = ", ".join(f"{_rounded(sql)} AS {name}" for name, sql in LINE_FIGURE_SQL.items())
+    found: list[Difference] = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT c.case_no, {", ".join(f"c.{n}" for n in CASE_FIGURES)},
+                   {", ".join(f"COALESCE(agg.{n}, 0)" for n in CASE_FIGURES)}
+            FROM replenish_arrearscase c
+            LEFT JOIN (SELECT case_id, {case_aggs} FROM replenish_ledgerentry GROUP BY case_id)
+                 agg ON agg.case_id = c.id
+            {where}
+            ORDER BY c.case_no
+            """,
+            params,
+        )
+        for case_no, *values in cursor.fetchall():
+            cached, ledger = values[: len(CASE_FIGURES)], values[len(CASE_FIGURES) :]
+            for name, a, b in zip(CASE_FIGURES, cached, ledger, strict=True):
+                if _money(a) != _money(b):
+                    found.append(Difference(case_no, name, _money(a), _money(b)))
+        cursor.execute(
+            f"""
+            SELECT c.case_no, l.id, {", ".join(f"l.{n}" for n in LINE_FIGURES)},
+                   {", ".join(f"COALESCE(agg.{n}, 0)" for n in LINE_FIGURES)}
+            FROM replenish_arrearsline l
+            JOIN replenish_arrearscase c ON c.id = l.case_id
+            LEFT JOIN (SELECT line_id, {line_aggs} FROM replenish_ledgerentry GROUP BY line_id)
+                 agg ON agg.line_id = l.id
+            {where}
+            ORDER BY c.case_no, l.id
+            """,
+            params,
+        )
+        for case_no, line_id, *values in cursor.fetchall():
+            cached, ledger = values[: len(LINE_FIGURES)], values[len(LINE_FIGURES) :]
+            for name, a, b in zip(LINE_FIGURES, cached, ledger, strict=True):
+                if _money(a) != _money(b):
+                    found.append(Difference(case_no, name, _money(a), _money(b), line_id))
+    return found
+
+
+def _money(value) -> Decimal:
+    return Decimal(str(value or 0)).quantize(FEN)
+
+
+def ledger_caches_rebuild() -> None:
+    """Set every cached figure to what the ledger says (`check_ledger --fix`)."""
+    assignments = ", ".join(f"{name} = agg.{name}" for name in LINE_FIGURES)
+    aggregates = ", ".join(f"{_rounded(sql)} AS {name}" for name, sql in LINE_FIGURE_SQL.items())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE replenish_arrearsline SET {assignments}
+            FROM (SELECT line_id, {aggregates} FROM replenish_ledgerentry GROUP BY line_id) agg
+            WHERE replenish_arrearsline.id = agg.line_id
+            """
+        )
+    case_totals_refresh(ArrearsCase.objects.values("pk"))

@@ -1,0 +1,41 @@
+"""The few places where the set-based SQL of imports and the daily run differs by database.
+
+Everything else is portable SQL that PostgreSQL and SQLite (3.35+) both run: INSERT … SELECT,
+ON CONFLICT, UPDATE … FROM, window functions.
+"""
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def zero_padded(expression: str, width: int) -> str:
+    """SQL for `expression` (an integer) as text zero-padded to `width` digits."""
+    if is_postgres():
+        return f"lpad(({expression})::text, {width}, '0')"
+    return f"printf('%%0{width}d', {expression})"
+
+
+def create_temp_table(cursor, name: str, columns: str) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    if is_postgres():
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
+    else:
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
+
+
+def bulk_load(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Load rows into a table in one statement: COPY on PostgreSQL, one executemany on SQLite."""
+    if is_postgres():
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        placeholders = ", ".join(["%s"] * len(columns))
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows
+        )

@@ -1,0 +1,13 @@
+"""Settings for the test suite: the product's settings, with test-only speed-ups.
+
+DATABASE_URL and CELERY_BROKER_URL select PostgreSQL and Redis exactly as in production.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-suite-only")
+
+from replenish.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
