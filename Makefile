@@ -21,11 +21,23 @@ $(VENV)/.test-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-## make run: install, migrate, load the demo data and serve on 127.0.0.1:$(PORT) (admin at /admin/)
+## make run: install, migrate, load the demo data, start a Celery worker and the scheduler, and
+## serve on 127.0.0.1:$(PORT) (admin at /admin/). Without CELERY_BROKER_URL the worker uses the
+## embedded filesystem broker under var/celery, so no server is needed.
+run: export DEBUG ?= true
+run: export CELERY_BROKER_URL ?= filesystem://
 run: $(VENV)/.run-installed
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py demo
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py demo
+	mkdir -p var
+	$(BIN)/celery -A replenish worker --loglevel=INFO --concurrency=2 --logfile=var/worker.log & \
+	worker=$$!; \
+	$(BIN)/celery -A replenish beat --loglevel=INFO --schedule=var/celerybeat-schedule \
+		--logfile=var/beat.log & \
+	beat=$$!; \
+	trap 'kill $$worker $$beat 2>/dev/null' EXIT INT TERM; \
+	echo "worker (pid $$worker) and scheduler (pid $$beat) started; logs in var/"; \
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## make test: install what the tests need and run them (SQLite, or DATABASE_URL/CELERY_BROKER_URL)
 test: $(VENV)/.test-installed
@@ -46,7 +58,7 @@ migrations-check: $(VENV)/.test-installed
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
 graph: $(VENV)/.run-installed
-	DEBUG=true $(BIN)/python manage.py graph_transitions replenish.ArrearsCase notices.Notice > docs/state-machine.dot
+	DEBUG=true $(BIN)/python manage.py state_diagram > docs/state-machines.md
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var

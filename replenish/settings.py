@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_fsm",
     "units",
     "replenish",
     "notices",
@@ -110,6 +112,27 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The embedded broker of `make run`: messages are files in a folder, no server to install.
+    CELERY_FILESYSTEM_DIR = env.path(
+        "CELERY_FILESYSTEM_DIR", default=str(BASE_DIR / "var" / "celery")
+    )
+    for sub in ("queue", "processed"):
+        (Path(CELERY_FILESYSTEM_DIR) / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(Path(CELERY_FILESYSTEM_DIR) / "queue"),
+        "data_folder_out": str(Path(CELERY_FILESYSTEM_DIR) / "queue"),
+        "processed_folder": str(Path(CELERY_FILESYSTEM_DIR) / "processed"),
+        "store_processed": False,
+    }
+CELERY_BEAT_SCHEDULE = {
+    "run-daily": {
+        "task": "replenish.run_daily",
+        "schedule": crontab(
+            hour=env.int("DAILY_RUN_HOUR", default=1), minute=env.int("DAILY_RUN_MINUTE", default=0)
+        ),
+    },
+}
 
 # Money and workflow policy (DESIGN.md, "Money rules"): each rule is a setting with this default.
 LATE_FEE_CAP_AT_PRINCIPAL = env.bool("LATE_FEE_CAP_AT_PRINCIPAL", default=False)

@@ -143,7 +143,8 @@ def _repair(
             for other in range(width):
                 if other in previous:
                     continue
-                if edge(node, other) if forward else edge(other, node):
+                row = edge(node, other) if forward else edge(other, node)
+                if row is not None:
                     previous[other] = node
                     queue.append(other)
         raise AssertionError("controlled rounding: no augmenting path (cannot happen)")
