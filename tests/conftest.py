@@ -1,0 +1,25 @@
+import pytest
+from django.db import connection
+
+from tests.factories import SYSTEM, SuperUserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need real concurrency: they run only when DATABASE_URL is
+    PostgreSQL."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://…)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def system():
+    return SYSTEM
+
+
+@pytest.fixture
+def superuser(db):
+    return SuperUserFactory()
