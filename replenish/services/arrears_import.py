@@ -10,8 +10,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import IO
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -72,72 +74,126 @@ class ArrearsImportResult:
     units_created: int
 
 
-def _validated_rows(stream: IO[str], *, today: date, errors: list[RowError]):
-    """Yield each row as the tuple the staging table takes; collect every error on the way."""
-    this_month = f"{today:%Y-%m}"
-    seen_keys: dict[str, int] = {}
-    units: dict[str, tuple[int, str, str]] = {}
-    persons: dict[str, tuple[int, str]] = {}
-    for line, values in read_rows(stream, COLUMNS, errors):
-        uscc_raw, unit_name, region, period_raw, id_raw, person_name = values[:6]
-        n = len(errors)
-        uscc = checked(errors, line, "unit_uscc", validate_uscc, uscc_raw)
-        checked(errors, line, "unit_name", parse_required, unit_name)
-        checked(errors, line, "region_code", validate_region_code, region)
-        period = checked(errors, line, "period", parse_period, period_raw)
-        if period and period > this_month:
-            errors.append(RowError(line, "period", f"{period} is in the future"))
-        id_number = checked(errors, line, "id_number", validate_id_number, id_raw)
-        checked(errors, line, "person_name", parse_required, person_name)
-        base = checked(errors, line, "base", lambda v: parse_amount(v, allow_zero=False), values[6])
-        employer = checked(
-            errors, line, "employer_amount", lambda v: parse_amount(v, allow_zero=True), values[7]
-        )
-        employee = checked(
-            errors, line, "employee_amount", lambda v: parse_amount(v, allow_zero=True), values[8]
-        )
-        if employer == 0 and employee == 0:
-            errors.append(RowError(line, "employee_amount", "both portions are 0"))
-        due_date = checked(errors, line, "due_date", parse_date, values[9])
-        if uscc and unit_name and region:
-            first = units.setdefault(uscc, (line, unit_name, region))
-            if first[1:] != (unit_name, region):
-                errors.append(
-                    RowError(
-                        line,
-                        "unit_name" if first[1] != unit_name else "region_code",
-                        f"differs from line {first[0]} for the same unit {uscc}",
-                    )
+class _RowReader:
+    """Validates each row on its own and yields it in staging-table order; counts the rows.
+
+    Rules across rows (duplicates, one name per unit and per person) are checked afterwards in
+    SQL on the staging table, so memory does not grow with the file. Identifiers repeat on many
+    lines (a unit's every employee and month), so each distinct value is validated once.
+    """
+
+    def __init__(self, *, today: date, errors: list[RowError]):
+        self.this_month = f"{today:%Y-%m}"
+        self.errors = errors
+        self.rows = 0
+        self._uscc = _memoized(validate_uscc)
+        self._id_number = _memoized(validate_id_number)
+        self._region = _memoized(validate_region_code)
+
+    def __call__(self, stream: IO[str]):
+        errors = self.errors
+        positive = partial(parse_amount, allow_zero=False)
+        non_negative = partial(parse_amount, allow_zero=True)
+        for line, values in read_rows(stream, COLUMNS, errors):
+            self.rows += 1
+            n = len(errors)
+            uscc = checked(errors, line, "unit_uscc", self._uscc, values[0])
+            unit_name = checked(errors, line, "unit_name", parse_required, values[1])
+            region = checked(errors, line, "region_code", self._region, values[2])
+            period = checked(errors, line, "period", parse_period, values[3])
+            if period and period > self.this_month:
+                errors.append(RowError(line, "period", f"{period} is in the future"))
+            id_number = checked(errors, line, "id_number", self._id_number, values[4])
+            person_name = checked(errors, line, "person_name", parse_required, values[5])
+            base = checked(errors, line, "base", positive, values[6])
+            employer = checked(errors, line, "employer_amount", non_negative, values[7])
+            employee = checked(errors, line, "employee_amount", non_negative, values[8])
+            if employer == 0 and employee == 0:
+                errors.append(RowError(line, "employee_amount", "both portions are 0"))
+            due_date = checked(errors, line, "due_date", parse_date, values[9])
+            if len(errors) == n:
+                yield (
+                    line,
+                    uscc,
+                    unit_name,
+                    region,
+                    period,
+                    id_number,
+                    person_name,
+                    base,
+                    employer,
+                    employee,
+                    due_date,
                 )
-        if id_number and person_name:
-            first_person = persons.setdefault(id_number, (line, person_name))
-            if first_person[1] != person_name:
-                errors.append(RowError(line, "person_name", f"differs from line {first_person[0]}"))
-        if uscc and period and id_number:
-            key = f"{uscc}|{period}|{id_number}"
-            first_line = seen_keys.setdefault(key, line)
-            if first_line != line:
-                errors.append(
-                    RowError(
-                        line,
-                        "id_number",
-                        f"the same unit, period and person as line {first_line}",
-                    )
-                )
-        if len(errors) == n:
-            yield (
-                line,
-                uscc,
-                unit_name,
-                region,
-                period,
-                id_number,
-                person_name,
-                base,
-                employer,
-                employee,
-                due_date,
-            )
+
+
+def _memoized(validate):
+    """`validate` remembering its answers; a ValidationError is remembered too."""
+    answers: dict[str, object] = {}
+
+    def check(value: str):
+        answer = answers.get(value)
+        if answer is None:
+            try:
+                answer = validate(value)
+            except ValidationError as exc:
+                answer = exc
+            answers[value] = answer
+        if isinstance(answer, ValidationError):
+            raise answer
+        return answer
+
+    return check
+
+
+def _cross_row_errors(cursor) -> list[RowError]:
+    """Duplicates of (unit, period, person) and a unit or person named two ways in one file."""
+    found = []
+    cursor.execute(
+        f"""
+        SELECT s.lineno, f.first FROM {STAGING} s
+        JOIN (SELECT uscc, period, id_number, MIN(lineno) AS first FROM {STAGING}
+              GROUP BY uscc, period, id_number HAVING COUNT(*) > 1) f
+          ON f.uscc = s.uscc AND f.period = s.period AND f.id_number = s.id_number
+        WHERE s.lineno <> f.first
+        """
+    )
+    found += [
+        RowError(line, "id_number", f"the same unit, period and person as line {first}")
+        for line, first in cursor.fetchall()
+    ]
+    cursor.execute(
+        f"""
+        SELECT s.lineno, f.first, s.unit_name <> s0.unit_name FROM {STAGING} s
+        JOIN (SELECT uscc, MIN(lineno) AS first FROM {STAGING} GROUP BY uscc
+              HAVING COUNT(DISTINCT unit_name) > 1 OR COUNT(DISTINCT region_code) > 1) f
+          ON f.uscc = s.uscc
+        JOIN {STAGING} s0 ON s0.lineno = f.first
+        WHERE s.unit_name <> s0.unit_name OR s.region_code <> s0.region_code
+        """
+    )
+    found += [
+        RowError(
+            line,
+            "unit_name" if name_differs else "region_code",
+            f"differs from line {first} for the same unit",
+        )
+        for line, first, name_differs in cursor.fetchall()
+    ]
+    cursor.execute(
+        f"""
+        SELECT s.lineno, f.first FROM {STAGING} s
+        JOIN (SELECT id_number, MIN(lineno) AS first FROM {STAGING} GROUP BY id_number
+              HAVING COUNT(DISTINCT person_name) > 1) f ON f.id_number = s.id_number
+        JOIN {STAGING} s0 ON s0.lineno = f.first
+        WHERE s.person_name <> s0.person_name
+        """
+    )
+    found += [
+        RowError(line, "person_name", f"differs from line {first} for the same person")
+        for line, first in cursor.fetchall()
+    ]
+    return found
 
 
 def _file_digest(stream: IO[bytes]) -> str:
@@ -151,20 +207,16 @@ def _file_digest(stream: IO[bytes]) -> str:
 def arrears_import(
     *, file: IO[bytes], file_name: str, actor: Actor, today: date | None = None
 ) -> ArrearsImportResult:
-    """Import an arrears file: all of it, or nothing (FileRejected lists every bad row)."""
+    """Import an arrears file: all of it, or nothing (FileRejected lists every bad row).
+
+    One pass: each row is checked as it streams into the staging table; the rules across rows
+    are checked there; any error rolls the whole transaction back.
+    """
     require_permission(actor, "replenish.add_arrearsline")
     today = today or timezone.localdate()
     sha256 = _file_digest(file)
-
-    # Pass 1: validate everything; nothing is kept but the keys needed to find duplicates.
     errors: list[RowError] = []
-    with text_stream(file) as text:
-        rows = sum(1 for _row in _validated_rows(text, today=today, errors=errors))
-    if errors:
-        raise FileRejected(errors)
-    file.seek(0)
-
-    # Pass 2: the same rows again, straight into the staging table, then set-based statements.
+    reader = _RowReader(today=today, errors=errors)
     with transaction.atomic(), connection.cursor() as cursor, text_stream(file) as text:
         create_temp_table(
             cursor,
@@ -174,13 +226,13 @@ def arrears_import(
             " base numeric(16,2), employer_amount numeric(16,2), employee_amount numeric(16,2),"
             " due_date date",
         )
-        bulk_load(
-            cursor,
-            STAGING,
-            STAGING_COLUMNS,
-            _validated_rows(text, today=today, errors=errors),
+        bulk_load(cursor, STAGING, STAGING_COLUMNS, reader(text))
+        errors += _cross_row_errors(cursor)
+        if errors:
+            raise FileRejected(sorted(errors, key=lambda e: e.line))
+        result = _apply_staging(
+            cursor, file_name=file_name, sha256=sha256, rows=reader.rows, actor=actor, today=today
         )
-        result = _apply_staging(cursor, file_name=file_name, sha256=sha256, rows=rows, actor=actor)
         cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
     return result
 
@@ -221,16 +273,15 @@ def _conflicts(cursor) -> list[RowError]:
                     RowError(
                         lineno,
                         name,
-                        f"already imported as {was}; a correction is posted to the ledger, "
-                        "not re-imported",
+                        f"already imported as {_comparable(was)}; a correction is posted to "
+                        "the ledger, not re-imported",
                     )
                 )
     return found
 
 
-def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Actor):
+def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Actor, today: date):
     now = timezone.now()
-    today = timezone.localdate()
 
     # Units and persons: created or updated, one statement each.
     cursor.execute(
