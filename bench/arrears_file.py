@@ -15,9 +15,17 @@ from pathlib import Path
 from units.samples import USCC_KINDS, sample_id_number, sample_uscc
 
 COLUMNS = (
-    "unit_uscc,unit_name,region_code,period,id_number,person_name,base,employer_amount,"
-    "employee_amount,due_date"
-).split(",")
+    "unit_uscc",
+    "unit_name",
+    "region_code",
+    "period",
+    "id_number",
+    "person_name",
+    "base",
+    "employer_amount",
+    "employee_amount",
+    "due_date",
+)
 REGIONS = ("310101", "310104", "310105", "310106", "310107", "310109", "310110", "310112")
 LINES_PER_UNIT = 20
 MONTHS = 10

@@ -1,7 +1,8 @@
 """Import of an arrears file against a plain COPY of the same file into a bare table, on PostgreSQL,
 measured in the same run.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python -m bench.import_vs_copy --lines 1000000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        python -m bench.import_vs_copy --lines 1000000
 
 Creates (and drops afterwards) the database `replenish_bench` on that server. Prints the time of
 each and the ratio, plus the import command's peak memory.
@@ -61,10 +62,13 @@ def main() -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(BARE_TABLE)
             started = time.perf_counter()
-            with conn.cursor() as cursor, path.open("rb") as data:
-                with cursor.copy("COPY bare_arrears FROM STDIN (FORMAT csv, HEADER true)") as copy:
-                    while chunk := data.read(1 << 20):
-                        copy.write(chunk)
+            with (
+                conn.cursor() as cursor,
+                path.open("rb") as data,
+                cursor.copy("COPY bare_arrears FROM STDIN (FORMAT csv, HEADER true)") as copy,
+            ):
+                while chunk := data.read(1 << 20):
+                    copy.write(chunk)
             copy_seconds = time.perf_counter() - started
             conn.execute("DROP TABLE bare_arrears")
         import_seconds = _run([sys.executable, "manage.py", "import_arrears", str(path)], env)

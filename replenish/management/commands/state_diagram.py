@@ -5,7 +5,7 @@ docs/state-machines.md is this command's output; a test fails when the two drift
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
-from django_fsm import FSMFieldMixin, RETURN_VALUE
+from django_fsm import RETURN_VALUE, FSMFieldMixin
 
 MACHINES = ("replenish.ArrearsCase", "notices.Notice")
 
