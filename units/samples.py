@@ -27,7 +27,8 @@ def sample_uscc(n: int, *, region_code: str = "310101", kind: str = "91") -> str
 
 
 def sample_id_number(n: int, *, region_code: str = "310101") -> str:
-    """The n-th sample citizen ID number (GB 11643-1999 check character)."""
-    birth = date(1960, 1, 1) + timedelta(days=(n * 37) % 15000)
+    """The n-th sample citizen ID number (GB 11643-1999 check character); distinct for every n
+    below 15,000,000 (a thousand sequence numbers per birth date)."""
+    birth = date(1960, 1, 1) + timedelta(days=(n // 1000) % 15000)
     first17 = f"{region_code}{birth:%Y%m%d}{n % 1000:03d}"
     return first17 + mod_11_2.calc_check_digit(first17)
