@@ -178,7 +178,8 @@ def notices_issue_bulk(
         with transaction.atomic():
             cases = list(
                 ArrearsCase.objects.select_for_update(of=("self",))
-                .filter(state=CaseState.REGISTERED, principal_unpaid__gt=0)
+                .filter(state=CaseState.REGISTERED)
+                .exclude(principal_unpaid=0, fee_unpaid=0)
                 .select_related("unit")
                 .order_by("pk")[:batch_size]
             )
@@ -219,11 +220,13 @@ def notices_issue_bulk(
                         )
                     )
             Notice.objects.bulk_create(notices)
+            # `state` is loaded too: ConcurrentTransitionMixin reads it on every instance, and a
+            # deferred state would cost one query per notice.
             created = {
                 n.case_id: n
                 for n in Notice.objects.filter(
                     case_id__in=[c.pk for c in cases], state=target, issued_on=issued_on
-                ).only("pk", "case_id", "number", "total")
+                ).only("pk", "case_id", "number", "total", "state")
             }
             now = timezone.now()
             AuditEntry.objects.bulk_create(

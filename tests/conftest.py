@@ -1,7 +1,7 @@
 import pytest
 from django.db import connection
 
-from tests.factories import SYSTEM, SuperUserFactory
+from tests.factories import SuperUserFactory
 
 
 def pytest_collection_modifyitems(config, items):
@@ -16,10 +16,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
-def system():
-    return SYSTEM
+def superuser(db):
+    return SuperUserFactory()
 
 
 @pytest.fixture
-def superuser(db):
-    return SuperUserFactory()
+def staff_client(client, superuser):
+    """A browser logged in to the admin as a superuser."""
+    client.force_login(superuser)
+    return client

@@ -66,7 +66,7 @@ STAGING_COLUMNS = (
 
 @dataclass(frozen=True)
 class ArrearsImportResult:
-    batch_id: int
+    batch_id: int | None  # None when the file added nothing
     rows: int
     lines_created: int
     lines_skipped: int
@@ -418,9 +418,14 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
         ArrearsCase.objects.filter(lines__import_batch=batch).values("pk").distinct()
     )
     cases_opened = ArrearsCase.objects.filter(import_batch=batch).count()
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        lines_created=lines_created, cases_opened=cases_opened
-    )
+    if lines_created == 0:
+        # A file already imported adds nothing, not even a record of itself.
+        ImportBatch.objects.filter(pk=batch.pk).delete()
+        batch.pk = None
+    else:
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            lines_created=lines_created, cases_opened=cases_opened
+        )
     return ArrearsImportResult(
         batch_id=batch.pk,
         rows=rows,

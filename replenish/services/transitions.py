@@ -47,7 +47,9 @@ def transition_apply(
     from_state = getattr(obj, field.attname)
     user = actor_user(actor)
     if user is not None and not has_transition_perm(method, user):
-        if not can_proceed(method, check_conditions=False):
+        # has_transition_perm is also False when a condition fails: that is not a permission
+        # problem, so it must not be reported as one.
+        if not can_proceed(method):
             raise ValidationError(_not_allowed(obj, name, from_state))
         raise PermissionDenied(
             _("%(user)s may not %(action)s.") % {"user": actor_label(actor), "action": name}

@@ -42,11 +42,12 @@ def test_a_raw_update_of_an_entry_is_refused(line):
     entry = LedgerEntry.objects.get()
 
     # when it is changed with plain SQL
-    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE replenish_ledgerentry SET employer = 1 WHERE id = %s", [entry.pk]
-            )
+    with (
+        pytest.raises(IntegrityError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE replenish_ledgerentry SET employer = 1 WHERE id = %s", [entry.pk])
 
     # then it is as it was
     assert ledger_rows() == [("assessed", D("800.00"), D("200.00"), D("0.00"))]

@@ -1,0 +1,107 @@
+"""`manage.py run_daily [--date]`: notice deadlines passed make cases overdue, idempotently."""
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from notices.services import case_issue_notice
+from replenish.models import ArrearsCase, AuditEntry, CaseState
+from tests.factories import SYSTEM, ArrearsRowFactory, case_of, import_rows
+from units.samples import sample_uscc
+
+pytestmark = pytest.mark.django_db
+
+
+def run_daily(*args) -> str:
+    out = io.StringIO()
+    call_command("run_daily", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def notified():
+    """Two notified cases: unit 1's notice issued on 2026-03-02, unit 2's on 2026-03-03, and a
+    registered case of unit 3. Returns the two notices."""
+    import_rows([ArrearsRowFactory(unit_no=n, person_no=n) for n in (1, 2, 3)])
+    return (
+        case_issue_notice(
+            case_id=case_of(sample_uscc(1)).pk, actor=SYSTEM, issued_on=date(2026, 3, 2)
+        ),
+        case_issue_notice(
+            case_id=case_of(sample_uscc(2)).pk, actor=SYSTEM, issued_on=date(2026, 3, 3)
+        ),
+    )
+
+
+def states() -> dict[str, str]:
+    return dict(ArrearsCase.objects.values_list("unit__uscc", "state"))
+
+
+def test_a_case_whose_deadline_passed_becomes_overdue_and_one_due_today_stays_notified(notified):
+    # given unit 1's deadline is the day before the run and unit 2's is the day of the run
+    first, second = notified
+    assert second.deadline == first.deadline + timedelta(days=1)
+    audits = AuditEntry.objects.count()
+
+    # when
+    output = run_daily("--date", second.deadline.isoformat())
+
+    # then
+    assert output == f"{second.deadline}: 1 case(s) overdue (notice deadline passed)\n"
+    assert states() == {
+        sample_uscc(1): CaseState.OVERDUE,
+        sample_uscc(2): CaseState.NOTIFIED,
+        sample_uscc(3): CaseState.REGISTERED,
+    }
+    assert list(
+        AuditEntry.objects.order_by("id")[audits:].values_list(
+            "case_id", "subject", "transition", "from_state", "to_state", "actor_label", "reason"
+        )
+    ) == [
+        (
+            first.case_id,
+            "case",
+            "deadline_pass",
+            "notified",
+            "overdue",
+            "system:run_daily",
+            f"notice deadline passed unpaid (as of {second.deadline})",
+        )
+    ]
+
+
+def test_running_twice_for_the_same_date_changes_nothing_the_second_time(notified):
+    # given a first run
+    _first, second = notified
+    day = (second.deadline + timedelta(days=1)).isoformat()
+    assert run_daily("--date", day) == f"{day}: 2 case(s) overdue (notice deadline passed)\n"
+    audits = AuditEntry.objects.count()
+    after_first = states()
+
+    # when
+    output = run_daily("--date", day)
+
+    # then
+    assert output == f"{day}: 0 case(s) overdue (notice deadline passed)\n"
+    assert AuditEntry.objects.count() == audits
+    assert states() == after_first
+
+
+def test_a_case_reissued_a_notice_is_judged_by_its_current_notice(notified):
+    # given unit 1's case went overdue and got a new notice
+    first, _second = notified
+    run_daily("--date", (first.deadline + timedelta(days=1)).isoformat())
+    renewed = case_issue_notice(case_id=first.case_id, actor=SYSTEM, issued_on=date(2026, 4, 1))
+
+    # when the day after the old deadline comes round again, but before the new one
+    run_daily("--date", renewed.deadline.isoformat())
+
+    # then the superseded notice does not make it overdue
+    assert states()[sample_uscc(1)] == CaseState.NOTIFIED
+
+
+def test_a_bad_date_is_a_clean_error():
+    with pytest.raises(CommandError, match=r"'tomorrow' is not a date \(YYYY-MM-DD\)"):
+        run_daily("--date", "tomorrow")
