@@ -4,14 +4,19 @@ What a case owes = assessed principal + fixed late fees − applied − written 
 line by line and portion by portion; the database refuses an entry that takes a portion below zero.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from replenish.models import ArrearsCase, LedgerKind
-from replenish.money import FEN
+from replenish.actors import Actor, actor_label, actor_user
+from replenish.models import ArrearsCase, ArrearsLine, LedgerEntry, LedgerKind
+from replenish.money import FEN, fee_to_fix
+from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
 
 CASE_FIGURES = (
     "principal_assessed",
@@ -163,3 +168,113 @@ def ledger_caches_rebuild() -> None:
             """
         )
     case_totals_refresh(ArrearsCase.objects.values("pk"))
+
+
+# --- posting ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One ledger entry to append: signed portions of one line (positive adds to the debt)."""
+
+    case_id: int
+    line_id: int
+    kind: str
+    effective_on: date
+    source: str
+    employer: Decimal = Decimal("0.00")
+    employee: Decimal = Decimal("0.00")
+    late_fee: Decimal = Decimal("0.00")
+    reason: str = ""
+
+
+def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> list[LedgerEntry]:
+    """Append entries and bring the cached figures of their lines and cases up to date.
+
+    Runs in the caller's transaction, after the caller has locked the cases (then the lines) it
+    changes. The caches are recomputed from the ledger, so they can only agree with it; the
+    database refuses an entry that takes a portion of a line below zero.
+    """
+    if not postings:
+        return []
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ledger_post must run inside the service's transaction")
+    now = timezone.now()
+    entries = LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            case_id=p.case_id,
+            line_id=p.line_id,
+            kind=p.kind,
+            employer=p.employer,
+            employee=p.employee,
+            late_fee=p.late_fee,
+            effective_on=p.effective_on,
+            recorded_at=now,
+            actor=actor_user(actor),
+            actor_label=actor_label(actor),
+            source=p.source,
+            reason=p.reason,
+        )
+        for p in postings
+        if p.employer or p.employee or p.late_fee
+    )
+    line_caches_refresh(sorted({p.line_id for p in postings}))
+    case_totals_refresh(sorted({p.case_id for p in postings}))
+    return entries
+
+
+def line_caches_refresh(line_ids: list[int]) -> None:
+    """Recompute the cached figures of these lines from the ledger: one UPDATE."""
+    if not line_ids:
+        return
+    assignments = ", ".join(f"{name} = agg.{name}" for name in LINE_FIGURES)
+    aggregates = ", ".join(f"{_rounded(sql)} AS {name}" for name, sql in LINE_FIGURE_SQL.items())
+    placeholders = ", ".join(["%s"] * len(line_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE replenish_arrearsline SET {assignments}
+            FROM (SELECT line_id, {aggregates} FROM replenish_ledgerentry
+                  WHERE line_id IN ({placeholders}) GROUP BY line_id) agg
+            WHERE replenish_arrearsline.id = agg.line_id
+            """,
+            line_ids,
+        )
+
+
+def lines_fee_fix(
+    lines: Sequence[ArrearsLine], *, on: date, actor: Actor, source: str, reason: str = ""
+) -> list[Posting]:
+    """Fix the late fee accrued on these (locked) lines through `on`: post it, rounded per line,
+    as `late_fee_fixed`, and move each line's accrual start to `on` (DESIGN.md: the fee is posted
+    only when it becomes fixed — agreement signed, payment allocated, claim, write-off).
+
+    Returns the postings made. The line objects are updated in place.
+    """
+    policy = late_fee_policy()
+    postings = []
+    moved = []
+    for line in lines:
+        state = line_fee_state(*(getattr(line, name) for name in LINE_FEE_FIELDS))
+        amount = fee_to_fix(state, as_of=on, policy=policy)
+        if amount:
+            postings.append(
+                Posting(
+                    case_id=line.case_id,
+                    line_id=line.pk,
+                    kind=LedgerKind.LATE_FEE_FIXED,
+                    effective_on=on,
+                    source=source,
+                    late_fee=amount,
+                    reason=reason,
+                )
+            )
+            line.fee_unpaid += amount
+            line.fee_fixed_total += amount
+        if on > line.fee_accrues_after:
+            line.fee_accrues_after = on
+            moved.append(line.pk)
+    if moved:
+        ArrearsLine.objects.filter(pk__in=moved).update(fee_accrues_after=on)
+    ledger_post(postings, actor=actor)
+    return postings
