@@ -5,7 +5,6 @@ in-process, so a fresh machine needs no server. DATABASE_URL and CELERY_BROKER_U
 PostgreSQL and Redis.
 """
 
-from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -143,9 +142,6 @@ BULK_BATCH_SIZE = env.int("BULK_BATCH_SIZE", default=5000)
 
 AGENCY_NAME = env.str("AGENCY_NAME", default="医疗保障事务中心")
 AGENCY_CONTACT = env.str("AGENCY_CONTACT", default="12393")
-
-# Kept for reference by readers of the money code: amounts are Decimal yuan to the fen.
-MONEY_QUANTUM = Decimal("0.01")
 
 LOGGING = {
     "version": 1,

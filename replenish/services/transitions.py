@@ -6,7 +6,6 @@ the audit row in the same transaction. `transition_apply_bulk` does the same for
 with one UPDATE and one INSERT, taking source and target from the same declaration.
 """
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -151,10 +150,6 @@ def transition_apply_bulk(
             for pk, state in rows
         )
     return pks
-
-
-def pks_in_order(objs: Iterable[models.Model]) -> list[int]:
-    return sorted(o.pk for o in objs)
 
 
 __all__ = [
