@@ -213,9 +213,13 @@ def unit_record_merger(
         )
         why = f"merged into {party.name} ({party.uscc}) on {event.occurred_on}"
         transition_apply(
-            unit, "merge", actor=actor, reason=why, audit_case_ids=[c.pk for c in cases],
+            unit,
+            "merge",
+            actor=actor,
+            reason=why,
+            audit_case_ids=[c.pk for c in cases],
             obligor=party,
-        )  # fmt: skip
+        )
         cases_pass_to(cases, party, on=today, actor=actor, reason=why)
     return event
 
@@ -329,10 +333,14 @@ def unit_record_bankruptcy(
         )
         why = f"bankruptcy accepted on {accepted_on} by {event.court} ({event.court_case_no})"
         transition_apply(
-            unit, "enter_bankruptcy", actor=actor, reason=why,
-            audit_case_ids=[c.pk for c in cases], obligor=group,
+            unit,
+            "enter_bankruptcy",
+            actor=actor,
+            reason=why,
+            audit_case_ids=[c.pk for c in cases],
+            obligor=group,
             fee_stops_on=accepted_on - timedelta(days=1),
-        )  # fmt: skip
+        )
         # The cases' unit (loaded before the transition) must see the new stop.
         for case in cases:
             case.unit = unit
@@ -373,9 +381,13 @@ def unit_record_auction(
         )
         why = f"{event.get_kind_display()} on {event.occurred_on}; owed by {authority.name}"
         transition_apply(
-            unit, "auction", actor=actor, reason=why, audit_case_ids=[c.pk for c in cases],
+            unit,
+            "auction",
+            actor=actor,
+            reason=why,
+            audit_case_ids=[c.pk for c in cases],
             obligor=authority,
-        )  # fmt: skip
+        )
         cases_pass_to(cases, authority, on=today, actor=actor, reason=why)
     return event
 
