@@ -86,6 +86,9 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
     total = money_field(_("total agreed"), null=True, blank=True)
     # The case's `paid_total` at signing: what is paid on the case beyond it pays installments.
     paid_before = money_field(_("paid before signing"), null=True, blank=True)
+    # What the signed text lists, fixed at signing: the debt by period (see
+    # `replenish.documents`). The agreement is a legal document: never edited.
+    periods = models.JSONField(_("debt by period at signing"), default=list, blank=True)
 
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
     breached_due_on = models.DateField(_("breached installment due on"), null=True, blank=True)
@@ -141,8 +144,10 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         principal: Decimal,
         late_fee: Decimal,
         paid_before: Decimal,
+        periods: list,
     ) -> None:
         """Signed by both parties: the amounts are fixed as of the signing date."""
+        self.periods = periods
         self.signed_on = signed_on
         self.signatory = signatory
         self.principal = principal

@@ -39,7 +39,7 @@ from replenish.models import (
     Installment,
 )
 from replenish.money import installment_schedule
-from replenish.selectors import ZERO, case_owed
+from replenish.selectors import ZERO, case_owed, debt_by_period
 from replenish.services.ledger import lines_fee_fix
 from replenish.services.numbering import number_block_take
 from replenish.services.transitions import transition_apply, transition_apply_bulk
@@ -318,6 +318,7 @@ def agreement_sign(
             principal=principal,
             late_fee=fee,
             paid_before=figures["paid_total"],
+            periods=debt_by_period([case.pk], as_of=signed_on),
         )
         cumulative = ZERO
         rows = []
