@@ -245,6 +245,14 @@ class AgreementAdmin(admin.ModelAdmin):
         if agreement is not None:
             tools.append((reverse("admin:replenish_agreement_document", args=[agreement.pk]),
                           _("Print")))  # fmt: skip
+            event = agreement.counterparty.event
+            if event is not None and event.kind == UnitEventKind.BANKRUPTCY:
+                tools.append(
+                    (
+                        reverse("admin:units_unitevent_claim_statement", args=[event.pk]),
+                        _("Claim statement"),
+                    )
+                )
             if may_act and agreement.state == AgreementState.DRAFT:
                 tools.append(
                     (reverse("admin:replenish_agreement_sign", args=[agreement.pk]), _("Sign"))

@@ -466,6 +466,8 @@ def agreements_breach_due(
     due = (
         Agreement.objects.filter(
             state=AgreementState.IN_FORCE,
+            # A case under write-off examination waits for the decision.
+            case__state=CaseState.AGREEMENT,
             installments__due_on__lt=cutoff,
             installments__cumulative__gt=_paid_since_signing(),
         )
@@ -533,7 +535,12 @@ def agreements_fulfil_due(
     after signing) is due again, as after a termination. Returns the agreements fulfilled."""
     batch_size = batch_size or settings.BULK_BATCH_SIZE
     done = (
-        Agreement.objects.filter(state=AgreementState.IN_FORCE)
+        Agreement.objects.filter(
+            state=AgreementState.IN_FORCE,
+            # Settled elsewhere (a payment), or paid through the agreement; a case under write-off
+            # examination waits for the decision.
+            case__state__in=[CaseState.AGREEMENT, CaseState.SETTLED],
+        )
         .filter(
             Q(total__lte=_paid_since_signing()) | Q(case__principal_unpaid=0, case__fee_unpaid=0)
         )

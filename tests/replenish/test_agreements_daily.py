@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from replenish.models import Agreement, AgreementState, ArrearsCase, ArrearsLine, AuditEntry
@@ -16,6 +16,7 @@ from replenish.selectors import case_owed
 from replenish.services.agreements import agreement_draft, agreement_sign, agreements_breach_due
 from replenish.services.daily import DAILY_ACTOR
 from replenish.services.ledger import ledger_differences
+from replenish.services.transitions import transition_apply
 from tests.factories import (
     COLLECTOR_PERMISSIONS,
     ArrearsRowFactory,
@@ -202,3 +203,21 @@ def test_batches_cover_every_breached_agreement(officer):
     # then
     assert sorted(breached) == sorted(Agreement.objects.values_list("pk", flat=True))
     assert set(Agreement.objects.values_list("state", flat=True)) == {AgreementState.BREACHED}
+
+
+def test_a_case_under_write_off_examination_is_neither_breached_nor_fulfilled(officer):
+    # given an agreement whose case was sent to write-off examination
+    (agreement,) = sign_for_units(officer, [1])
+    with transaction.atomic():
+        case = ArrearsCase.objects.select_for_update().get(pk=agreement.case_id)
+        transition_apply(case, "writeoff_submit", actor=DAILY_ACTOR, reason="清算组申请核销")
+
+    # when the daily run comes long after the first installment
+    report = run_daily(date(2026, 6, 1))
+
+    # then the agreement waits for the decision
+    assert report[1:] == [
+        "2026-06-01: 0 agreement(s) fulfilled",
+        "2026-06-01: 0 agreement(s) breached (installment unpaid 15 days after its due date)",
+    ]
+    assert Agreement.objects.get().state == AgreementState.IN_FORCE

@@ -632,3 +632,26 @@ def test_a_bankrupt_units_fee_after_acceptance_equals_its_fee_the_day_before(
             assert case_owed(case.pk, as_of=accepted_on + timedelta(days=days)).late_fee == expected
         assert case_owed(case.pk, as_of=day_before).late_fee == expected
         transaction.set_rollback(True)
+
+
+def test_a_bankruptcy_during_an_agreement_keeps_the_fee_frozen_from_the_signing(case, officer):
+    # given an installment agreement signed 2026-02-01 (fee to then: 17 days on 1,000.00 = 8.50)
+    draft = agreement_draft(
+        case_id=case.pk, installment_count=6, actor=officer, drafted_on=date(2026, 2, 1)
+    )
+    agreement_sign(agreement_id=draft.pk, actor=officer, signed_on=date(2026, 2, 1))
+
+    # when the court accepts the bankruptcy on 2026-02-20 (recorded 2026-03-01)
+    bankrupt(case, officer, accepted_on=date(2026, 2, 20))
+
+    # then the agreement with the unit ended, the group owes the case, and no fee accrued after
+    # the signing nor will
+    assert Agreement.objects.get().state == AgreementState.TERMINATED
+    case = ArrearsCase.objects.get()
+    assert (case.state, case.obligor.kind) == (
+        CaseState.OVERDUE,
+        CounterpartyKind.LIQUIDATION_GROUP,
+    )
+    for as_of in (TODAY, date(2026, 12, 31)):
+        assert case_owed(case.pk, as_of=as_of).late_fee == D("8.50")
+    assert LedgerEntry.objects.filter(kind="late_fee_fixed").count() == 1
