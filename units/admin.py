@@ -98,6 +98,8 @@ class UnitAdmin(admin.ModelAdmin):
             raise Http404
         if not request.user.has_perm("units.record_unitevent"):
             raise PermissionDenied
+        if kind == "split" and not request.user.has_perm("replenish.transfer_case"):
+            raise PermissionDenied  # a split apportions the unit's cases at once
         unit = get_object_or_404(Unit, pk=unit_id)
         form_class = FORMS[kind]
         data = request.POST if request.method == "POST" else None

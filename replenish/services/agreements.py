@@ -174,7 +174,12 @@ def agreement_draft(
     (the unit itself: installment; merging party: merger; separated party: split; liquidation
     group: liquidation; competent authority: auction). Numbered when drafted."""
     require_permission(actor, "replenish.sign_agreement")
-    drafted_on = drafted_on or timezone.localdate()
+    today = timezone.localdate()
+    drafted_on = drafted_on or today
+    if drafted_on > today:
+        raise ValidationError(
+            _("Draft date %(date)s is in the future.") % {"date": drafted_on}, code="date"
+        )
     installment_count_check(installment_count)
     with transaction.atomic():
         case = (
@@ -217,8 +222,7 @@ def agreement_draft(
             to_state=agreement.state,
             actor=actor_user(actor),
             actor_label=actor_label(actor),
-            reason=_("agreement %(number)s drafted with %(party)s")
-            % {"number": agreement.number, "party": counterparty},
+            reason=f"agreement {agreement.number} drafted with {counterparty}",
         )
     return agreement
 
