@@ -6,7 +6,7 @@ the audit row in the same transaction. `transition_apply_bulk` does the same for
 with one UPDATE and one INSERT, taking source and target from the same declaration.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -41,7 +41,7 @@ def transition_apply(
     *,
     actor: Actor,
     reason: str = "",
-    audit_case_ids: Sequence[int] | None = None,
+    audit_case_ids: list[int] | None = None,
     **kwargs: Any,
 ) -> Any:
     """Run transition `name` on `obj`, which the caller has locked inside a transaction.
