@@ -12,11 +12,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from replenish.models import OPEN_STATES, Agreement, AgreementKind, AgreementState, ArrearsLine
 from replenish.money import DEFAULT_RATE_TABLE, line_fee_due, to_fen
-from replenish.selectors import LINE_FEE_FIELDS, debt_by_period, late_fee_policy, line_fee_state
+from replenish.selectors import (
+    LINE_FEE_FIELDS,
+    case_owed,
+    debt_by_period,
+    late_fee_policy,
+    line_fee_state,
+)
 from replenish.services.agreements import agreement_preview
 from units.identifiers import mask_id_number
 from units.models import CounterpartyKind, UnitEvent, UnitEventKind
@@ -180,13 +187,18 @@ def agreement_document_context(agreement: Agreement, *, today: date | None = Non
             for i in agreement.installments.order_by("seq")
         ]
     else:
+        # An unsigned draft (or a withdrawn one) shows what signing on that day would fix.
         as_of = max(today, agreement.drafted_on)
-        preview = agreement_preview(case=case, count=agreement.installment_count, signed_on=as_of)
-        principal, late_fee, total = preview.principal, preview.late_fee, preview.total
+        owed = case_owed(case.pk, as_of=as_of)
+        principal, late_fee, total = owed.principal, owed.late_fee, owed.total
         periods = _period_rows(debt_by_period([case.pk], as_of=as_of))
-        installments = [
-            {"seq": i.seq, "due_on": i.due_on, "amount": i.amount} for i in preview.installments
-        ]
+        try:
+            schedule = agreement_preview(
+                case=case, count=agreement.installment_count, signed_on=as_of
+            ).installments
+        except ValidationError:  # owes nothing any more, or the term is no longer allowed
+            schedule = []
+        installments = [{"seq": i.seq, "due_on": i.due_on, "amount": i.amount} for i in schedule]
     grace_days = settings.INSTALLMENT_GRACE_DAYS
     return {
         "title": agreement.title,

@@ -132,3 +132,18 @@ def test_the_claim_statement_puts_each_portion_in_its_tier(rows):
         ("职工2", 1, D("33.33")),
     ]
     assert all("*" in p["id_number"] for p in context["persons"])
+
+
+@pytest.mark.django_db
+def test_a_draft_whose_term_is_no_longer_allowed_still_prints_without_a_schedule(rows, settings):
+    # given a 6-month draft, then the longest term is lowered to 3
+    draft = agreement_draft(case_id=rows.pk, installment_count=6, actor=SYSTEM, drafted_on=TODAY)
+    settings.INSTALLMENT_MAX_MONTHS = 3
+
+    # when
+    context = agreement_document_context(draft, today=TODAY)
+
+    # then the amounts are shown, the schedule is not
+    assert context["is_draft"]
+    assert context["installments"] == []
+    assert context["total"] == sum(p["total"] for p in context["periods"])
