@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from replenish.agreement_admin import AgreementInline, SuccessorCaseInline, case_tools
 from replenish.models import ArrearsCase, ArrearsLine, AuditEntry, ImportBatch, LedgerEntry
 
 
@@ -85,6 +86,7 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
     list_display = [
         "case_no",
         "unit",
+        "obligor",
         "state",
         "principal_unpaid",
         "fee_unpaid",
@@ -93,11 +95,13 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
     ]
     list_filter = ["state", "region_code"]
     search_fields = ["=case_no", "=unit__uscc", "unit__name", "=notices__number"]
-    list_select_related = ["unit"]
+    list_select_related = ["unit", "obligor"]
     show_full_result_count = False
     readonly_fields = [
         "case_no",
         "unit",
+        "obligor",
+        "predecessor",
         "region_code",
         "state",
         "state_changed_at",
@@ -110,13 +114,20 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
         "transferred_total",
     ]
     fields = readonly_fields
-    inlines = [LineInline, LedgerInline, AuditInline]
+    inlines = [LineInline, AgreementInline, SuccessorCaseInline, LedgerInline, AuditInline]
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        case = self.get_object(request, object_id)
+        tools = case_tools(request, case) if case is not None else []
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "case_tools": tools}
+        )
 
 
 @admin.register(ImportBatch)

@@ -4,6 +4,7 @@ The late fee is never stored day by day (DESIGN.md): it is computed per line by 
 rules, rounded per line and summed.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -94,3 +95,36 @@ def _sum_by_case(rows: Iterator[tuple], *, as_of: date) -> dict[int, Owed]:
 
 def case_owed(case_id: int, *, as_of: date) -> Owed:
     return owed_by_case([case_id], as_of=as_of).get(case_id, Owed(ZERO, ZERO))
+
+
+def debt_by_period(case_ids: Iterable[int], *, as_of: date) -> list[dict]:
+    """Unpaid principal by portion and late fee as of `as_of` (per line, rounded, summed), one
+    row per contribution period; strings, so the result can be stored as JSON."""
+    policy = late_fee_policy()
+    rows: dict[str, dict] = defaultdict(
+        lambda: {"persons": set(), "employer": ZERO, "employee": ZERO, "late_fee": ZERO}
+    )
+    lines = (
+        ArrearsLine.objects.filter(case_id__in=list(case_ids))
+        .exclude(employer_unpaid=0, employee_unpaid=0, fee_unpaid=0)
+        .values_list("period", "person_id", *LINE_FEE_FIELDS)
+        .order_by()
+    )
+    for period, person_id, *columns in lines.iterator(chunk_size=5000):
+        state = line_fee_state(*columns)
+        row = rows[period]
+        row["persons"].add(person_id)
+        row["employer"] += columns[0]
+        row["employee"] += columns[1]
+        row["late_fee"] += line_fee_due(state, as_of=as_of, policy=policy)
+    return [
+        {
+            "period": period,
+            "persons": len(row["persons"]),
+            "employer": str(row["employer"]),
+            "employee": str(row["employee"]),
+            "late_fee": str(row["late_fee"]),
+            "total": str(row["employer"] + row["employee"] + row["late_fee"]),
+        }
+        for period, row in sorted(rows.items())
+    ]

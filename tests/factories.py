@@ -10,24 +10,32 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import transaction
 
 from notices.models import Notice
 from replenish.actors import System
 from replenish.models import (
+    Agreement,
     ArrearsCase,
     ArrearsLine,
     AuditEntry,
     CaseState,
     ImportBatch,
+    Installment,
     LedgerEntry,
+    LedgerKind,
     NumberSequence,
 )
+from replenish.money import LineDue, allocate_payment
 from replenish.services.arrears_import import COLUMNS, ArrearsImportResult, arrears_import
-from units.models import InsuredPerson, Unit
+from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
+from units.events import Party
+from units.models import Counterparty, InsuredPerson, Unit, UnitEvent, UnitEventAttachment
 from units.samples import sample_id_number, sample_uscc
 
 SYSTEM = System("tests")
@@ -58,6 +66,19 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.user_permissions.add(
                 Permission.objects.get(content_type__app_label=app_label, codename=codename)
             )
+
+
+# What a collection department (征缴部门) officer may do with agreements and unit events.
+COLLECTOR_PERMISSIONS = [
+    "replenish.view_arrearscase",
+    "replenish.view_agreement",
+    "replenish.sign_agreement",
+    "replenish.transfer_case",
+    "units.view_unit",
+    "units.view_unitevent",
+    "units.record_unitevent",
+    "units.view_counterparty",
+]
 
 
 class SuperUserFactory(UserFactory):
@@ -102,6 +123,19 @@ class ArrearsCaseFactory(factory.django.DjangoModelFactory):
     region_code = factory.SelfAttribute("unit.region_code")
     state = CaseState.REGISTERED
     opened_on = date(2026, 1, 5)
+
+
+class PartyFactory(factory.Factory):
+    """A party named by a unit event (`units.events.Party`): a successor enterprise by default."""
+
+    class Meta:
+        model = Party
+
+    name = factory.Sequence(lambda n: f"承继{n}有限公司")
+    uscc = factory.Sequence(lambda n: sample_uscc(800_000 + n))
+    head = factory.Sequence(lambda n: f"负责人{n}")
+    contact = "021-12345678"
+    share = None
 
 
 # --- arrears files ---------------------------------------------------------------------------
@@ -229,6 +263,44 @@ def case_of(uscc: str, state: str = CaseState.REGISTERED) -> ArrearsCase:
     return ArrearsCase.objects.get(unit__uscc=uscc, state=state)
 
 
+def pay(case_id: int, amount: str, *, on: date) -> None:
+    """Apply an arrived payment to a case by DESIGN.md's allocation rule: a stand-in for the
+    collection service (issue 4), through the same ledger functions it uses."""
+    with transaction.atomic():
+        case = ArrearsCase.objects.select_for_update().get(pk=case_id)
+        lines = list(ArrearsLine.objects.select_for_update().filter(case=case).order_by("pk"))
+        lines_fee_fix(
+            [line for line in lines if line.principal_unpaid > 0],
+            on=on,
+            actor=SYSTEM,
+            source="test:payment",
+        )
+        allocation = allocate_payment(
+            Decimal(amount),
+            [
+                LineDue(line.pk, line.due_date, line.fee_unpaid, line.employee_unpaid,
+                        line.employer_unpaid)
+                for line in lines
+            ],
+        )  # fmt: skip
+        ledger_post(
+            [
+                Posting(
+                    case_id=case.pk,
+                    line_id=paid.line_id,
+                    kind=LedgerKind.PAYMENT_APPLIED,
+                    effective_on=on,
+                    source="test:payment",
+                    employer=-paid.employer,
+                    employee=-paid.employee,
+                    late_fee=-paid.late_fee,
+                )
+                for paid in allocation.lines
+            ],
+            actor=SYSTEM,
+        )
+
+
 # --- whole-database views --------------------------------------------------------------------
 
 COUNTED_MODELS = (
@@ -241,6 +313,11 @@ COUNTED_MODELS = (
     ImportBatch,
     NumberSequence,
     Notice,
+    UnitEvent,
+    UnitEventAttachment,
+    Counterparty,
+    Agreement,
+    Installment,
 )
 
 

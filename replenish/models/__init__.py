@@ -1,3 +1,11 @@
+from replenish.models.agreements import (
+    KIND_OF_COUNTERPARTY,
+    LIVE_AGREEMENT_STATES,
+    Agreement,
+    AgreementKind,
+    AgreementState,
+    Installment,
+)
 from replenish.models.audit import AuditEntry
 from replenish.models.cases import (
     CLOSED_STATES,
@@ -12,12 +20,18 @@ from replenish.models.numbering import NumberSequence
 
 __all__ = [
     "CLOSED_STATES",
+    "KIND_OF_COUNTERPARTY",
+    "LIVE_AGREEMENT_STATES",
     "OPEN_STATES",
+    "Agreement",
+    "AgreementKind",
+    "AgreementState",
     "ArrearsCase",
     "ArrearsLine",
     "AuditEntry",
     "CaseState",
     "ImportBatch",
+    "Installment",
     "LedgerEntry",
     "LedgerKind",
     "NumberSequence",

@@ -90,6 +90,25 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
     import_batch = models.ForeignKey(
         ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Who owes the case now, when not the unit itself: the merging party, a separated party (on a
+    # successor's case), the liquidation group or the competent authority. The unit, the lines'
+    # original unit and persons and `predecessor` keep the link back to the original debt.
+    obligor = models.ForeignKey(
+        "units.Counterparty",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("obligor"),
+    )
+    predecessor = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="successor_cases",
+        verbose_name=_("apportioned from"),
+    )
 
     principal_assessed = money_field(_("principal assessed"), default=ZERO)
     principal_unpaid = money_field(_("principal unpaid"), default=ZERO)
@@ -120,10 +139,11 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
                 name="case_unpaid_within_assessed",
             ),
             # New arrears of a unit join its one registered case (formats/README.md); the
-            # constraint keeps two concurrent imports from opening two.
+            # constraint keeps two concurrent imports from opening two. A successor's case of a
+            # split (it has a predecessor) is never joined by an import.
             models.UniqueConstraint(
                 fields=["unit"],
-                condition=Q(state="registered"),
+                condition=Q(state="registered", predecessor__isnull=True),
                 name="one_registered_case_per_unit",
             ),
         ]
@@ -164,6 +184,12 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=CaseState.AGREEMENT, target=CaseState.OVERDUE)
     def agreement_breach(self) -> None:
         """An installment stayed unpaid past its due date and the grace days."""
+
+    @transition(field=state, source=CaseState.AGREEMENT, target=CaseState.OVERDUE)
+    def agreement_end(self) -> None:
+        """The agreement in force ended without settling the case (terminated, e.g. because
+        the unit merged or went bankrupt, or fulfilled while debt outside it remains): what is
+        unpaid is due again."""
 
     @transition(
         field=state,
@@ -283,7 +309,12 @@ class ArrearsLine(models.Model):
                 condition=Q(base__gt=0)
                 & Q(employer_amount__gte=0)
                 & Q(employee_amount__gte=0)
-                & (Q(employer_amount__gt=0) | Q(employee_amount__gt=0)),
+                # A successor's line of a split may take over only a fixed late fee.
+                & (
+                    Q(employer_amount__gt=0)
+                    | Q(employee_amount__gt=0)
+                    | Q(source_line__isnull=False)
+                ),
                 name="line_amounts_valid",
             ),
             models.CheckConstraint(

@@ -335,13 +335,17 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
         actor_label=actor_label(actor),
     )
 
-    # A unit's lines join its open case in state `registered`, or open a new case.
+    # A unit's lines join its open case in state `registered`, or open a new case. A unit that
+    # merged, went bankrupt or was auctioned owes through its successor (`obligor`), and a
+    # bankrupt unit's late fee stops the day before the court's acceptance, for late-arriving
+    # lines too.
     cursor.execute(
         f"""
         SELECT count(*) FROM units_unit u
         WHERE u.uscc IN (SELECT uscc FROM {STAGING})
           AND NOT EXISTS (SELECT 1 FROM replenish_arrearscase c
-                          WHERE c.unit_id = u.id AND c.state = %s)
+                          WHERE c.unit_id = u.id AND c.state = %s
+                            AND c.predecessor_id IS NULL)
         """,
         [CaseState.REGISTERED],
     )
@@ -354,12 +358,14 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
             INSERT INTO replenish_arrearscase
                 (case_no, unit_id, region_code, state, state_changed_at, state_before_writeoff,
                  opened_on, import_batch_id, principal_assessed, principal_unpaid, fee_unpaid,
-                 paid_total, written_off_total, transferred_total)
-            SELECT %s || {number}, u.id, u.region_code, %s, %s, '', %s, %s, 0, 0, 0, 0, 0, 0
+                 paid_total, written_off_total, transferred_total, obligor_id)
+            SELECT %s || {number}, u.id, u.region_code, %s, %s, '', %s, %s, 0, 0, 0, 0, 0, 0,
+                   u.obligor_id
             FROM units_unit u
             WHERE u.uscc IN (SELECT uscc FROM {STAGING})
               AND NOT EXISTS (SELECT 1 FROM replenish_arrearscase c
-                              WHERE c.unit_id = u.id AND c.state = %s)
+                              WHERE c.unit_id = u.id AND c.state = %s
+                                AND c.predecessor_id IS NULL)
             """,
             [f"AC{today.year}-", CaseState.REGISTERED, now, today, batch.pk, CaseState.REGISTERED],
         )
@@ -387,11 +393,13 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
              due_date, source_line_id, import_batch_id, employer_unpaid, employee_unpaid,
              fee_unpaid, fee_fixed_total, fee_accrues_after, fee_stops_on)
         SELECT c.id, u.id, p.id, s.period, s.base, s.employer_amount, s.employee_amount,
-               s.due_date, NULL, %s, s.employer_amount, s.employee_amount, 0, 0, s.due_date, NULL
+               s.due_date, NULL, %s, s.employer_amount, s.employee_amount, 0, 0, s.due_date,
+               u.fee_stops_on
         FROM {STAGING} s
         JOIN units_unit u ON u.uscc = s.uscc
         JOIN units_insuredperson p ON p.id_number = s.id_number
-        JOIN replenish_arrearscase c ON c.unit_id = u.id AND c.state = %s
+        JOIN replenish_arrearscase c
+          ON c.unit_id = u.id AND c.state = %s AND c.predecessor_id IS NULL
         ORDER BY s.lineno
         """,
         [batch.pk, CaseState.REGISTERED],

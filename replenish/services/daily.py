@@ -9,6 +9,7 @@ from django.conf import settings
 from notices.models import CURRENT_NOTICE_STATES
 from replenish.actors import System
 from replenish.models import ArrearsCase, CaseState
+from replenish.services.agreements import agreements_breach_due, agreements_fulfil_due
 from replenish.services.transitions import transition_apply_bulk
 
 DAILY_ACTOR = System("run_daily")
@@ -18,16 +19,24 @@ DAILY_ACTOR = System("run_daily")
 class DailyReport:
     as_of: date
     deadlines_passed: list[int] = field(default_factory=list)
+    agreements_fulfilled: list[int] = field(default_factory=list)
+    agreements_breached: list[int] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [
-            f"{self.as_of}: {len(self.deadlines_passed)} case(s) overdue (notice deadline passed)"
+            f"{self.as_of}: {len(self.deadlines_passed)} case(s) overdue (notice deadline passed)",
+            f"{self.as_of}: {len(self.agreements_fulfilled)} agreement(s) fulfilled",
+            f"{self.as_of}: {len(self.agreements_breached)} agreement(s) breached "
+            f"(installment unpaid {settings.INSTALLMENT_GRACE_DAYS} days after its due date)",
         ]
 
 
 def daily_run(*, as_of: date, actor: System = DAILY_ACTOR) -> DailyReport:
     report = DailyReport(as_of=as_of)
     report.deadlines_passed = _notice_deadlines_pass(as_of=as_of, actor=actor)
+    # Fulfilments first: an agreement paid in full is never reported breached.
+    report.agreements_fulfilled = agreements_fulfil_due(as_of=as_of, actor=actor)
+    report.agreements_breached = agreements_breach_due(as_of=as_of, actor=actor)
     return report
 
 

@@ -26,15 +26,26 @@ def export_rows(*, as_of: date) -> Iterator[tuple]:
     nothing = Owed(ZERO, ZERO)
     cases = (
         ArrearsCase.objects.order_by("case_no")
-        .values_list("pk", "case_no", "unit__uscc", "state", "paid_total", "written_off_total")
+        .values_list(
+            "pk",
+            "case_no",
+            "unit__uscc",
+            "obligor__uscc",
+            "obligor__name",
+            "state",
+            "paid_total",
+            "written_off_total",
+        )
         .iterator(chunk_size=5000)
     )
-    for pk, case_no, uscc, state, paid, written_off in cases:
+    for pk, case_no, uscc, obligor_uscc, obligor_name, state, paid, written_off in cases:
         figures = owed.get(pk, nothing)
         yield (
             case_no,
             uscc,
-            uscc,  # the obligor is the unit itself until a succession names another
+            # Who owes the case now: the unit itself, or the merging party, a separated party,
+            # the liquidation group or the competent authority (by name when it has no USCC).
+            obligor_uscc or obligor_name or uscc,
             state,
             figures.principal,
             figures.late_fee,

@@ -26,8 +26,12 @@ def _subject(obj: models.Model) -> str:
     return obj._meta.model_name.removeprefix("arrears")
 
 
+def _case_field(model: type[models.Model]) -> str:
+    return "pk" if model._meta.model_name == "arrearscase" else "case_id"
+
+
 def _case_id_of(obj: models.Model) -> int:
-    return obj.pk if obj._meta.model_name == "arrearscase" else obj.case_id
+    return getattr(obj, _case_field(type(obj)))
 
 
 def transition_apply(
@@ -36,9 +40,14 @@ def transition_apply(
     *,
     actor: Actor,
     reason: str = "",
+    audit_case_ids: list[int] | None = None,
     **kwargs: Any,
 ) -> Any:
-    """Run transition `name` on `obj`, which the caller has locked inside a transaction."""
+    """Run transition `name` on `obj`, which the caller has locked inside a transaction.
+
+    The audit row goes to the object's case; an object that belongs to no case (a unit) names
+    the cases whose trail records the change in `audit_case_ids`, one row each.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("transition_apply must run inside the service's transaction")
     method = getattr(obj, name)
@@ -65,16 +74,20 @@ def transition_apply(
         obj.state_changed_at = timezone.now()
         changed.append("state_changed_at")
     obj.save(update_fields=changed)
-    AuditEntry.objects.create(
-        case_id=_case_id_of(obj),
-        subject=_subject(obj),
-        subject_id=obj.pk,
-        transition=name,
-        from_state=from_state,
-        to_state=getattr(obj, field.attname),
-        actor=user,
-        actor_label=actor_label(actor),
-        reason=reason,
+    case_ids = [_case_id_of(obj)] if audit_case_ids is None else list(audit_case_ids)
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            case_id=case_id,
+            subject=_subject(obj),
+            subject_id=obj.pk,
+            transition=name,
+            from_state=from_state,
+            to_state=getattr(obj, field.attname),
+            actor=user,
+            actor_label=actor_label(actor),
+            reason=reason,
+        )
+        for case_id in case_ids
     )
     return result
 
@@ -123,11 +136,11 @@ def transition_apply_bulk(
             queryset.filter(**{f"{field.attname}__in": sources})
             .select_for_update()
             .order_by("pk")
-            .values_list("pk", field.attname)
+            .values_list("pk", field.attname, _case_field(model))
         )
         if not rows:
             return []
-        pks = [pk for pk, _state in rows]
+        pks = [pk for pk, _state, _case_id in rows]
         now = timezone.now()
         updates = {field.attname: target}
         if any(f.attname == "state_changed_at" for f in model._meta.concrete_fields):
@@ -137,7 +150,7 @@ def transition_apply_bulk(
         )
         AuditEntry.objects.bulk_create(
             AuditEntry(
-                case_id=pk,
+                case_id=case_id,
                 subject=model._meta.model_name.removeprefix("arrears"),
                 subject_id=pk,
                 transition=name,
@@ -147,7 +160,7 @@ def transition_apply_bulk(
                 at=now,
                 reason=reason,
             )
-            for pk, state in rows
+            for pk, state, case_id in rows
         )
     return pks
 

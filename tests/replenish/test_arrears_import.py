@@ -99,7 +99,9 @@ def test_valid_file_creates_units_persons_cases_lines_and_assessed_entries():
         result.cases_opened,
         result.units_created,
     ) == (5, 5, 0, 2, 2)
-    assert table_counts() == {
+    counts = table_counts()
+    assert counts == {
+        **dict.fromkeys(counts, 0),  # every other table of the workflow stays empty
         "units.Unit": 2,
         "units.InsuredPerson": 3,
         "replenish.ArrearsCase": 2,
@@ -108,7 +110,6 @@ def test_valid_file_creates_units_persons_cases_lines_and_assessed_entries():
         "replenish.AuditEntry": 2,
         "replenish.ImportBatch": 1,
         "replenish.NumberSequence": 1,
-        "notices.Notice": 0,
     }
     assert sorted(Unit.objects.values_list("uscc", "name", "region_code")) == [
         (sample_uscc(1), "单位1有限公司", "310101"),

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from notices.models import Notice
-from replenish.models import ArrearsCase, CaseState
+from replenish.models import Agreement, AgreementKind, ArrearsCase, ArrearsLine, CaseState
 from replenish.services.ledger import ledger_differences
 from tests.factories import table_counts
 
@@ -23,11 +23,16 @@ def test_demo_runs_twice_and_leaves_cases_in_several_states_and_one_user_per_rol
 
     # then the second run added no case, line or notice
     after_second = table_counts()
-    for label in ("replenish.ArrearsCase", "replenish.ArrearsLine", "notices.Notice"):
+    for label in (
+        "replenish.ArrearsCase",
+        "replenish.ArrearsLine",
+        "notices.Notice",
+        "replenish.Agreement",
+        "units.UnitEvent",
+    ):
         assert after_second[label] == after_first[label], label
-    assert out.getvalue().startswith(
-        f"demo arrears: 0 lines imported, {after_first['replenish.ArrearsLine']} already there\n"
-    )
+    imported = ArrearsLine.objects.filter(source_line__isnull=True).count()
+    assert out.getvalue().startswith(f"demo arrears: 0 lines imported, {imported} already there\n")
 
     # and there are cases registered, notified and overdue, each notified or overdue one with
     # its current notice, and every role can log in
@@ -45,6 +50,18 @@ def test_demo_runs_twice_and_leaves_cases_in_several_states_and_one_user_per_rol
     assert not users["finance"].has_perm("replenish.decide_writeoff")
     assert users["auditor"].has_perm("replenish.decide_writeoff")
     assert users["collector"].check_password("demo-collector")
+    # and one signed agreement of each kind, each with the counterparty its kind calls for
+    kinds = {}
+    for agreement in Agreement.objects.select_related("counterparty").order_by("number"):
+        kinds.setdefault(agreement.kind, []).append((agreement.state, agreement.counterparty.kind))
+    assert kinds == {
+        AgreementKind.INSTALLMENT: [("in_force", "unit")],
+        AgreementKind.MERGER: [("in_force", "merging_party")],
+        AgreementKind.SPLIT: [("in_force", "separated_party")] * 3,
+        AgreementKind.LIQUIDATION: [("in_force", "liquidation_group")],
+        AgreementKind.AUCTION: [("in_force", "competent_authority")],
+    }
+    assert users["collector"].has_perm("units.record_unitevent")
     assert ledger_differences() == []
     check = io.StringIO()
     call_command("check_ledger", stdout=check)

@@ -9,6 +9,14 @@ from django.utils import timezone
 
 from notices.services import case_issue_notice
 from tests.factories import SYSTEM, ArrearsCaseFactory, ArrearsRowFactory, case_of, import_rows
+from units.events import (
+    EventDocument,
+    Party,
+    unit_record_auction,
+    unit_record_bankruptcy,
+    unit_record_merger,
+    unit_record_split,
+)
 from units.samples import sample_uscc
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +116,55 @@ def test_a_bad_date_is_a_clean_error(value):
 def test_a_file_in_a_missing_directory_is_a_clean_error(tmp_path):
     with pytest.raises(CommandError, match="no such directory"):
         export(str(tmp_path / "missing" / "cases.csv"))
+
+
+def test_the_obligor_is_whoever_owes_the_case_now(db):
+    # given four units: merged, split in two, bankrupt (the group has no code), auctioned
+    import_rows([ArrearsRowFactory(unit_no=n, person_no=n) for n in (1, 2, 3, 4, 5)])
+    unit_of = {n: case_of(sample_uscc(n)).unit_id for n in (1, 2, 3, 4)}
+    document = EventDocument(occurred_on=date(2026, 2, 20))
+    on = date(2026, 3, 1)
+    unit_record_merger(
+        unit_id=unit_of[1],
+        merging_party=Party(name="甲", uscc=sample_uscc(61)),
+        document=document,
+        actor=SYSTEM,
+        today=on,
+    )
+    unit_record_split(
+        unit_id=unit_of[2],
+        successors=[
+            Party(name="乙", uscc=sample_uscc(62), share="1/2"),
+            Party(name="丙", uscc=sample_uscc(63), share="1/2"),
+        ],
+        document=document,
+        actor=SYSTEM,
+        today=on,
+    )
+    unit_record_bankruptcy(
+        unit_id=unit_of[3],
+        court="法院",
+        court_case_no="(2026)破1号",
+        accepted_on=date(2026, 2, 10),
+        liquidation_group=Party(name="单位3有限公司清算组", head="李"),
+        actor=SYSTEM,
+        today=on,
+    )
+    unit_record_auction(unit_id=unit_of[4], lease=False,
+                        competent_authority=Party(name="区国资委", uscc=sample_uscc(64, kind="12")),
+                        document=document, actor=SYSTEM, today=on)  # fmt: skip
+
+    # when
+    rows = [line.split(",")[:4] for line in export("--date", "2026-03-01").splitlines()[1:]]
+
+    # then: the unit stays, the obligor is who owes now (by name where it has no code)
+    u = {n: sample_uscc(n) for n in range(1, 6)}
+    assert rows == [
+        ["AC2026-0000001", u[1], sample_uscc(61), "registered"],
+        ["AC2026-0000002", u[2], u[2], "transferred"],
+        ["AC2026-0000003", u[3], "单位3有限公司清算组", "registered"],
+        ["AC2026-0000004", u[4], sample_uscc(64, kind="12"), "registered"],
+        ["AC2026-0000005", u[5], u[5], "registered"],
+        ["AC2026-0000006", u[2], sample_uscc(62), "registered"],
+        ["AC2026-0000007", u[2], sample_uscc(63), "registered"],
+    ]

@@ -25,6 +25,8 @@ MACHINE = {
         "replenish.sign_agreement",
     ),
     "agreement_breach": ({S.AGREEMENT}, S.OVERDUE, None),
+    # An agreement terminated (or fulfilled with debt outside it left) makes the debt due again.
+    "agreement_end": ({S.AGREEMENT}, S.OVERDUE, None),
     "writeoff_submit": (RETURN_STATES, S.WRITEOFF, "replenish.examine_writeoff"),
     "writeoff_reject": ({S.WRITEOFF}, None, "replenish.decide_writeoff"),
     "writeoff_approve": ({S.WRITEOFF}, S.WRITTEN_OFF, "replenish.decide_writeoff"),

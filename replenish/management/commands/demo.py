@@ -13,9 +13,19 @@ from django.utils import timezone
 
 from notices.services import case_issue_notice
 from replenish.actors import System
-from replenish.models import ArrearsCase, CaseState
+from replenish.models import Agreement, ArrearsCase, CaseState
+from replenish.services.agreements import agreement_draft, agreement_sign
 from replenish.services.arrears_import import COLUMNS, arrears_import
 from replenish.services.daily import daily_run
+from units.events import (
+    EventDocument,
+    Party,
+    unit_record_auction,
+    unit_record_bankruptcy,
+    unit_record_merger,
+    unit_record_split,
+)
+from units.models import Unit
 from units.samples import sample_id_number, sample_uscc
 
 DEMO = System("demo")
@@ -28,6 +38,12 @@ UNITS = [
     ("91", "310115", "上海浦东临港物流有限公司"),
     ("91", "310101", "上海黄浦老城厢餐饮管理有限公司"),
     ("91", "310110", "上海杨浦五角场建材商行有限公司"),
+    # One example of each kind of agreement (see demo_agreements).
+    ("91", "310106", "上海静安华茂纺织有限公司"),
+    ("91", "310107", "上海普陀宏达印刷有限公司"),
+    ("91", "310109", "上海虹口新港贸易有限公司"),
+    ("91", "310113", "上海宝山钢联机械制造有限公司"),
+    ("91", "310114", "上海嘉定第二化工厂"),
 ]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟"]
@@ -43,10 +59,16 @@ STAFF = [
             "examine_writeoff",
             "transfer_case",
             "add_arrearsline",
+            "view_agreement",
+            "view_unit",
+            "view_unitevent",
+            "record_unitevent",
+            "view_counterparty",
+            "change_counterparty",
         ],
     ),
-    ("finance", "财务管理部门", "Finance", ["view_arrearscase"]),
-    ("auditor", "稽核监督部门", "Audit", ["view_arrearscase", "decide_writeoff"]),
+    ("finance", "财务管理部门", "Finance", ["view_arrearscase", "view_agreement"]),
+    ("auditor", "稽核监督部门", "Audit", ["view_arrearscase", "decide_writeoff", "view_agreement"]),
 ]
 
 
@@ -84,6 +106,109 @@ def demo_file(today) -> io.BytesIO:
     return io.BytesIO(out.getvalue().encode("utf-8"))
 
 
+SPLIT_SUCCESSORS = [
+    ("上海新港国际贸易有限公司", "赵一"),
+    ("上海新港物流服务有限公司", "赵二"),
+    ("上海新港仓储有限公司", "赵三"),
+]
+
+
+def _uscc(index: int) -> str:
+    kind, region, _name = UNITS[index]
+    return sample_uscc(7000 + index, region_code=region, kind=kind)
+
+
+def demo_agreements(today) -> list[str]:
+    """One agreement of each kind, signed 20 days ago, each after its unit's event; a unit whose
+    cases already have an agreement is left alone, so a second run adds nothing."""
+    signed_on = today - timedelta(days=20)
+    event_day = today - timedelta(days=30)
+    done = []
+
+    def sign_all(unit: Unit, count: int, signatory: str) -> None:
+        for case in ArrearsCase.objects.filter(
+            unit=unit, state__in=[CaseState.REGISTERED, CaseState.NOTIFIED, CaseState.OVERDUE]
+        ).order_by("pk"):
+            draft = agreement_draft(
+                case_id=case.pk, installment_count=count, actor=DEMO, drafted_on=signed_on
+            )
+            agreement = agreement_sign(
+                agreement_id=draft.pk, actor=DEMO, signed_on=signed_on, signatory=signatory
+            )
+            done.append(
+                f"demo agreement {agreement.number}: {agreement.get_kind_display()}, "
+                f"{agreement.total} in {count}"
+            )
+
+    examples = {
+        8: lambda unit: sign_all(unit, 6, "陈华茂"),
+        9: lambda unit: (
+            unit_record_merger(
+                unit_id=unit.pk,
+                merging_party=Party(
+                    name=UNITS[0][2], uscc=_uscc(0), head="王申江", contact="021-63210000"
+                ),
+                document=EventDocument(occurred_on=event_day, document_ref="沪市监合并〔2026〕7号"),
+                actor=DEMO,
+                today=signed_on,
+            ),
+            sign_all(unit, 12, "王申江"),
+        ),
+        10: lambda unit: (
+            unit_record_split(
+                unit_id=unit.pk,
+                successors=[
+                    Party(
+                        name=name,
+                        uscc=sample_uscc(7100 + n, region_code="310109"),
+                        share="1/3",
+                        head=head,
+                        contact=f"021-6500000{n + 1}",
+                    )
+                    for n, (name, head) in enumerate(SPLIT_SUCCESSORS)
+                ],
+                document=EventDocument(occurred_on=event_day, document_ref="沪市监分立〔2026〕3号"),
+                actor=DEMO,
+                today=signed_on,
+            ),
+            sign_all(unit, 3, "赵一"),
+        ),
+        11: lambda unit: (
+            unit_record_bankruptcy(
+                unit_id=unit.pk,
+                court="上海市第三中级人民法院",
+                court_case_no="(2026)沪03破18号",
+                accepted_on=today - timedelta(days=45),
+                liquidation_group=Party(
+                    name="上海宝山钢联机械制造有限公司清算组", head="孙律师", contact="021-56000000"
+                ),
+                actor=DEMO,
+                today=signed_on,
+            ),
+            sign_all(unit, 1, "孙律师"),
+        ),
+        12: lambda unit: (
+            unit_record_auction(
+                unit_id=unit.pk,
+                lease=False,
+                competent_authority=Party(
+                    name="上海市嘉定区国有资产监督管理委员会", head="周主任", contact="021-59990000"
+                ),
+                document=EventDocument(occurred_on=event_day, document_ref="嘉国资拍〔2026〕2号"),
+                actor=DEMO,
+                today=signed_on,
+            ),
+            sign_all(unit, 4, "周主任"),
+        ),
+    }
+    for index, example in examples.items():
+        unit = Unit.objects.get(uscc=_uscc(index))
+        if not Agreement.objects.filter(case__unit=unit).exists():
+            with transaction.atomic():
+                example(unit)
+    return done
+
+
 class Command(BaseCommand):
     help = "Load demo data: units of several kinds, cases in several states, one user per role."
 
@@ -94,6 +219,8 @@ class Command(BaseCommand):
             f"demo arrears: {result.lines_created} lines imported, "
             f"{result.lines_skipped} already there"
         )
+        for line in demo_agreements(today):
+            self.stdout.write(line)
         registered = list(
             ArrearsCase.objects.filter(
                 state=CaseState.REGISTERED, import_batch__file_name="demo-arrears.csv"
@@ -116,7 +243,7 @@ class Command(BaseCommand):
             group, _created = Group.objects.get_or_create(name=group_name)
             group.permissions.add(
                 *Permission.objects.filter(
-                    content_type__app_label="replenish", codename__in=codenames
+                    content_type__app_label__in=["replenish", "units"], codename__in=codenames
                 )
             )
             user, created = User.objects.get_or_create(
