@@ -39,8 +39,17 @@ run: $(VENV)/.run-installed
 	echo "worker (pid $$worker) and scheduler (pid $$beat) started; logs in var/"; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# The browser tests drive Debian's Chromium; `make test` installs it when it is missing.
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "The browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; \
+	fi
+
 ## make test: install what the tests need and run them (SQLite, or DATABASE_URL/CELERY_BROKER_URL)
-test: $(VENV)/.test-installed
+test: $(VENV)/.test-installed $(CHROMIUM)
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 ## make check: lint, format and missing migrations

@@ -6,9 +6,14 @@ from replenish.models import ArrearsCase, ArrearsLine, AuditEntry, ImportBatch, 
 
 
 class ReadOnlyInline(admin.TabularInline):
+    """A part of the case shown on its page: whoever may see the case sees its parts, read-only."""
+
     extra = 0
     can_delete = False
     show_change_link = False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("replenish.view_arrearscase")
 
     def has_add_permission(self, request, obj=None):
         return False
