@@ -7,6 +7,18 @@ from replenish.models.cases import (
     CaseState,
     ImportBatch,
 )
+from replenish.models.collection import (
+    Arrival,
+    ArrivalImport,
+    ArrivalState,
+    CreditEntry,
+    CreditKind,
+    MatchedBy,
+    Payment,
+    PaymentChannel,
+    PaymentState,
+    PaymentVia,
+)
 from replenish.models.ledger import LedgerEntry, LedgerKind
 from replenish.models.numbering import NumberSequence
 
@@ -15,10 +27,20 @@ __all__ = [
     "OPEN_STATES",
     "ArrearsCase",
     "ArrearsLine",
+    "Arrival",
+    "ArrivalImport",
+    "ArrivalState",
     "AuditEntry",
     "CaseState",
+    "CreditEntry",
+    "CreditKind",
     "ImportBatch",
     "LedgerEntry",
     "LedgerKind",
+    "MatchedBy",
     "NumberSequence",
+    "Payment",
+    "PaymentChannel",
+    "PaymentState",
+    "PaymentVia",
 ]

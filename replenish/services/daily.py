@@ -9,6 +9,7 @@ from django.conf import settings
 from notices.models import CURRENT_NOTICE_STATES
 from replenish.actors import System
 from replenish.models import ArrearsCase, CaseState
+from replenish.services.adjustment import AdjustmentReport, adjustments_post
 from replenish.services.transitions import transition_apply_bulk
 
 DAILY_ACTOR = System("run_daily")
@@ -18,15 +19,22 @@ DAILY_ACTOR = System("run_daily")
 class DailyReport:
     as_of: date
     deadlines_passed: list[int] = field(default_factory=list)
+    adjustments: AdjustmentReport | None = None
 
     def lines(self) -> list[str]:
-        return [
+        lines = [
             f"{self.as_of}: {len(self.deadlines_passed)} case(s) overdue (notice deadline passed)"
         ]
+        if self.adjustments is not None:
+            lines.append(self.adjustments.summary())
+        return lines
 
 
 def daily_run(*, as_of: date, actor: System = DAILY_ACTOR) -> DailyReport:
     report = DailyReport(as_of=as_of)
+    # Money that arrived is posted before deadlines are judged: a case paid in time never goes
+    # overdue because its money was posted the day after.
+    report.adjustments = adjustments_post(actor=actor, as_of=as_of)
     report.deadlines_passed = _notice_deadlines_pass(as_of=as_of, actor=actor)
     return report
 

@@ -49,7 +49,11 @@ def test_a_case_whose_deadline_passed_becomes_overdue_and_one_due_today_stays_no
     output = run_daily("--date", second.deadline.isoformat())
 
     # then
-    assert output == f"{second.deadline}: 1 case(s) overdue (notice deadline passed)\n"
+    assert output == (
+        f"{second.deadline}: 1 case(s) overdue (notice deadline passed)\n"
+        f"{second.deadline}: 0 arrival(s) posted, 0.00 applied, 0.00 kept as credit, "
+        "0 case(s) settled\n"
+    )
     assert states() == {
         sample_uscc(1): CaseState.OVERDUE,
         sample_uscc(2): CaseState.NOTIFIED,
@@ -76,7 +80,12 @@ def test_running_twice_for_the_same_date_changes_nothing_the_second_time(notifie
     # given a first run
     _first, second = notified
     day = (second.deadline + timedelta(days=1)).isoformat()
-    assert run_daily("--date", day) == f"{day}: 2 case(s) overdue (notice deadline passed)\n"
+    nothing_posted = (
+        f"{day}: 0 arrival(s) posted, 0.00 applied, 0.00 kept as credit, 0 case(s) settled\n"
+    )
+    assert run_daily("--date", day) == (
+        f"{day}: 2 case(s) overdue (notice deadline passed)\n" + nothing_posted
+    )
     audits = AuditEntry.objects.count()
     after_first = states()
 
@@ -84,7 +93,7 @@ def test_running_twice_for_the_same_date_changes_nothing_the_second_time(notifie
     output = run_daily("--date", day)
 
     # then
-    assert output == f"{day}: 0 case(s) overdue (notice deadline passed)\n"
+    assert output == f"{day}: 0 case(s) overdue (notice deadline passed)\n" + nothing_posted
     assert AuditEntry.objects.count() == audits
     assert states() == after_first
 

@@ -7,7 +7,12 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django_fsm import RETURN_VALUE, FSMFieldMixin
 
-MACHINES = ("replenish.ArrearsCase", "notices.Notice")
+MACHINES = (
+    "replenish.ArrearsCase",
+    "notices.Notice",
+    "replenish.Payment",
+    "replenish.Arrival",
+)
 
 
 def mermaid(model_label: str) -> str:
