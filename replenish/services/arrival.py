@@ -386,6 +386,8 @@ def _post_batch(arrival_ids: list[int], *, actor: Actor) -> list[PostedArrival]:
             )
         )
     arrivals_by_id = {a.pk: a for a in arrivals}
+    # The case is settled by the last of its arrivals in the batch.
+    last_of_case = {p.case_id: p.arrival_id for p in plan.arrivals}
     return [
         PostedArrival(
             arrival_id=p.arrival_id,
@@ -395,7 +397,7 @@ def _post_batch(arrival_ids: list[int], *, actor: Actor) -> list[PostedArrival]:
             amount=arrivals_by_id[p.arrival_id].amount,
             applied=p.applied,
             credit=p.credit,
-            settled=p.case_id in settled,
+            settled=p.case_id in settled and last_of_case[p.case_id] == p.arrival_id,
         )
         for p in plan.arrivals
     ]

@@ -374,6 +374,7 @@ def _preview(cursor, result: ArrivalsImportResult, batch_id: int) -> ArrivalsImp
         list(Arrival.objects.filter(case_id__in=case_ids, state=ArrivalState.MATCHED)),
     )
     planned = {p.arrival_id: p for p in plan.arrivals}
+    last_of_case = {p.case_id: p.arrival_id for p in plan.arrivals}
     settle_sources, _target = declared_transition(ArrearsCase, "settle")
     settling = set(
         ArrearsCase.objects.filter(
@@ -406,10 +407,10 @@ def _preview(cursor, result: ArrivalsImportResult, batch_id: int) -> ArrivalsImp
                     note=note,
                     applied=p.applied,
                     credit=p.credit,
-                    settles=p.case_id in settling,
+                    settles=p.case_id in settling and last_of_case[p.case_id] == pk,
                 )
             )
-    return dataclasses.replace(result, preview=tuple(rows))
+    return dataclasses.replace(result, import_id=None, preview=tuple(rows))
 
 
 def _as_date(value) -> date:
