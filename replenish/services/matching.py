@@ -39,6 +39,11 @@ NOTICE_MATCHER = ReferenceMatcher(
 REFERENCE_MATCHERS: tuple[ReferenceMatcher, ...] = (NOTICE_MATCHER,)
 
 
+def reference_kinds(reference: str) -> list[str]:
+    """The matchers whose numbers look like `reference` ("notice", …)."""
+    return [m.name for m in REFERENCE_MATCHERS if m.pattern.fullmatch(reference)]
+
+
 def reference_names(reference: str) -> list[tuple[str, int, str]]:
     """(matcher, case id, payer USCC) for every case `reference` names."""
     found = []

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from replenish.actors import Actor, System, actor_user, require_permission
 from replenish.models import OPEN_STATES, ArrearsCase, Payment, PaymentChannel, PaymentVia
 from replenish.money import FEN
-from replenish.services.matching import reference_names
+from replenish.services.matching import reference_kinds, reference_names
 from replenish.services.notify import finance_collect_request
 from replenish.services.transitions import audit_record, transition_apply
 
@@ -108,8 +108,11 @@ def payment_record(
 
 
 def _check_reference(reference: str, case: ArrearsCase) -> None:
+    """A reference that looks like a notice (or agreement) number must be one of this case."""
+    if not reference_kinds(reference):
+        return
     named = reference_names(reference)
-    if named and all(case_id != case.pk for _m, case_id, _p in named):
+    if all(case_id != case.pk for _m, case_id, _p in named):
         raise ValidationError(
             {
                 "reference": _("%(reference)s is not a reference of case %(case)s.")
