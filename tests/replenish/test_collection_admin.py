@@ -301,3 +301,30 @@ def test_the_arrival_list_runs_the_same_queries_for_5_arrivals_as_for_50(client,
         html = page(client, ARRIVALS)
     assert html.count('class="field-arrival_ref"') == 50
     assert len(fifty) == len(five)
+
+
+def test_every_money_page_shows_its_figures_to_a_superuser(staff_client, case):
+    # given a posted overpayment from an arrivals file, and a confirmed counter payment
+    import_arrivals([ArrivalRowFactory(arrival_ref="R1", unit_no=2, amount="1100.00")])
+    arrivals_post(actor=SYSTEM)
+    payment = accepted_payment(case, "12.34", channel_ref="WX-77")
+    arrival = Arrival.objects.get()
+    credit = CreditEntry.objects.get()
+
+    # when / then each list and page shows what it is about
+    pages = {
+        PAYMENTS: ["12.34", "AC2026-0000001"],
+        reverse("admin:replenish_payment_change", args=[payment.pk]): ["WX-77", "accept"],
+        reverse("admin:replenish_payment_add"): ['name="case_no"'],
+        ARRIVALS: ["R1", "1022.50", "77.50"],
+        reverse("admin:replenish_arrival_change", args=[arrival.pk]): ["R1", "1022.50"],
+        reverse("admin:replenish_arrivalimport_changelist"): ["arrivals.csv"],
+        reverse("admin:replenish_creditentry_changelist"): ["77.50", "R1"],
+        reverse("admin:replenish_creditentry_change", args=[credit.pk]): ["77.50"],
+        IMPORT: ['type="file"'],
+        ADJUST: ["0 matched arrivals"],
+    }
+    for url, expected in pages.items():
+        html = page(staff_client, url)
+        for text in expected:
+            assert text in html, (url, text)
