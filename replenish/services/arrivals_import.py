@@ -177,13 +177,17 @@ class _RowReader:
             channel = checked(errors, line, "channel", _parse_channel, values[5])
             if len(errors) == n:
                 yield (line, arrival_ref, arrived_on, amount, payer, reference, channel)
+            else:
+                # Staged with its reference only, so a later row repeating it is named too; the
+                # file is rejected anyway.
+                yield (line, arrival_ref, None, None, None, None, None)
 
 
 def _cross_row_errors(cursor) -> list[RowError]:
     cursor.execute(
         f"""
         SELECT s.lineno, f.first FROM {STAGING} s
-        JOIN (SELECT arrival_ref, MIN(lineno) AS first FROM {STAGING}
+        JOIN (SELECT arrival_ref, MIN(lineno) AS first FROM {STAGING} WHERE arrival_ref <> ''
               GROUP BY arrival_ref HAVING COUNT(*) > 1) f ON f.arrival_ref = s.arrival_ref
         WHERE s.lineno <> f.first
         """
