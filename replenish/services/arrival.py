@@ -413,8 +413,9 @@ def arrival_reverse(
 
     Nothing is deleted: a posted arrival's payments are undone by `payment_reversed` entries, its
     credit by a negative credit entry, and the late fee its money had stopped is fixed again for
-    the days since; a case it had settled is reopened in the state it was settled from. A
-    payment it confirmed is marked failed.
+    the days since; a case it had settled is reopened in the state it was settled from (overdue
+    instead of registered when the unit has another registered case by then). A payment it
+    confirmed is marked failed.
     """
     require_permission(actor, "replenish.reverse_arrival", action=_("reverse an arrival"))
     reason = reason.strip()
@@ -547,10 +548,16 @@ def _posting_reverse(
             .values_list("from_state", flat=True)
             .first()
         )
-        transition_apply(
-            case,
-            "reopen",
-            actor=actor,
-            reason=why,
-            to_state=settled_from or CaseState.OVERDUE,
-        )
+        to_state = settled_from or CaseState.OVERDUE
+        if (
+            to_state == CaseState.REGISTERED
+            and ArrearsCase.objects.filter(unit_id=case.unit_id, state=CaseState.REGISTERED)
+            .exclude(pk=case.pk)
+            .exists()
+        ):
+            # New arrears of the unit opened another registered case meanwhile, and a unit has
+            # one registered case at most: this one owes again as an overdue case (a notice can
+            # be issued from there).
+            to_state = CaseState.OVERDUE
+            why += "; the unit has another registered case, so it reopens as overdue"
+        transition_apply(case, "reopen", actor=actor, reason=why, to_state=to_state)

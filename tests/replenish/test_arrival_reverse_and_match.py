@@ -280,3 +280,22 @@ def test_a_reversal_needs_a_reason_and_the_finance_department(case):
             arrival_id=arrival.pk, reason="x", actor=department_user(AUDIT, "inspector")
         )
     assert Arrival.objects.get().state == ArrivalState.MATCHED
+
+
+def test_a_case_reopens_overdue_when_the_unit_has_another_registered_case_by_then(case, cashier):
+    # given the registered case was paid off, then new arrears of the unit opened a new case
+    arrival = arrive("A1", "1022.50", "2026-03-01")
+    arrivals_post(actor=SYSTEM)
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=2, period="2026-01")])
+    newer = ArrearsCase.objects.get(state=CaseState.REGISTERED)
+
+    # when the payment is reversed
+    arrival_reverse(arrival_id=arrival.pk, reason="bounced", actor=cashier, on=IMPORT_DAY)
+
+    # then the old case owes again as overdue (a unit has one registered case at most)
+    assert case_figures(case.pk)[:3] == (CaseState.OVERDUE, D("1000.00"), D("22.50"))
+    assert ArrearsCase.objects.get(pk=newer.pk).state == CaseState.REGISTERED
+    assert AuditEntry.objects.get(transition="reopen").reason == (
+        "arrival A1 reversed: bounced; the unit has another registered case, so it reopens as "
+        "overdue"
+    )
