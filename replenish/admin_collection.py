@@ -467,29 +467,34 @@ class ArrivalAdmin(ReadOnlyAdmin):
             return self._import_confirm(request, pending)
         form = ArrivalFileForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
+            if pending:
+                # A new upload replaces a preview never confirmed.
+                default_storage.delete(pending["path"])
+                del request.session["arrival_import"]
             upload = form.cleaned_data["file"]
             stored = default_storage.save(f"{UPLOADS}/{secrets.token_hex(16)}.csv", upload)
-            token = secrets.token_urlsafe(16)
-            request.session["arrival_import"] = {
-                "token": token,
-                "path": stored,
-                "name": upload.name,
-            }
-            with default_storage.open(stored, "rb") as stream:
-                try:
+            try:
+                with default_storage.open(stored, "rb") as stream:
                     result = arrivals_import(
                         file=stream, file_name=upload.name, actor=request.user, preview=True
                     )
-                except FileRejected as rejected:
-                    context["errors"] = rejected.errors
-                else:
-                    context.update(
-                        result=result,
-                        rows=result.preview[:PREVIEW_ROWS_SHOWN],
-                        more=max(0, len(result.preview) - PREVIEW_ROWS_SHOWN),
-                        token=token,
-                        file_name=upload.name,
-                    )
+            except FileRejected as rejected:
+                default_storage.delete(stored)
+                context["errors"] = rejected.errors
+            else:
+                token = secrets.token_urlsafe(16)
+                request.session["arrival_import"] = {
+                    "token": token,
+                    "path": stored,
+                    "name": upload.name,
+                }
+                context.update(
+                    result=result,
+                    rows=result.preview[:PREVIEW_ROWS_SHOWN],
+                    more=max(0, len(result.preview) - PREVIEW_ROWS_SHOWN),
+                    token=token,
+                    file_name=upload.name,
+                )
         context["form"] = form
         return TemplateResponse(request, "admin/replenish/arrival/import.html", context)
 

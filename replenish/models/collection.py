@@ -276,6 +276,9 @@ class Arrival(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return self.arrival_ref
 
+    def delete(self, *args, **kwargs):
+        raise ValueError("Arrivals are never deleted; reverse one found wrong.")
+
     # Received arrivals are matched or queued at once by the import; the others come from finance.
 
     @transition(

@@ -221,6 +221,7 @@ def test_a_rejected_file_lists_its_bad_rows_and_offers_no_confirm(client, case, 
     assert "line 3: channel: &#x27;cash&#x27; is not a channel" in html
     assert 'name="confirm"' not in html
     assert not Arrival.objects.exists()
+    assert not list((tmp_path / "arrival-imports").iterdir())
 
 
 def test_only_finance_may_import_and_only_collection_may_post(client, case):
