@@ -31,11 +31,19 @@ def actor_label(actor: Actor) -> str:
     return str(actor) if isinstance(actor, System) else actor.get_username()
 
 
-def require_permission(actor: Actor, permission: str) -> None:
-    """Refuse a user without the permission; the system acts under the rules of the workflow."""
+def require_permission(actor: Actor, permission: str, *, action: str | None = None) -> None:
+    """Refuse a user without the permission; the system acts under the rules of the workflow.
+
+    `action` says what was refused ("record a payment"), so the message is clear to the user.
+    """
     if isinstance(actor, System):
         return
     if not actor.is_active or not actor.has_perm(permission):
+        if action:
+            raise PermissionDenied(
+                _("%(user)s may not %(action)s (needs permission %(permission)s).")
+                % {"user": actor.get_username(), "action": action, "permission": permission}
+            )
         raise PermissionDenied(
             _("%(user)s may not do this (needs permission %(permission)s).")
             % {"user": actor.get_username(), "permission": permission}

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from replenish import admin_collection  # noqa: F401  (registers payments, arrivals, credit)
 from replenish.agreement_admin import AgreementInline, SuccessorCaseInline, case_tools
 from replenish.models import ArrearsCase, ArrearsLine, AuditEntry, ImportBatch, LedgerEntry
 

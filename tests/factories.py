@@ -23,17 +23,24 @@ from replenish.models import (
     Agreement,
     ArrearsCase,
     ArrearsLine,
+    Arrival,
+    ArrivalImport,
     AuditEntry,
     CaseState,
+    CreditEntry,
     ImportBatch,
     Installment,
     LedgerEntry,
     LedgerKind,
     NumberSequence,
+    Payment,
 )
 from replenish.money import LineDue, allocate_payment
 from replenish.services.arrears_import import COLUMNS, ArrearsImportResult, arrears_import
+from replenish.services.arrivals_import import COLUMNS as ARRIVAL_COLUMNS
+from replenish.services.arrivals_import import ArrivalsImportResult, arrivals_import
 from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
+from replenish.services.payment import payment_accept, payment_record
 from units.events import Party
 from units.models import Counterparty, InsuredPerson, Unit, UnitEvent, UnitEventAttachment
 from units.samples import sample_id_number, sample_uscc
@@ -324,3 +331,109 @@ COUNTED_MODELS = (
 def table_counts() -> dict[str, int]:
     """The number of rows of every table the workflow writes."""
     return {model._meta.label: model.objects.count() for model in COUNTED_MODELS}
+
+
+# --- departments -------------------------------------------------------------------------------
+
+
+def department_user(department: str, username: str | None = None):
+    """A staff user in one department's group, as migration 0006 created it."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(username=username) if username else UserFactory()
+    user.groups.add(Group.objects.get(name=department))
+    return get_user_model().objects.get(pk=user.pk)  # a fresh object: no stale permission cache
+
+
+# --- arrivals files ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArrivalRow:
+    """One data row of an arrivals file (formats/README.md), every value as the file holds it."""
+
+    arrival_ref: str
+    arrived_on: str
+    amount: str
+    payer_uscc: str
+    reference: str
+    channel: str
+
+    def values(self) -> list[str]:
+        return [getattr(self, column) for column in ARRIVAL_COLUMNS]
+
+
+class ArrivalRowFactory(factory.Factory):
+    """A valid row: unit `unit_no` (the same code as ArrearsRowFactory's) paid 100.00 by bank."""
+
+    class Meta:
+        model = ArrivalRow
+
+    class Params:
+        unit_no = 1
+        region_code = REGION
+
+    arrival_ref = factory.Sequence(lambda n: f"BANK-2026-{n + 1:06d}")
+    arrived_on = "2026-03-01"
+    amount = "100.00"
+    payer_uscc = factory.LazyAttribute(lambda o: sample_uscc(o.unit_no, region_code=o.region_code))
+    reference = ""
+    channel = "bank"
+
+
+def arrivals_csv(
+    rows: Iterable[ArrivalRow | Sequence[str]],
+    *,
+    header: Sequence[str] | None = None,
+    bom: bool = False,
+) -> io.BytesIO:
+    """An in-memory arrivals file, as `arrivals_import` receives it (bytes, UTF-8)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(ARRIVAL_COLUMNS if header is None else header)
+    for row in rows:
+        writer.writerow(row.values() if isinstance(row, ArrivalRow) else row)
+    return io.BytesIO((b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8"))
+
+
+def import_arrivals(
+    rows: Iterable[ArrivalRow | Sequence[str]],
+    *,
+    today: date = IMPORT_DAY,
+    file_name: str = "arrivals.csv",
+    actor=SYSTEM,
+    preview: bool = False,
+) -> ArrivalsImportResult:
+    """Import arrival rows through the real service, as finance's file would bring them."""
+    return arrivals_import(
+        file=arrivals_csv(list(rows)),
+        file_name=file_name,
+        actor=actor,
+        today=today,
+        preview=preview,
+    )
+
+
+def accepted_payment(case: ArrearsCase, amount: str, *, paid_on: date = IMPORT_DAY, **kwargs):
+    """A payment recorded at the counter and accepted (finance has been asked to collect it)."""
+    payment = payment_record(
+        case_id=case.pk,
+        amount=Decimal(amount),
+        channel=kwargs.pop("channel", "counter"),
+        paid_on=paid_on,
+        actor=SYSTEM,
+        today=paid_on,
+        **kwargs,
+    )
+    return payment_accept(payment_id=payment.pk, actor=SYSTEM)
+
+
+COLLECTION_MODELS = (Payment, Arrival, ArrivalImport, CreditEntry)
+
+
+def all_table_counts() -> dict[str, int]:
+    """`table_counts` and the tables of payments, arrivals and credit."""
+    return {
+        **table_counts(),
+        **{model._meta.label: model.objects.count() for model in COLLECTION_MODELS},
+    }

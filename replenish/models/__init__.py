@@ -15,6 +15,18 @@ from replenish.models.cases import (
     CaseState,
     ImportBatch,
 )
+from replenish.models.collection import (
+    Arrival,
+    ArrivalImport,
+    ArrivalState,
+    CreditEntry,
+    CreditKind,
+    MatchedBy,
+    Payment,
+    PaymentChannel,
+    PaymentState,
+    PaymentVia,
+)
 from replenish.models.ledger import LedgerEntry, LedgerKind
 from replenish.models.numbering import NumberSequence
 
@@ -28,11 +40,21 @@ __all__ = [
     "AgreementState",
     "ArrearsCase",
     "ArrearsLine",
+    "Arrival",
+    "ArrivalImport",
+    "ArrivalState",
     "AuditEntry",
     "CaseState",
+    "CreditEntry",
+    "CreditKind",
     "ImportBatch",
     "Installment",
     "LedgerEntry",
     "LedgerKind",
+    "MatchedBy",
     "NumberSequence",
+    "Payment",
+    "PaymentChannel",
+    "PaymentState",
+    "PaymentVia",
 ]

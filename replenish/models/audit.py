@@ -7,12 +7,16 @@ from django.utils.translation import gettext_lazy as _
 class AuditEntry(models.Model):
     """One state change of a case or of something that belongs to it (a notice, an agreement).
 
-    Written by the service that made the change, in the same transaction.
+    Written by the service that made the change, in the same transaction. `case` is empty only
+    for a subject that belongs to no case yet (an arrival waiting to be matched); such rows are
+    found by `subject` and `subject_id`.
     """
 
     case = models.ForeignKey(
         "replenish.ArrearsCase",
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="audit_entries",
         verbose_name=_("case"),
     )
@@ -37,7 +41,10 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
         ordering = ["case", "at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="audit_case_at")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="audit_case_at"),
+            models.Index(fields=["subject", "subject_id"], name="audit_subject"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject}#{self.subject_id} {self.from_state}→{self.to_state}"

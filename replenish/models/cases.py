@@ -237,6 +237,19 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
+        source=CaseState.SETTLED,
+        target=RETURN_VALUE(
+            CaseState.REGISTERED, CaseState.NOTIFIED, CaseState.OVERDUE, CaseState.AGREEMENT
+        ),
+        conditions=[lambda case: case.principal_unpaid > 0 or case.fee_unpaid > 0],
+    )
+    def reopen(self, to_state: str) -> str:
+        """A payment that settled the case was reversed: it owes again, in the state it was
+        settled from (the service reads that from the audit trail)."""
+        return to_state
+
+    @transition(
+        field=state,
         source=[
             CaseState.REGISTERED,
             CaseState.NOTIFIED,

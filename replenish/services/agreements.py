@@ -576,10 +576,11 @@ def agreements_fulfil_due(
             Agreement.objects.filter(pk__in=ids).update(ended_on=as_of)
             cases = ArrearsCase.objects.filter(pk__in=case_ids, state=CaseState.AGREEMENT)
             transition_apply_bulk(
-                cases.filter(principal_unpaid=0, fee_unpaid=0),
+                cases,
                 "settle",
                 actor=actor,
                 reason=f"agreement fulfilled (as of {as_of})",
+                conditions=Q(principal_unpaid=0, fee_unpaid=0),
             )
             still_owing = list(cases.values_list("pk", flat=True))
             if still_owing:

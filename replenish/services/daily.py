@@ -9,6 +9,7 @@ from django.conf import settings
 from notices.models import CURRENT_NOTICE_STATES
 from replenish.actors import System
 from replenish.models import ArrearsCase, CaseState
+from replenish.services.adjustment import AdjustmentReport, adjustments_post
 from replenish.services.agreements import agreements_breach_due, agreements_fulfil_due
 from replenish.services.transitions import transition_apply_bulk
 
@@ -21,18 +22,25 @@ class DailyReport:
     deadlines_passed: list[int] = field(default_factory=list)
     agreements_fulfilled: list[int] = field(default_factory=list)
     agreements_breached: list[int] = field(default_factory=list)
+    adjustments: AdjustmentReport | None = None
 
     def lines(self) -> list[str]:
-        return [
+        lines = [
             f"{self.as_of}: {len(self.deadlines_passed)} case(s) overdue (notice deadline passed)",
             f"{self.as_of}: {len(self.agreements_fulfilled)} agreement(s) fulfilled",
             f"{self.as_of}: {len(self.agreements_breached)} agreement(s) breached "
             f"(installment unpaid {settings.INSTALLMENT_GRACE_DAYS} days after its due date)",
         ]
+        if self.adjustments is not None:
+            lines.append(self.adjustments.summary())
+        return lines
 
 
 def daily_run(*, as_of: date, actor: System = DAILY_ACTOR) -> DailyReport:
     report = DailyReport(as_of=as_of)
+    # Money that arrived is posted before deadlines are judged: a case paid in time never goes
+    # overdue because its money was posted the day after.
+    report.adjustments = adjustments_post(actor=actor, as_of=as_of)
     report.deadlines_passed = _notice_deadlines_pass(as_of=as_of, actor=actor)
     # Fulfilments first: an agreement paid in full is never reported breached.
     report.agreements_fulfilled = agreements_fulfil_due(as_of=as_of, actor=actor)

@@ -251,9 +251,24 @@ def lines_fee_fix(
 
     Returns the postings made. The line objects are updated in place.
     """
+    moved = [line.pk for line in lines if on > line.fee_accrues_after]
+    postings = lines_fee_plan(lines, on=on, source=source, reason=reason)
+    if moved:
+        ArrearsLine.objects.filter(pk__in=moved).update(fee_accrues_after=on)
+    ledger_post(postings, actor=actor)
+    return postings
+
+
+def lines_fee_plan(
+    lines: Sequence[ArrearsLine], *, on: date, source: str, reason: str = ""
+) -> list[Posting]:
+    """What `lines_fee_fix` does, in memory only: the postings that fix the fee through `on`,
+    with the line objects' fee figures and accrual start moved as they will be.
+
+    For callers that plan many fixes (one per arrival of a batch) and write them at once.
+    """
     policy = late_fee_policy()
     postings = []
-    moved = []
     for line in lines:
         state = line_fee_state(*(getattr(line, name) for name in LINE_FEE_FIELDS))
         amount = fee_to_fix(state, as_of=on, policy=policy)
@@ -273,8 +288,4 @@ def lines_fee_fix(
             line.fee_fixed_total += amount
         if on > line.fee_accrues_after:
             line.fee_accrues_after = on
-            moved.append(line.pk)
-    if moved:
-        ArrearsLine.objects.filter(pk__in=moved).update(fee_accrues_after=on)
-    ledger_post(postings, actor=actor)
     return postings

@@ -6,6 +6,7 @@ the audit row in the same transaction. `transition_apply_bulk` does the same for
 with one UPDATE and one INSERT, taking source and target from the same declaration.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import FSMFieldMixin, can_proceed, has_transition_perm
 
-from replenish.actors import Actor, System, actor_label, actor_user
+from replenish.actors import Actor, actor_label, actor_user
 from replenish.models import AuditEntry
 
 
@@ -26,12 +27,20 @@ def _subject(obj: models.Model) -> str:
     return obj._meta.model_name.removeprefix("arrears")
 
 
-def _case_field(model: type[models.Model]) -> str:
-    return "pk" if model._meta.model_name == "arrearscase" else "case_id"
+def _case_column(model: type[models.Model]) -> str | None:
+    """Where a subject's case is: the case itself, its `case` field, or nowhere (None)."""
+    if model._meta.model_name == "arrearscase":
+        return "pk"
+    if any(f.name == "case" for f in model._meta.concrete_fields):
+        return "case_id"
+    return None
 
 
-def _case_id_of(obj: models.Model) -> int:
-    return getattr(obj, _case_field(type(obj)))
+def _case_id_of(obj: models.Model) -> int | None:
+    """The case an audit row belongs to; None for a subject without one yet (an arrival waiting
+    in the unmatched queue), whose rows are found by subject and subject id."""
+    column = _case_column(type(obj))
+    return None if column is None else getattr(obj, column)
 
 
 def transition_apply(
@@ -92,6 +101,25 @@ def transition_apply(
     return result
 
 
+def audit_record(
+    obj: models.Model, name: str, *, actor: Actor, reason: str = "", from_state: str = ""
+) -> AuditEntry:
+    """The audit row of an event that is not a declared transition: a subject coming into being
+    (`record`, `receive`), in the state it was created in."""
+    field = _state_field(type(obj))
+    return AuditEntry.objects.create(
+        case_id=_case_id_of(obj),
+        subject=_subject(obj),
+        subject_id=obj.pk,
+        transition=name,
+        from_state=from_state,
+        to_state=getattr(obj, field.attname),
+        actor=actor_user(actor),
+        actor_label=actor_label(actor),
+        reason=reason,
+    )
+
+
 def _not_allowed(obj: models.Model, name: str, state: str) -> str:
     return _("%(object)s is %(state)s: %(action)s is not possible from that state.") % {
         "object": f"{obj._meta.verbose_name} {obj}",
@@ -100,14 +128,16 @@ def _not_allowed(obj: models.Model, name: str, state: str) -> str:
     }
 
 
+def _declarations(model: type[models.Model], name: str) -> list:
+    return [t for t in _state_field(model).get_all_transitions(model) if t.name == name]
+
+
 def declared_transition(model: type[models.Model], name: str) -> tuple[set[str], str]:
     """The sources and the (single) target of a transition, read from its declaration."""
-    field = _state_field(model)
     sources, targets = set(), set()
-    for t in field.get_all_transitions(model):
-        if t.name == name:
-            sources.add(t.source)
-            targets.add(t.target)
+    for t in _declarations(model, name):
+        sources.add(t.source)
+        targets.add(t.target)
     if len(targets) != 1:
         raise ValueError(f"{model.__name__}.{name} has no single target: {targets}")
     return sources, targets.pop()
@@ -117,30 +147,45 @@ def transition_apply_bulk(
     queryset: models.QuerySet,
     name: str,
     *,
-    actor: System,
+    actor: Actor,
     reason: str = "",
+    conditions: models.Q | None = None,
 ) -> list[int]:
     """Carry out transition `name` on every row of `queryset` that is in one of its sources.
 
-    For the scheduler's set-based work: unconditional transitions without permission (the system
-    acts), applied with one locking SELECT, one UPDATE and one INSERT of audit rows per call.
-    Returns the primary keys moved.
+    For set-based work (the scheduler, imports, the adjustment run), applied with one locking
+    SELECT, one UPDATE and one INSERT of audit rows per call. Only the state changes: the
+    transition's method body is not run. A user must hold the permission the transition declares
+    (the system acts under the rules of the workflow). A transition that declares conditions
+    needs them restated as a filter in `conditions`, so no row escapes them. Returns the primary
+    keys moved.
     """
-    if not isinstance(actor, System):
-        raise PermissionDenied("bulk transitions are the system's")
     model = queryset.model
     sources, target = declared_transition(model, name)
+    declarations = _declarations(model, name)
+    user = actor_user(actor)
+    if user is not None:
+        needed = sorted({t.permission for t in declarations if t.permission})
+        if not user.is_active or not all(user.has_perm(p) for p in needed):
+            raise PermissionDenied(
+                _("%(user)s may not %(action)s.") % {"user": actor_label(actor), "action": name}
+            )
+    if any(t.conditions for t in declarations) and conditions is None:
+        raise ValueError(f"{model.__name__}.{name} has conditions: pass them as a filter")
     field = _state_field(model)
+    case_column = _case_column(model)
     with transaction.atomic():
+        selected = queryset.filter(**{f"{field.attname}__in": sources})
+        if conditions is not None:
+            selected = selected.filter(conditions)
         rows = list(
-            queryset.filter(**{f"{field.attname}__in": sources})
-            .select_for_update()
+            selected.select_for_update()
             .order_by("pk")
-            .values_list("pk", field.attname, _case_field(model))
+            .values_list("pk", field.attname, case_column or "pk")
         )
         if not rows:
             return []
-        pks = [pk for pk, _state, _case_id in rows]
+        pks = [pk for pk, _state, _case in rows]
         now = timezone.now()
         updates = {field.attname: target}
         if any(f.attname == "state_changed_at" for f in model._meta.concrete_fields):
@@ -150,12 +195,13 @@ def transition_apply_bulk(
         )
         AuditEntry.objects.bulk_create(
             AuditEntry(
-                case_id=case_id,
+                case_id=case_id if case_column else None,
                 subject=model._meta.model_name.removeprefix("arrears"),
                 subject_id=pk,
                 transition=name,
                 from_state=state,
                 to_state=target,
+                actor=user,
                 actor_label=actor_label(actor),
                 at=now,
                 reason=reason,
@@ -165,9 +211,14 @@ def transition_apply_bulk(
     return pks
 
 
+def pks_in_order(objs: Iterable[models.Model]) -> list[int]:
+    return sorted(o.pk for o in objs)
+
+
 __all__ = [
     "PermissionDenied",
     "ValidationError",
+    "audit_record",
     "declared_transition",
     "transition_apply",
     "transition_apply_bulk",

@@ -7,9 +7,20 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from notices.models import Notice
-from replenish.models import Agreement, AgreementKind, ArrearsCase, ArrearsLine, CaseState
+from replenish.departments import DEPARTMENTS
+from replenish.models import (
+    Agreement,
+    AgreementKind,
+    ArrearsCase,
+    ArrearsLine,
+    Arrival,
+    ArrivalState,
+    CaseState,
+    Payment,
+    PaymentState,
+)
 from replenish.services.ledger import ledger_differences
-from tests.factories import table_counts
+from tests.factories import all_table_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -17,18 +28,22 @@ pytestmark = pytest.mark.django_db
 def test_demo_runs_twice_and_leaves_cases_in_several_states_and_one_user_per_role():
     # given / when the demo is loaded twice
     call_command("demo", stdout=io.StringIO())
-    after_first = table_counts()
+    after_first = all_table_counts()
     out = io.StringIO()
     call_command("demo", stdout=out)
 
     # then the second run added no case, line or notice
-    after_second = table_counts()
+    after_second = all_table_counts()
     for label in (
         "replenish.ArrearsCase",
         "replenish.ArrearsLine",
         "notices.Notice",
         "replenish.Agreement",
         "units.UnitEvent",
+        "replenish.LedgerEntry",
+        "replenish.Payment",
+        "replenish.Arrival",
+        "replenish.CreditEntry",
     ):
         assert after_second[label] == after_first[label], label
     imported = ArrearsLine.objects.filter(source_line__isnull=True).count()
@@ -40,7 +55,9 @@ def test_demo_runs_twice_and_leaves_cases_in_several_states_and_one_user_per_rol
     assert {CaseState.REGISTERED, CaseState.NOTIFIED, CaseState.OVERDUE} <= states
     assert (
         Notice.objects.filter(state="issued").count()
-        == ArrearsCase.objects.filter(state__in=[CaseState.NOTIFIED, CaseState.OVERDUE]).count()
+        == ArrearsCase.objects.filter(
+            state__in=[CaseState.NOTIFIED, CaseState.OVERDUE, CaseState.SETTLED]
+        ).count()
     )
     assert ArrearsCase.objects.filter(unit__uscc__startswith="N2").exists()
     users = {u.username: u for u in get_user_model().objects.all()}
@@ -49,6 +66,9 @@ def test_demo_runs_twice_and_leaves_cases_in_several_states_and_one_user_per_rol
     assert users["collector"].has_perm("replenish.issue_notice")
     assert not users["finance"].has_perm("replenish.decide_writeoff")
     assert users["auditor"].has_perm("replenish.decide_writeoff")
+    assert users["finance"].has_perm("replenish.confirm_arrival")
+    assert not users["auditor"].has_perm("replenish.add_payment")
+    assert {g.name for u in users.values() for g in u.groups.all()} == set(DEPARTMENTS)
     assert users["collector"].check_password("demo-collector")
     # and one signed agreement of each kind, each with the counterparty its kind calls for
     kinds = {}
@@ -62,6 +82,18 @@ def test_demo_runs_twice_and_leaves_cases_in_several_states_and_one_user_per_rol
         AgreementKind.AUCTION: [("in_force", "competent_authority")],
     }
     assert users["collector"].has_perm("units.record_unitevent")
+    # and money in every stage: payments recorded, accepted and arrived, an arrival posted in
+    # part, one waiting for finance, and one case settled by its payment
+    assert set(Payment.objects.values_list("state", flat=True)) == {
+        PaymentState.RECORDED,
+        PaymentState.ACCEPTED,
+        PaymentState.ARRIVED,
+    }
+    assert set(Arrival.objects.values_list("state", flat=True)) == {
+        ArrivalState.POSTED,
+        ArrivalState.UNMATCHED,
+    }
+    assert ArrearsCase.objects.filter(state=CaseState.SETTLED).count() == 1
     assert ledger_differences() == []
     check = io.StringIO()
     call_command("check_ledger", stdout=check)

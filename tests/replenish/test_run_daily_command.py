@@ -49,8 +49,11 @@ def test_a_case_whose_deadline_passed_becomes_overdue_and_one_due_today_stays_no
     output = run_daily("--date", second.deadline.isoformat())
 
     # then
+    lines = output.splitlines()
+    assert lines[0] == f"{second.deadline}: 1 case(s) overdue (notice deadline passed)"
     assert (
-        output.splitlines()[0] == f"{second.deadline}: 1 case(s) overdue (notice deadline passed)"
+        f"{second.deadline}: 0 arrival(s) posted, 0.00 applied, 0.00 kept as credit, "
+        "0 case(s) settled" in lines
     )
     assert states() == {
         sample_uscc(1): CaseState.OVERDUE,
@@ -78,8 +81,12 @@ def test_running_twice_for_the_same_date_changes_nothing_the_second_time(notifie
     # given a first run
     _first, second = notified
     day = (second.deadline + timedelta(days=1)).isoformat()
+    nothing_posted = (
+        f"{day}: 0 arrival(s) posted, 0.00 applied, 0.00 kept as credit, 0 case(s) settled"
+    )
     first_run = run_daily("--date", day).splitlines()
     assert first_run[0] == f"{day}: 2 case(s) overdue (notice deadline passed)"
+    assert nothing_posted in first_run
     audits = AuditEntry.objects.count()
     after_first = states()
 
@@ -88,6 +95,7 @@ def test_running_twice_for_the_same_date_changes_nothing_the_second_time(notifie
 
     # then
     assert output.splitlines()[0] == f"{day}: 0 case(s) overdue (notice deadline passed)"
+    assert nothing_posted in output.splitlines()
     assert AuditEntry.objects.count() == audits
     assert states() == after_first
 

@@ -32,6 +32,8 @@ MACHINE = {
     "writeoff_approve": ({S.WRITEOFF}, S.WRITTEN_OFF, "replenish.decide_writeoff"),
     "settle": (RETURN_STATES, S.SETTLED, None),
     "transfer": (RETURN_STATES, S.TRANSFERRED, "replenish.transfer_case"),
+    # A reversed payment reopens a settled case in the state it was settled from.
+    "reopen": ({S.SETTLED}, None, None),
 }
 ALLOWED = [
     (name, source, target)

@@ -6,17 +6,24 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from notices.services import case_issue_notice
+from replenish import departments
 from replenish.actors import System
-from replenish.models import Agreement, ArrearsCase, CaseState
+from replenish.models import Agreement, ArrearsCase, CaseState, Payment, PaymentChannel
+from replenish.selectors import case_owed
+from replenish.services.adjustment import adjustments_post
 from replenish.services.agreements import agreement_draft, agreement_sign
 from replenish.services.arrears_import import COLUMNS, arrears_import
+from replenish.services.arrival import arrival_confirm
+from replenish.services.arrivals_import import COLUMNS as ARRIVAL_COLUMNS
+from replenish.services.arrivals_import import arrivals_import
 from replenish.services.daily import daily_run
+from replenish.services.payment import payment_accept, payment_record
 from units.events import (
     EventDocument,
     Party,
@@ -29,6 +36,8 @@ from units.models import Unit
 from units.samples import sample_id_number, sample_uscc
 
 DEMO = System("demo")
+# A payer the agency does not know: its money waits in finance's unmatched queue.
+UNKNOWN_PAYER = sample_uscc(7999, region_code="310101")
 UNITS = [
     ("91", "310101", "上海申江精密机械有限公司"),
     ("91", "310104", "上海徐汇云帆信息技术有限公司"),
@@ -47,29 +56,21 @@ UNITS = [
 ]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟"]
+# The departments' groups come from migration 0005 (replenish/departments.py).
 STAFF = [
-    (
-        "collector",
-        "征缴部门",
-        "Collection",
-        [
-            "view_arrearscase",
-            "issue_notice",
-            "sign_agreement",
-            "examine_writeoff",
-            "transfer_case",
-            "add_arrearsline",
-            "view_agreement",
-            "view_unit",
-            "view_unitevent",
-            "record_unitevent",
-            "view_counterparty",
-            "change_counterparty",
-        ],
-    ),
-    ("finance", "财务管理部门", "Finance", ["view_arrearscase", "view_agreement"]),
-    ("auditor", "稽核监督部门", "Audit", ["view_arrearscase", "decide_writeoff", "view_agreement"]),
+    ("collector", departments.COLLECTION, "Collection"),
+    ("finance", departments.FINANCE, "Finance"),
+    ("auditor", departments.AUDIT, "Audit"),
 ]
+
+
+def arrivals_file(rows) -> io.BytesIO:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(ARRIVAL_COLUMNS)
+    for ref, arrived_on, amount, payer, reference, channel in rows:
+        writer.writerow([ref, arrived_on.isoformat(), amount, payer, reference, channel])
+    return io.BytesIO(out.getvalue().encode("utf-8"))
 
 
 def demo_file(today) -> io.BytesIO:
@@ -233,26 +234,74 @@ class Command(BaseCommand):
             issued_on = today - timedelta(days=30) if n % 2 == 0 else today
             case_issue_notice(case_id=case_id, actor=DEMO, issued_on=issued_on)
         daily_run(as_of=today)
-        self._users()
+        users = self._users()
+        self._money(today, users)
+
+    def _money(self, today, users) -> None:
+        """Payments at the counter in each state, an arrivals file with a matched and an
+        unmatched arrival, and the adjustment: one case settled, one paid in part."""
+        demo_cases = ArrearsCase.objects.filter(import_batch__file_name="demo-arrears.csv")
+        notified = list(demo_cases.filter(state=CaseState.NOTIFIED).order_by("case_no"))
+        collector, finance = users["collector"], users["finance"]
+        if not Payment.objects.filter(channel_ref__startswith="DEMO-").exists() and notified:
+            # Paid in full at the counter, accepted, confirmed by finance: settled below.
+            settled = notified[0]
+            payment = payment_record(
+                case_id=settled.pk,
+                amount=case_owed(settled.pk, as_of=today).total,
+                channel=PaymentChannel.COUNTER,
+                paid_on=today,
+                channel_ref="DEMO-1",
+                actor=collector,
+            )
+            payment_accept(payment_id=payment.pk, actor=collector)
+            arrival_confirm(
+                payment_id=payment.pk, arrived_on=today, arrival_ref="DEMO-1", actor=finance
+            )
+            for n, case in enumerate(notified[1:3], start=2):
+                # Declared by bank transfer: one waiting to be accepted, one for finance.
+                payment = payment_record(
+                    case_id=case.pk,
+                    amount=Decimal("2000.00"),
+                    channel=PaymentChannel.BANK,
+                    paid_on=today,
+                    channel_ref=f"DEMO-{n}",
+                    actor=collector,
+                )
+                if n == 3:
+                    payment_accept(payment_id=payment.pk, actor=collector)
+        partly = demo_cases.filter(state__in=[CaseState.OVERDUE, CaseState.NOTIFIED]).last()
+        notice = partly.notices.order_by("-issued_on", "-number").first() if partly else None
+        arrivals = arrivals_import(
+            file=arrivals_file(
+                [
+                    ("DEMO-BANK-1", today, "3000.00", partly.unit.uscc, notice.number, "bank"),
+                    ("DEMO-BANK-2", today, "880.00", UNKNOWN_PAYER, "", "wechat"),
+                ]
+                if partly and notice
+                else []
+            ),
+            file_name="demo-arrivals.csv",
+            actor=finance,
+        )
+        self.stdout.write(f"demo arrivals: {arrivals.summary()}")
+        report = adjustments_post(actor=collector, as_of=today)
+        self.stdout.write(f"demo adjustment: {report.summary()}")
 
     @transaction.atomic
-    def _users(self):
+    def _users(self) -> dict:
         User = get_user_model()
         logins = []
-        for username, group_name, label, codenames in STAFF:
-            group, _created = Group.objects.get_or_create(name=group_name)
-            group.permissions.add(
-                *Permission.objects.filter(
-                    content_type__app_label__in=["replenish", "units"], codename__in=codenames
-                )
-            )
+        users = {}
+        for username, group_name, label in STAFF:
             user, created = User.objects.get_or_create(
                 username=username, defaults={"is_staff": True}
             )
             if created:
                 user.set_password(f"demo-{username}")
                 user.save()
-            user.groups.add(group)
+            user.groups.add(Group.objects.get(name=group_name))
+            users[username] = User.objects.get(pk=user.pk)  # fresh: no stale permission cache
             logins.append(f"  {label:<11} {username} / demo-{username}")
         admin, created = User.objects.get_or_create(
             username="admin", defaults={"is_staff": True, "is_superuser": True}
@@ -267,3 +316,4 @@ class Command(BaseCommand):
             unit_user.save()
         logins.append("  Unit portal unit / demo-unit")
         self.stdout.write("demo logins (user / password):\n" + "\n".join(logins))
+        return users

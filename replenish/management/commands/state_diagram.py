@@ -7,7 +7,14 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django_fsm import RETURN_VALUE, FSMFieldMixin
 
-MACHINES = ("replenish.ArrearsCase", "notices.Notice", "replenish.Agreement", "units.Unit")
+MACHINES = (
+    "replenish.ArrearsCase",
+    "notices.Notice",
+    "replenish.Agreement",
+    "units.Unit",
+    "replenish.Payment",
+    "replenish.Arrival",
+)
 
 
 def mermaid(model_label: str) -> str:

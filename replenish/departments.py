@@ -1,0 +1,77 @@
+"""The three departments of the agency and their duties (DESIGN.md, "Who uses it").
+
+Each department is a `Group` created by migration 0006 with exactly these permissions; staff are
+given their department's group. Segregation of duties follows from the sets: finance cannot
+record or accept a payment, audit cannot touch money, collection cannot confirm an arrival.
+
+Later migrations that add duties (write-off examination and decision, …) grant them to these
+groups by name and extend `DUTIES`; a test keeps the two in step.
+"""
+
+COLLECTION = "征缴部门"
+FINANCE = "财务管理部门"
+AUDIT = "稽核监督部门"
+DEPARTMENTS = (COLLECTION, FINANCE, AUDIT)
+
+_SEE_CASES = (
+    "replenish.view_arrearscase",
+    "replenish.view_arrearsline",
+    "replenish.view_ledgerentry",
+    "replenish.view_agreement",
+    "replenish.view_installment",
+    "notices.view_notice",
+    "units.view_unit",
+    "units.view_unitevent",
+    "units.view_counterparty",
+)
+_SEE_MONEY = (
+    "replenish.view_payment",
+    "replenish.view_arrival",
+    "replenish.view_arrivalimport",
+    "replenish.view_creditentry",
+)
+
+DUTIES: dict[str, frozenset[str]] = {
+    # Establishes arrears, issues notices, signs agreements, accepts payments and write-off
+    # applications, posts the adjustments.
+    COLLECTION: frozenset(
+        {
+            *_SEE_CASES,
+            *_SEE_MONEY,
+            "replenish.view_importbatch",
+            "units.view_insuredperson",
+            "replenish.add_arrearsline",
+            "replenish.issue_notice",
+            "replenish.sign_agreement",
+            "replenish.examine_writeoff",
+            "replenish.transfer_case",
+            "units.record_unitevent",
+            "units.change_counterparty",
+            "replenish.add_payment",
+            "replenish.accept_payment",
+            "replenish.post_arrival",
+        }
+    ),
+    # Collects the money, confirms arrivals (到账信息), imports arrival files, resolves unmatched
+    # arrivals, reverses an arrival found wrong.
+    FINANCE: frozenset(
+        {
+            *_SEE_CASES,
+            *_SEE_MONEY,
+            "replenish.confirm_arrival",
+            "replenish.add_arrival",
+            "replenish.match_arrival",
+            "replenish.reverse_arrival",
+        }
+    ),
+    # Supervises: sees everything, decides write-offs, handles no money.
+    AUDIT: frozenset(
+        {
+            *_SEE_CASES,
+            *_SEE_MONEY,
+            "replenish.view_importbatch",
+            "units.view_insuredperson",
+            "replenish.decide_writeoff",
+        }
+    ),
+}

@@ -1,0 +1,54 @@
+"""The adjustment (workflow step 5): the collection department adjusts the arrears from the arrival
+information of finance (and, once write-offs exist, from the write-off information of audit).
+
+On demand (admin, `post_adjustments`) and in the daily run; idempotent: what was posted is not
+posted again. The report says what was posted.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from replenish.actors import Actor, require_permission
+from replenish.services.arrival import PostedArrival, arrivals_post
+
+
+@dataclass
+class AdjustmentReport:
+    as_of: date
+    arrivals: list[PostedArrival] = field(default_factory=list)
+
+    @property
+    def applied(self) -> Decimal:
+        return sum((a.applied for a in self.arrivals), Decimal("0.00"))
+
+    @property
+    def credit(self) -> Decimal:
+        return sum((a.credit for a in self.arrivals), Decimal("0.00"))
+
+    @property
+    def settled(self) -> list[str]:
+        return sorted({a.case_no for a in self.arrivals if a.settled})
+
+    def summary(self) -> str:
+        return (
+            f"{self.as_of}: {len(self.arrivals)} arrival(s) posted, {self.applied} applied, "
+            f"{self.credit} kept as credit, {len(self.settled)} case(s) settled"
+        )
+
+    def lines(self) -> list[str]:
+        return [self.summary(), *(f"  {a}" for a in self.arrivals)]
+
+
+def adjustments_post(*, actor: Actor, as_of: date | None = None) -> AdjustmentReport:
+    """Post every matched arrival that arrived on or before `as_of` (default today).
+
+    SEAM for the write-off work: approved write-offs are posted here too (a second list in the
+    report), under the same permission.
+    """
+    require_permission(actor, "replenish.post_arrival", action=_("post the adjustments"))
+    as_of = as_of or timezone.localdate()
+    return AdjustmentReport(as_of=as_of, arrivals=arrivals_post(actor=actor, as_of=as_of))

@@ -1,0 +1,563 @@
+"""Arrivals (到账信息): money finance confirms has arrived.
+
+An arrival comes from a payment finance confirms (`arrival_confirm`) or from an arrivals file
+(`arrivals_import`). Matched to a case (automatically, or by finance from the unmatched queue with
+`arrival_match`), it is posted to the case's ledger by the collection department's adjustment
+(`arrivals_post`, on demand and in the daily run). An arrival later found wrong is reversed by new
+entries (`arrival_reverse`), never deleted.
+
+Lock order of the collection services: case, then its lines, then the payment, then the arrival
+(each set in primary-key order), so concurrent services queue instead of deadlocking.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from replenish.actors import Actor, actor_label, actor_user, require_permission
+from replenish.models import (
+    ArrearsCase,
+    ArrearsLine,
+    Arrival,
+    ArrivalState,
+    AuditEntry,
+    CaseState,
+    CreditEntry,
+    CreditKind,
+    LedgerEntry,
+    LedgerKind,
+    MatchedBy,
+    Payment,
+    PaymentState,
+)
+from replenish.money import LineFeeState, fee_to_fix
+from replenish.selectors import late_fee_policy
+from replenish.services.arrival_allocation import (
+    arrival_source,
+    arrivals_plan,
+    installments_allocate,
+    installments_unallocate,
+)
+from replenish.services.ledger import Posting, ledger_post
+from replenish.services.transitions import transition_apply, transition_apply_bulk
+
+ZERO = Decimal("0.00")
+
+
+def _arrival_label(arrival: Arrival) -> str:
+    return f"{arrival._meta.verbose_name} {arrival.arrival_ref}"
+
+
+def _changed_meanwhile(arrival: Arrival) -> ValidationError:
+    return ValidationError(
+        _("%(arrival)s changed meanwhile; try again.") % {"arrival": _arrival_label(arrival)}
+    )
+
+
+# --- finance confirms or fails a payment ------------------------------------------------------
+
+
+def arrival_confirm(
+    *,
+    payment_id: int,
+    arrived_on: date,
+    actor: Actor,
+    arrival_ref: str = "",
+    today: date | None = None,
+) -> Arrival:
+    """Finance confirms that an accepted payment's money arrived: the arrival (matched to the
+    payment's case) waits for the adjustment to post it.
+
+    `arrival_ref` is the bank's or tax bureau's reference of the money (default `payment-<id>`).
+    When an arrivals file brought the same money first, that arrival is the one confirmed, so
+    the money counts once whichever comes first.
+    """
+    require_permission(actor, "replenish.confirm_arrival", action=_("confirm an arrival"))
+    today = today or timezone.localdate()
+    if arrived_on > today:
+        raise ValidationError(
+            {"arrived_on": _("%(date)s is in the future.") % {"date": arrived_on}}
+        )
+    arrival_ref = arrival_ref.strip() or f"payment-{payment_id}"
+    if len(arrival_ref) > 64:
+        raise ValidationError({"arrival_ref": _("At most 64 characters.")})
+    with transaction.atomic():
+        case_id = Payment.objects.values_list("case_id", flat=True).get(pk=payment_id)
+        case = ArrearsCase.objects.select_for_update().get(pk=case_id)
+        payment = Payment.objects.select_for_update().select_related("payer").get(pk=payment_id)
+        if payment.state != PaymentState.ACCEPTED:
+            raise ValidationError(
+                _("Payment %(payment)s is %(state)s: only an accepted payment can arrive.")
+                % {"payment": payment.pk, "state": payment.get_state_display()}
+            )
+        if payment.paid_on > arrived_on:
+            raise ValidationError(
+                {"arrived_on": _("The money cannot arrive before it was paid (%(date)s).")
+                 % {"date": payment.paid_on}}
+            )  # fmt: skip
+        existing = Arrival.objects.select_for_update().filter(arrival_ref=arrival_ref).first()
+        if existing is not None:
+            arrival = _confirm_existing(existing, payment, case, actor=actor)
+        else:
+            arrival = _arrival_create(payment, case, arrival_ref, arrived_on, actor=actor)
+        transition_apply(
+            payment,
+            "arrive",
+            actor=actor,
+            reason=f"arrival {arrival.arrival_ref} on {arrival.arrived_on}",
+            arrival_id=arrival.pk,
+        )
+    return arrival
+
+
+def _arrival_create(
+    payment: Payment, case: ArrearsCase, arrival_ref: str, arrived_on: date, *, actor: Actor
+) -> Arrival:
+    try:
+        with transaction.atomic():
+            arrival = Arrival.objects.create(
+                arrival_ref=arrival_ref,
+                arrived_on=arrived_on,
+                amount=payment.amount,
+                payer_uscc=payment.payer.uscc,
+                payer=payment.payer,
+                reference=payment.reference,
+                channel=payment.channel,
+                case=case,
+                matched_by=MatchedBy.PAYMENT,
+                match_note=f"payment {payment.pk}",
+            )
+    except IntegrityError:
+        raise ValidationError(
+            _("Arrival %(ref)s was received meanwhile; confirm again to link the payment to it.")
+            % {"ref": arrival_ref}
+        ) from None
+    transition_apply(arrival, "match", actor=actor, reason=f"confirms payment {payment.pk}")
+    return arrival
+
+
+def _confirm_existing(
+    arrival: Arrival, payment: Payment, case: ArrearsCase, *, actor: Actor
+) -> Arrival:
+    if Payment.objects.filter(arrival=arrival).exists():
+        raise ValidationError(
+            _("%(arrival)s already confirms another payment.")
+            % {"arrival": _arrival_label(arrival)}
+        )
+    if (arrival.amount, arrival.payer_uscc) != (payment.amount, payment.payer.uscc):
+        raise ValidationError(
+            _(
+                "%(arrival)s is %(amount)s from %(payer)s, not this payment's %(p_amount)s from "
+                "%(p_payer)s."
+            )
+            % {
+                "arrival": _arrival_label(arrival),
+                "amount": arrival.amount,
+                "payer": arrival.payer_uscc,
+                "p_amount": payment.amount,
+                "p_payer": payment.payer.uscc,
+            }
+        )
+    if arrival.state == ArrivalState.UNMATCHED:
+        transition_apply(
+            arrival,
+            "match_by_hand",
+            actor=actor,
+            reason=f"confirms payment {payment.pk}",
+            case_id=case.pk,
+            note=f"payment {payment.pk}",
+        )
+    elif arrival.state not in (ArrivalState.MATCHED, ArrivalState.POSTED) or (
+        arrival.case_id != case.pk
+    ):
+        raise ValidationError(
+            _("%(arrival)s is %(state)s for another case: it cannot confirm this payment.")
+            % {"arrival": _arrival_label(arrival), "state": arrival.get_state_display()}
+        )
+    return arrival
+
+
+def arrival_fail(*, payment_id: int, reason: str, actor: Actor) -> Payment:
+    """Finance marks an accepted payment whose money never arrived as failed."""
+    require_permission(actor, "replenish.confirm_arrival", action=_("mark a payment failed"))
+    if not reason.strip():
+        raise ValidationError(_("Say why the payment failed."))
+    with transaction.atomic():
+        case_id = Payment.objects.values_list("case_id", flat=True).get(pk=payment_id)
+        ArrearsCase.objects.select_for_update().filter(pk=case_id).values_list("pk").get()
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.state != PaymentState.ACCEPTED:
+            raise ValidationError(
+                _("Payment %(payment)s is %(state)s: only an accepted payment can fail.")
+                % {"payment": payment.pk, "state": payment.get_state_display()}
+            )
+        transition_apply(payment, "fail", actor=actor, reason=reason.strip())
+    return payment
+
+
+# --- finance resolves the unmatched queue -----------------------------------------------------
+
+
+def arrival_match(*, arrival_id: int, case_id: int, actor: Actor, reason: str = "") -> Arrival:
+    """Finance matches an unmatched arrival to the case it chose (or corrects the case of a
+    matched arrival before it is posted)."""
+    require_permission(actor, "replenish.match_arrival", action=_("match an arrival to a case"))
+    with transaction.atomic():
+        old_case_id = Arrival.objects.values_list("case_id", flat=True).get(pk=arrival_id)
+        wanted = sorted({case_id} | ({old_case_id} if old_case_id else set()))
+        locked = dict(
+            ArrearsCase.objects.select_for_update()
+            .filter(pk__in=wanted)
+            .order_by("pk")
+            .values_list("pk", "case_no")
+        )
+        if case_id not in locked:
+            raise ValidationError({"case": _("There is no such case.")})
+        arrival = Arrival.objects.select_for_update().get(pk=arrival_id)
+        if arrival.case_id != old_case_id:
+            raise _changed_meanwhile(arrival)
+        transition_apply(
+            arrival,
+            "match_by_hand",
+            actor=actor,
+            reason=reason.strip() or f"matched by hand to {locked[case_id]}",
+            case_id=case_id,
+            note=reason.strip(),
+        )
+    return arrival
+
+
+# --- the adjustment: posting matched arrivals -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostedArrival:
+    arrival_id: int
+    arrival_ref: str
+    case_no: str
+    arrived_on: date
+    amount: Decimal
+    applied: Decimal
+    credit: Decimal
+    settled: bool
+
+    def __str__(self) -> str:
+        settled = ", case settled" if self.settled else ""
+        return (
+            f"{self.arrival_ref} ({self.arrived_on}, {self.amount}) -> {self.case_no}: "
+            f"{self.applied} applied, {self.credit} kept as credit{settled}"
+        )
+
+
+def arrivals_post(
+    *,
+    actor: Actor,
+    arrival_ids: Sequence[int] | None = None,
+    as_of: date | None = None,
+    batch_size: int | None = None,
+) -> list[PostedArrival]:
+    """Post matched arrivals (these, or all) that arrived on or before `as_of` to their cases'
+    ledgers, in batches of one transaction each. Idempotent: a posted arrival is not matched any
+    more, so posting again posts nothing.
+
+    Each batch takes a fixed number of statements, whatever the number of arrivals and cases in
+    it: locks (cases, lines, arrivals), one INSERT of ledger entries, one of credit entries,
+    one UPDATE per cached figure set, bulk transitions of the arrivals and the settled cases.
+    """
+    require_permission(actor, "replenish.post_arrival", action=_("post arrivals to the ledger"))
+    batch_size = batch_size or settings.BULK_BATCH_SIZE
+    posted: list[PostedArrival] = []
+    while True:
+        pending = Arrival.objects.filter(state=ArrivalState.MATCHED)
+        if arrival_ids is not None:
+            pending = pending.filter(pk__in=list(arrival_ids))
+        if as_of is not None:
+            pending = pending.filter(arrived_on__lte=as_of)
+        batch = list(
+            pending.order_by("case_id", "arrived_on", "pk").values_list("pk", flat=True)[
+                :batch_size
+            ]
+        )
+        if not batch:
+            return posted
+        done = _post_batch(batch, actor=actor)
+        if not done:
+            # Another process took them meanwhile; what it left is picked up next time.
+            return posted
+        posted += done
+
+
+def arrival_post(*, arrival_id: int, actor: Actor) -> PostedArrival | None:
+    """Post one matched arrival now. None when it is already posted (nothing to do)."""
+    require_permission(actor, "replenish.post_arrival", action=_("post arrivals to the ledger"))
+    arrival = Arrival.objects.get(pk=arrival_id)
+    if arrival.state in (ArrivalState.RECEIVED, ArrivalState.UNMATCHED, ArrivalState.REVERSED):
+        raise ValidationError(
+            _("%(arrival)s is %(state)s: only a matched arrival is posted.")
+            % {"arrival": _arrival_label(arrival), "state": arrival.get_state_display()}
+        )
+    posted = _post_batch([arrival_id], actor=actor)
+    return posted[0] if posted else None
+
+
+def _post_batch(arrival_ids: list[int], *, actor: Actor) -> list[PostedArrival]:
+    with transaction.atomic():
+        case_ids = sorted(
+            set(
+                Arrival.objects.filter(pk__in=arrival_ids, state=ArrivalState.MATCHED).values_list(
+                    "case_id", flat=True
+                )
+            )
+        )
+        if not case_ids:
+            return []
+        cases = {
+            pk: (case_no, unit_id)
+            for pk, case_no, unit_id in ArrearsCase.objects.select_for_update()
+            .filter(pk__in=case_ids)
+            .order_by("pk")
+            .values_list("pk", "case_no", "unit_id")
+        }
+        lines = list(
+            ArrearsLine.objects.select_for_update()
+            .filter(case_id__in=case_ids)
+            .exclude(employer_unpaid=0, employee_unpaid=0, fee_unpaid=0)
+            .order_by("pk")
+        )
+        # Re-read under the lock: another process may have posted or re-matched some meanwhile.
+        arrivals = list(
+            Arrival.objects.select_for_update()
+            .filter(pk__in=arrival_ids, state=ArrivalState.MATCHED, case_id__in=case_ids)
+            .order_by("pk")
+        )
+        if not arrivals:
+            return []
+        plan = arrivals_plan(lines, arrivals)
+        ledger_post(plan.postings, actor=actor)
+        if plan.moved_lines:
+            ArrearsLine.objects.bulk_update(plan.moved_lines, ["fee_accrues_after"])
+
+        now = timezone.now()
+        by_arrival = {p.arrival_id: p for p in plan.arrivals}
+        CreditEntry.objects.bulk_create(
+            CreditEntry(
+                unit_id=cases[a.case_id][1],
+                arrival_id=a.pk,
+                case_id=a.case_id,
+                kind=CreditKind.OVERPAYMENT,
+                amount=by_arrival[a.pk].credit,
+                effective_on=a.arrived_on,
+                recorded_at=now,
+                actor=actor_user(actor),
+                actor_label=actor_label(actor),
+                reason=f"arrival {a.arrival_ref} beyond the debt of case {cases[a.case_id][0]}",
+            )
+            for a in arrivals
+            if by_arrival[a.pk].credit > 0
+        )
+        for a in arrivals:
+            a.applied_amount = by_arrival[a.pk].applied
+            a.credit_amount = by_arrival[a.pk].credit
+            a.posted_at = now
+        # The amounts first: the database checks that a posted arrival's amounts add up.
+        Arrival.objects.bulk_update(arrivals, ["applied_amount", "credit_amount", "posted_at"])
+        transition_apply_bulk(
+            Arrival.objects.filter(pk__in=[a.pk for a in arrivals]),
+            "post",
+            actor=actor,
+            reason="adjustment: posted to the ledger",
+        )
+        installments_allocate(plan, actor=actor)
+        settled = set(
+            transition_apply_bulk(
+                ArrearsCase.objects.filter(pk__in=case_ids),
+                "settle",
+                actor=actor,
+                reason="the arrived money paid everything owed",
+                conditions=Q(principal_unpaid=0, fee_unpaid=0),
+            )
+        )
+    arrivals_by_id = {a.pk: a for a in arrivals}
+    # The case is settled by the last of its arrivals in the batch.
+    last_of_case = {p.case_id: p.arrival_id for p in plan.arrivals}
+    return [
+        PostedArrival(
+            arrival_id=p.arrival_id,
+            arrival_ref=arrivals_by_id[p.arrival_id].arrival_ref,
+            case_no=cases[p.case_id][0],
+            arrived_on=arrivals_by_id[p.arrival_id].arrived_on,
+            amount=arrivals_by_id[p.arrival_id].amount,
+            applied=p.applied,
+            credit=p.credit,
+            settled=p.case_id in settled and last_of_case[p.case_id] == p.arrival_id,
+        )
+        for p in plan.arrivals
+    ]
+
+
+# --- reversal ---------------------------------------------------------------------------------
+
+
+def arrival_reverse(
+    *, arrival_id: int, reason: str, actor: Actor, on: date | None = None
+) -> Arrival:
+    """Finance reverses an arrival found wrong (it never arrived, was counted twice, …).
+
+    Nothing is deleted: a posted arrival's payments are undone by `payment_reversed` entries, its
+    credit by a negative credit entry, and the late fee its money had stopped is fixed again for
+    the days since; a case it had settled is reopened in the state it was settled from (overdue
+    instead of registered when the unit has another registered case by then). A payment it
+    confirmed is marked failed.
+    """
+    require_permission(actor, "replenish.reverse_arrival", action=_("reverse an arrival"))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Say why the arrival is reversed."))
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        case_id = Arrival.objects.values_list("case_id", flat=True).get(pk=arrival_id)
+        source = arrival_source(arrival_id)
+        case = ArrearsCase.objects.select_for_update().get(pk=case_id) if case_id else None
+        applied = list(
+            LedgerEntry.objects.filter(
+                case_id=case_id, source=source, kind=LedgerKind.PAYMENT_APPLIED
+            )
+            .order_by("pk")
+            .values_list("line_id", "employer", "employee", "late_fee")
+        )
+        lines = {
+            line.pk: line
+            for line in ArrearsLine.objects.select_for_update()
+            .filter(pk__in=sorted({row[0] for row in applied}))
+            .order_by("pk")
+        }
+        payment = Payment.objects.select_for_update().filter(arrival_id=arrival_id).first()
+        arrival = Arrival.objects.select_for_update().get(pk=arrival_id)
+        if arrival.case_id != case_id:
+            raise _changed_meanwhile(arrival)
+        was_posted = arrival.state == ArrivalState.POSTED
+        if was_posted:
+            if case.state in (CaseState.WRITTEN_OFF, CaseState.TRANSFERRED):
+                raise ValidationError(
+                    _(
+                        "Case %(case)s is %(state)s: the money posted to it can no longer be "
+                        "reversed; post a correction instead."
+                    )
+                    % {"case": case.case_no, "state": case.get_state_display()}
+                )
+            if on < arrival.arrived_on:
+                raise ValidationError({"on": _("A reversal cannot be dated before the arrival.")})
+        transition_apply(arrival, "reverse", actor=actor, reason=reason)
+        if was_posted:
+            _posting_reverse(arrival, case, applied, lines, on=on, reason=reason, actor=actor)
+        if payment is not None and payment.state == PaymentState.ARRIVED:
+            transition_apply(
+                payment, "fail", actor=actor, reason=f"arrival {arrival.arrival_ref} reversed"
+            )
+    return arrival
+
+
+def _posting_reverse(
+    arrival: Arrival,
+    case: ArrearsCase,
+    applied: list[tuple],
+    lines: dict[int, ArrearsLine],
+    *,
+    on: date,
+    reason: str,
+    actor: Actor,
+) -> None:
+    source = arrival_source(arrival.pk)
+    why = f"arrival {arrival.arrival_ref} reversed: {reason}"
+    policy = late_fee_policy()
+    postings = []
+    for line_id, employer, employee, late_fee in applied:
+        postings.append(
+            Posting(
+                case_id=case.pk,
+                line_id=line_id,
+                kind=LedgerKind.PAYMENT_REVERSED,
+                effective_on=on,
+                source=source,
+                employer=-employer,
+                employee=-employee,
+                late_fee=-late_fee,
+                reason=why,
+            )
+        )
+        # The fee runs again on the principal this money had paid. Days up to the line's current
+        # accrual start were fixed meanwhile on the smaller principal: fix them on the restored
+        # part now (later days accrue on the whole principal as usual).
+        line = lines[line_id]
+        restored = -(employer + employee)
+        if restored and line.fee_accrues_after > arrival.arrived_on:
+            missed = fee_to_fix(
+                LineFeeState(
+                    principal_unpaid=restored,
+                    fee_unpaid=ZERO,
+                    fee_fixed_total=line.fee_fixed_total,
+                    assessed_principal=line.employer_amount + line.employee_amount,
+                    accrues_after=arrival.arrived_on,
+                    stops_on=line.fee_stops_on,
+                ),
+                as_of=line.fee_accrues_after,
+                policy=policy,
+            )
+            if missed:
+                postings.append(
+                    Posting(
+                        case_id=case.pk,
+                        line_id=line_id,
+                        kind=LedgerKind.LATE_FEE_FIXED,
+                        effective_on=on,
+                        source=source,
+                        late_fee=missed,
+                        reason=f"late fee {arrival.arrived_on}..{line.fee_accrues_after} on "
+                        f"the principal of reversed arrival {arrival.arrival_ref}",
+                    )
+                )
+    ledger_post(postings, actor=actor)
+    if arrival.credit_amount:
+        CreditEntry.objects.create(
+            unit_id=case.unit_id,
+            arrival=arrival,
+            case=case,
+            kind=CreditKind.REVERSED,
+            amount=-arrival.credit_amount,
+            effective_on=on,
+            actor=actor_user(actor),
+            actor_label=actor_label(actor),
+            reason=why,
+        )
+    installments_unallocate(
+        arrival_id=arrival.pk, case_id=case.pk, amount=arrival.applied_amount, actor=actor
+    )
+    case.refresh_from_db(fields=["principal_unpaid", "fee_unpaid"])
+    if case.state == CaseState.SETTLED and (case.principal_unpaid or case.fee_unpaid):
+        settled_from = (
+            AuditEntry.objects.filter(case_id=case.pk, subject="case", transition="settle")
+            .order_by("-id")
+            .values_list("from_state", flat=True)
+            .first()
+        )
+        to_state = settled_from or CaseState.OVERDUE
+        if (
+            to_state == CaseState.REGISTERED
+            and ArrearsCase.objects.filter(unit_id=case.unit_id, state=CaseState.REGISTERED)
+            .exclude(pk=case.pk)
+            .exists()
+        ):
+            # New arrears of the unit opened another registered case meanwhile, and a unit has
+            # one registered case at most: this one owes again as an overdue case (a notice can
+            # be issued from there).
+            to_state = CaseState.OVERDUE
+            why += "; the unit has another registered case, so it reopens as overdue"
+        transition_apply(case, "reopen", actor=actor, reason=why, to_state=to_state)

@@ -1,0 +1,421 @@
+"""`arrivals_import`: arrival information from finance or the tax bureau (formats/README.md).
+
+The same design as the arrears import: each row is checked as it streams into a staging table
+(COPY on PostgreSQL), the rules across rows are checked there, and the rows are matched and moved
+into arrivals with a fixed number of set-based statements. A file with any bad row writes nothing.
+
+A re-sent `arrival_ref` posts nothing: the arrivals are inserted with ON CONFLICT DO NOTHING on
+its unique constraint, so even two imports of the same file at once receive it once. (A re-sent
+reference whose money differs is a bad row: a correction is a reversal and a new reference.)
+
+The admin's preview runs the very same import in a transaction that is rolled back, and shows per
+row what was matched, what the adjustment would post and what the file repeats.
+"""
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import partial
+from typing import IO
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from replenish.actors import Actor, actor_label, require_permission
+from replenish.csvfiles import (
+    BadValue,
+    FileRejected,
+    RowError,
+    checked,
+    parse_amount,
+    parse_date,
+    parse_required,
+    read_rows,
+    text_stream,
+)
+from replenish.models import (
+    ArrearsCase,
+    ArrearsLine,
+    Arrival,
+    ArrivalImport,
+    ArrivalState,
+    MatchedBy,
+    PaymentChannel,
+)
+from replenish.money import FEN
+from replenish.services.arrival_allocation import arrivals_plan
+from replenish.services.matching import staging_match
+from replenish.services.transitions import declared_transition, transition_apply_bulk
+from replenish.sql import bulk_load, create_temp_table
+from units.identifiers import validate_uscc
+
+COLUMNS = ("arrival_ref", "arrived_on", "amount", "payer_uscc", "reference", "channel")
+STAGING = "arrivals_import_staging"
+STAGING_COLUMNS = ("lineno", *COLUMNS)
+MAX_REF = 64
+
+
+class Outcome:
+    MATCHED = "matched"
+    UNMATCHED = "unmatched"
+    RESENT = "resent"
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """What the import does with one row of the file (shown before the import is confirmed)."""
+
+    line: int
+    arrival_ref: str
+    arrived_on: date
+    amount: Decimal
+    payer_uscc: str
+    reference: str
+    channel: str
+    outcome: str
+    case_no: str = ""
+    note: str = ""
+    applied: Decimal | None = None  # what the next adjustment posts, for a matched row
+    credit: Decimal | None = None
+    settles: bool = False
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: {self.arrival_ref} {self.amount} from {self.payer_uscc}: "
+        if self.outcome == Outcome.RESENT:
+            return where + "already received, posts nothing"
+        if self.outcome == Outcome.UNMATCHED:
+            return where + f"unmatched ({self.note}), waits for finance"
+        settles = ", settles the case" if self.settles else ""
+        return (
+            where + f"matched to {self.case_no} ({self.note}); the adjustment applies "
+            f"{self.applied} and keeps {self.credit} as credit{settles}"
+        )
+
+
+@dataclass(frozen=True)
+class ArrivalsImportResult:
+    import_id: int | None  # None for a preview, or when the file brought nothing new
+    rows: int
+    received: int
+    resent: int
+    matched: int
+    unmatched: int
+    preview: tuple[PreviewRow, ...] = field(default=())
+
+    def summary(self) -> str:
+        return (
+            f"{self.rows} rows: {self.received} arrivals received ({self.matched} matched, "
+            f"{self.unmatched} unmatched), {self.resent} already received"
+        )
+
+
+class _Preview(Exception):
+    """Raised inside the import's transaction to roll it back and hand out the preview."""
+
+    def __init__(self, result: ArrivalsImportResult):
+        self.result = result
+
+
+def _parse_ref(value: str) -> str:
+    value = parse_required(value)
+    if len(value) > MAX_REF:
+        raise BadValue(f"longer than {MAX_REF} characters")
+    return value
+
+
+def _parse_reference(value: str) -> str:
+    if len(value) > MAX_REF:
+        raise BadValue(f"longer than {MAX_REF} characters")
+    return value
+
+
+def _parse_channel(value: str) -> str:
+    if value not in PaymentChannel.values:
+        raise BadValue(f"{value!r} is not a channel ({', '.join(PaymentChannel.values)})")
+    return value
+
+
+class _RowReader:
+    """Validates each row on its own and yields it in staging-table order; counts the rows."""
+
+    def __init__(self, *, today: date, errors: list[RowError]):
+        self.today = today
+        self.errors = errors
+        self.rows = 0
+        self._uscc: dict[str, object] = {}
+
+    def _valid_uscc(self, value: str) -> str:
+        # A payer pays many times: validate each distinct code once.
+        answer = self._uscc.get(value)
+        if answer is None:
+            try:
+                answer = validate_uscc(value)
+            except ValidationError as exc:
+                answer = exc
+            self._uscc[value] = answer
+        if isinstance(answer, ValidationError):
+            raise answer
+        return answer
+
+    def __call__(self, stream: IO[str]):
+        errors = self.errors
+        positive = partial(parse_amount, allow_zero=False)
+        for line, values in read_rows(stream, COLUMNS, errors):
+            self.rows += 1
+            n = len(errors)
+            arrival_ref = checked(errors, line, "arrival_ref", _parse_ref, values[0])
+            arrived_on = checked(errors, line, "arrived_on", parse_date, values[1])
+            if arrived_on and arrived_on > self.today:
+                errors.append(RowError(line, "arrived_on", f"{arrived_on} is in the future"))
+            amount = checked(errors, line, "amount", positive, values[2])
+            payer = checked(errors, line, "payer_uscc", self._valid_uscc, values[3])
+            reference = checked(errors, line, "reference", _parse_reference, values[4])
+            channel = checked(errors, line, "channel", _parse_channel, values[5])
+            if len(errors) == n:
+                yield (line, arrival_ref, arrived_on, amount, payer, reference, channel)
+            else:
+                # Staged with its reference only, so a later row repeating it is named too; the
+                # file is rejected anyway.
+                yield (line, arrival_ref, None, None, None, None, None)
+
+
+def _cross_row_errors(cursor) -> list[RowError]:
+    cursor.execute(
+        f"""
+        SELECT s.lineno, f.first FROM {STAGING} s
+        JOIN (SELECT arrival_ref, MIN(lineno) AS first FROM {STAGING} WHERE arrival_ref <> ''
+              GROUP BY arrival_ref HAVING COUNT(*) > 1) f ON f.arrival_ref = s.arrival_ref
+        WHERE s.lineno <> f.first
+        """
+    )
+    return [
+        RowError(line, "arrival_ref", f"the same arrival_ref as line {first}")
+        for line, first in cursor.fetchall()
+    ]
+
+
+def _comparable(value) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value
+    return str(Decimal(str(value)).quantize(FEN))
+
+
+def _resent_conflicts(cursor) -> list[RowError]:
+    """A re-sent arrival_ref must bring the same money: otherwise the file contradicts what
+    was received (a correction is a reversal and a new arrival_ref)."""
+    cursor.execute(
+        f"""
+        SELECT s.lineno, a.arrived_on, a.amount, a.payer_uscc, s.arrived_on, s.amount,
+               s.payer_uscc
+        FROM {STAGING} s JOIN replenish_arrival a ON a.arrival_ref = s.arrival_ref
+        WHERE a.arrived_on <> s.arrived_on OR a.amount <> s.amount
+           OR a.payer_uscc <> s.payer_uscc
+        ORDER BY s.lineno
+        """
+    )
+    found = []
+    names = ("arrived_on", "amount", "payer_uscc")
+    for lineno, *values in cursor.fetchall():
+        for name, was, now in zip(names, values[:3], values[3:], strict=True):
+            if _comparable(was) != _comparable(now):
+                found.append(
+                    RowError(
+                        lineno,
+                        name,
+                        f"arrival_ref already received with {name} {_comparable(was)}; a "
+                        "correction is a reversal and a new arrival_ref",
+                    )
+                )
+    return found
+
+
+def _file_digest(stream: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+def arrivals_import(
+    *,
+    file: IO[bytes],
+    file_name: str,
+    actor: Actor,
+    today: date | None = None,
+    preview: bool = False,
+) -> ArrivalsImportResult:
+    """Import an arrivals file: all of it, or nothing (FileRejected lists every bad row).
+
+    With `preview=True` the import runs whole and is rolled back; the result then says row by
+    row what confirming it would do, including what the next adjustment would post.
+    """
+    require_permission(actor, "replenish.add_arrival", action=_("import arrivals"))
+    today = today or timezone.localdate()
+    sha256 = _file_digest(file)
+    errors: list[RowError] = []
+    reader = _RowReader(today=today, errors=errors)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor, text_stream(file) as text:
+            create_temp_table(
+                cursor,
+                STAGING,
+                f"lineno integer, arrival_ref varchar({MAX_REF}), arrived_on date,"
+                f" amount numeric(16,2), payer_uscc varchar(18), reference varchar({MAX_REF}),"
+                " channel varchar(8), case_id bigint, matched_by varchar(16),"
+                " note varchar(255) NOT NULL DEFAULT ''",
+            )
+            bulk_load(cursor, STAGING, STAGING_COLUMNS, reader(text))
+            errors += _cross_row_errors(cursor)
+            if not errors:
+                errors += _resent_conflicts(cursor)
+            if errors:
+                raise FileRejected(sorted(errors, key=lambda e: (e.line, e.column)))
+            result, batch_id = _apply_staging(
+                cursor, file_name=file_name, sha256=sha256, rows=reader.rows, actor=actor
+            )
+            if preview:
+                # The preview is the import itself, rolled back: one code path for both.
+                raise _Preview(_preview(cursor, result, batch_id))
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
+    except _Preview as done:
+        return done.result
+    return result
+
+
+def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Actor):
+    staging_match(cursor, STAGING)
+    batch = ArrivalImport.objects.create(
+        file_name=file_name[:255], sha256=sha256, rows=rows, actor_label=actor_label(actor)
+    )
+    now = timezone.now()
+    # The unique arrival_ref makes a re-sent arrival a no-op, also against a concurrent import.
+    cursor.execute(
+        f"""
+        INSERT INTO replenish_arrival
+            (arrival_ref, arrived_on, amount, payer_uscc, payer_id, reference, channel, state,
+             state_changed_at, case_id, matched_by, match_note, import_batch_id, received_at,
+             applied_amount, credit_amount, posted_at)
+        SELECT s.arrival_ref, s.arrived_on, s.amount, s.payer_uscc,
+               (SELECT u.id FROM units_unit u WHERE u.uscc = s.payer_uscc), s.reference,
+               s.channel, %s, %s, s.case_id, COALESCE(s.matched_by, ''), s.note, %s, %s,
+               0, 0, NULL
+        FROM {STAGING} s WHERE true ORDER BY s.lineno
+        ON CONFLICT (arrival_ref) DO NOTHING
+        """,
+        [ArrivalState.RECEIVED, now, batch.pk, now],
+    )
+    received = cursor.rowcount
+    mine = Arrival.objects.filter(import_batch=batch)
+    label = f"arrivals file {file_name}"[:200]
+    by_reference = transition_apply_bulk(
+        mine.filter(matched_by=MatchedBy.REFERENCE),
+        "match",
+        actor=actor,
+        reason=f"{label}: matched by the reference quoted",
+    )
+    by_payer = transition_apply_bulk(
+        mine.filter(matched_by=MatchedBy.PAYER),
+        "match",
+        actor=actor,
+        reason=f"{label}: matched to the payer's single open case",
+    )
+    queued = transition_apply_bulk(
+        mine.filter(case__isnull=True), "queue", actor=actor, reason=f"{label}: no case found"
+    )
+    matched = len(by_reference) + len(by_payer)
+    batch_id = batch.pk
+    if received == 0:
+        # A file already imported adds nothing, not even a record of itself.
+        ArrivalImport.objects.filter(pk=batch.pk).delete()
+        batch.pk = None
+    else:
+        ArrivalImport.objects.filter(pk=batch.pk).update(
+            received=received, resent=rows - received, matched=matched, unmatched=len(queued)
+        )
+    result = ArrivalsImportResult(
+        import_id=batch.pk,
+        rows=rows,
+        received=received,
+        resent=rows - received,
+        matched=matched,
+        unmatched=len(queued),
+    )
+    return result, batch_id
+
+
+def _preview(cursor, result: ArrivalsImportResult, batch_id: int) -> ArrivalsImportResult:
+    """Row by row, what the import did (about to be rolled back) and what posting the matched
+    arrivals would do, planned as the adjustment plans it (after the arrivals already waiting)."""
+    cursor.execute(
+        f"""
+        SELECT s.lineno, s.arrival_ref, s.arrived_on, s.amount, s.payer_uscc, s.reference,
+               s.channel, a.id, a.import_batch_id, a.state, c.case_no, a.match_note
+        FROM {STAGING} s
+        JOIN replenish_arrival a ON a.arrival_ref = s.arrival_ref
+        LEFT JOIN replenish_arrearscase c ON c.id = a.case_id
+        ORDER BY s.lineno
+        """
+    )
+    staged = cursor.fetchall()
+    case_ids = set(
+        Arrival.objects.filter(import_batch_id=batch_id, state=ArrivalState.MATCHED).values_list(
+            "case_id", flat=True
+        )
+    )
+    plan = arrivals_plan(
+        list(
+            ArrearsLine.objects.filter(case_id__in=case_ids).exclude(
+                employer_unpaid=0, employee_unpaid=0, fee_unpaid=0
+            )
+        ),
+        list(Arrival.objects.filter(case_id__in=case_ids, state=ArrivalState.MATCHED)),
+    )
+    planned = {p.arrival_id: p for p in plan.arrivals}
+    last_of_case = {p.case_id: p.arrival_id for p in plan.arrivals}
+    settle_sources, _target = declared_transition(ArrearsCase, "settle")
+    settling = set(
+        ArrearsCase.objects.filter(
+            pk__in=plan.cleared_case_ids, state__in=settle_sources
+        ).values_list("pk", flat=True)
+    )
+    rows = []
+    for line, ref, arrived_on, amount, payer, reference, channel, *arrival in staged:
+        pk, batch, state, case_no, note = arrival
+        row = partial(
+            PreviewRow,
+            line=line,
+            arrival_ref=ref,
+            arrived_on=_as_date(arrived_on),
+            amount=Decimal(str(amount)).quantize(FEN),
+            payer_uscc=payer,
+            reference=reference,
+            channel=channel,
+        )
+        if batch != batch_id:
+            rows.append(row(outcome=Outcome.RESENT))
+        elif state == ArrivalState.UNMATCHED:
+            rows.append(row(outcome=Outcome.UNMATCHED, note=note))
+        else:
+            p = planned[pk]
+            rows.append(
+                row(
+                    outcome=Outcome.MATCHED,
+                    case_no=case_no,
+                    note=note,
+                    applied=p.applied,
+                    credit=p.credit,
+                    settles=p.case_id in settling and last_of_case[p.case_id] == pk,
+                )
+            )
+    return dataclasses.replace(result, import_id=None, preview=tuple(rows))
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))

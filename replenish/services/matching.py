@@ -1,0 +1,119 @@
+"""How an arrival finds its case (formats/README.md): by the reference the payer quoted, then by
+the payer's single open case; what cannot be matched waits for finance and is never dropped.
+
+Set-based: the import matches all its rows with a fixed number of UPDATEs on its staging table.
+
+A reference matcher is a SQL relation `(reference, case_id, payer_uscc)`: the case a reference
+names and the payer who may pay it by quoting it. The notice matcher is here; the agreements
+branch adds one for agreement numbers to `REFERENCE_MATCHERS` (at most one case per reference and
+payer; the obligor of an agreement may be another unit than the case's).
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+
+from replenish.models import OPEN_STATES, MatchedBy
+
+
+@dataclass(frozen=True)
+class ReferenceMatcher:
+    name: str
+    pattern: re.Pattern
+    relation: str
+
+
+NOTICE_MATCHER = ReferenceMatcher(
+    name="notice",
+    # notices.services.notice_number: N<region>-<year>-<sequence>
+    pattern=re.compile(r"N\d{6}-\d{4}-\d+"),
+    relation="""
+        SELECT n.number AS reference, n.case_id AS case_id, u.uscc AS payer_uscc
+        FROM notices_notice n
+        JOIN replenish_arrearscase c ON c.id = n.case_id
+        JOIN units_unit u ON u.id = c.unit_id
+    """,
+)
+
+REFERENCE_MATCHERS: tuple[ReferenceMatcher, ...] = (NOTICE_MATCHER,)
+
+
+def reference_kinds(reference: str) -> list[str]:
+    """The matchers whose numbers look like `reference` ("notice", …)."""
+    return [m.name for m in REFERENCE_MATCHERS if m.pattern.fullmatch(reference)]
+
+
+def reference_names(reference: str) -> list[tuple[str, int, str]]:
+    """(matcher, case id, payer USCC) for every case `reference` names."""
+    found = []
+    with connection.cursor() as cursor:
+        for matcher in REFERENCE_MATCHERS:
+            if not matcher.pattern.fullmatch(reference):
+                continue
+            cursor.execute(
+                f"SELECT case_id, payer_uscc FROM ({matcher.relation}) m WHERE m.reference = %s",
+                [reference],
+            )
+            found += [(matcher.name, case_id, payer) for case_id, payer in cursor.fetchall()]
+    return found
+
+
+def _open_cases_of_payer(table: str, what: str) -> str:
+    states = ", ".join(f"'{s}'" for s in OPEN_STATES)
+    return f"""
+        (SELECT {what} FROM replenish_arrearscase c JOIN units_unit u ON u.id = c.unit_id
+         WHERE u.uscc = {table}.payer_uscc AND c.state IN ({states}))
+    """
+
+
+def staging_match(cursor, table: str) -> None:
+    """Fill `case_id`, `matched_by` and `note` of the staging rows (columns `payer_uscc`,
+    `reference`, `case_id`, `matched_by`, `note`; `note` starts empty)."""
+    for matcher in REFERENCE_MATCHERS:
+        cursor.execute(
+            f"""
+            UPDATE {table} SET case_id = m.case_id, matched_by = %s,
+                note = %s || ' ' || m.reference
+            FROM ({matcher.relation}) m
+            WHERE {table}.case_id IS NULL AND {table}.note = ''
+              AND m.reference = {table}.reference AND m.payer_uscc = {table}.payer_uscc
+            """,
+            [MatchedBy.REFERENCE, matcher.name],
+        )
+        # A reference to another unit's case is not the payer's to quote: finance decides.
+        cursor.execute(
+            f"""
+            UPDATE {table} SET note = %s || ' ' || m.reference || ' is of case '
+                || (SELECT case_no FROM replenish_arrearscase WHERE id = m.case_id)
+                || ' of another unit'
+            FROM ({matcher.relation}) m
+            WHERE {table}.case_id IS NULL AND {table}.note = ''
+              AND m.reference = {table}.reference AND m.payer_uscc <> {table}.payer_uscc
+            """,
+            [matcher.name],
+        )
+    unknown_reference = (
+        f"CASE WHEN {table}.reference = '' THEN '' "
+        f"ELSE 'reference ' || {table}.reference || ' not found; ' END"
+    )
+    cursor.execute(
+        f"""
+        UPDATE {table}
+        SET case_id = {_open_cases_of_payer(table, "MIN(c.id)")}, matched_by = %s,
+            note = {unknown_reference} || 'the payer''s single open case'
+        WHERE case_id IS NULL AND note = '' AND {_open_cases_of_payer(table, "COUNT(*)")} = 1
+        """,
+        [MatchedBy.PAYER],
+    )
+    cursor.execute(
+        f"""
+        UPDATE {table} SET note = {unknown_reference} || CASE
+            WHEN NOT EXISTS (SELECT 1 FROM units_unit u WHERE u.uscc = {table}.payer_uscc)
+                THEN 'the payer is not a known unit'
+            WHEN {_open_cases_of_payer(table, "COUNT(*)")} = 0 THEN 'the payer has no open case'
+            ELSE 'the payer has ' || {_open_cases_of_payer(table, "COUNT(*)")} || ' open cases'
+            END
+        WHERE case_id IS NULL AND note = ''
+        """
+    )

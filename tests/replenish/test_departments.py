@@ -1,0 +1,269 @@
+"""The departments and their duties: groups made by migration 0005, and the permission matrix —
+for every collection service and every department, who may and who may not.
+
+To add services (the write-off's), add their module to SERVICE_MODULES, a `Duty` per service to
+MATRIX with who may call it, and what it needs to the `World`.
+"""
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+
+from notices.services import case_issue_notice
+from replenish import departments
+from replenish.departments import AUDIT, COLLECTION, DEPARTMENTS, FINANCE
+from replenish.models import Arrival, ArrivalState, Payment, PaymentState
+from replenish.services import adjustment, arrival, arrivals_import, payment
+from replenish.services.adjustment import adjustments_post
+from replenish.services.arrival import (
+    arrival_confirm,
+    arrival_fail,
+    arrival_match,
+    arrival_post,
+    arrival_reverse,
+    arrivals_post,
+)
+from replenish.services.payment import payment_accept, payment_record, payment_reject
+from tests.factories import (
+    IMPORT_DAY,
+    SYSTEM,
+    ArrearsRowFactory,
+    ArrivalRowFactory,
+    UserFactory,
+    accepted_payment,
+    all_table_counts,
+    case_of,
+    department_user,
+    import_arrivals,
+    import_rows,
+)
+from units.samples import sample_uscc
+
+pytestmark = pytest.mark.django_db
+NOBODY = "no department"
+SERVICE_MODULES = (payment, arrival, arrivals_import, adjustment)
+
+
+def test_each_department_is_a_group_with_exactly_its_duties():
+    # given the groups migration 0005 made
+    groups = {
+        g.name: {f"{p.content_type.app_label}.{p.codename}" for p in g.permissions.all()}
+        for g in Group.objects.prefetch_related("permissions__content_type")
+    }
+
+    # then they are the three departments, each with the permissions of its duties
+    assert {name: groups.get(name) for name in DEPARTMENTS} == {
+        name: set(perms) for name, perms in departments.DUTIES.items()
+    }
+
+
+def test_the_duties_keep_money_and_supervision_apart():
+    duties = departments.DUTIES
+    assert "replenish.add_payment" in duties[COLLECTION]
+    assert "replenish.confirm_arrival" not in duties[COLLECTION]
+    assert "replenish.confirm_arrival" in duties[FINANCE]
+    assert {"replenish.add_payment", "replenish.decide_writeoff"}.isdisjoint(duties[FINANCE])
+    assert {
+        "replenish.add_payment",
+        "replenish.accept_payment",
+        "replenish.confirm_arrival",
+        "replenish.add_arrival",
+        "replenish.post_arrival",
+        "replenish.reverse_arrival",
+    }.isdisjoint(duties[AUDIT])
+    assert "replenish.decide_writeoff" in duties[AUDIT]
+
+
+# --- the permission matrix --------------------------------------------------------------------
+
+
+class World:
+    """What the services act on: a notified case of unit 1 with a payment recorded, one accepted,
+    an arrival matched, one unmatched and one posted."""
+
+    def __init__(self):
+        import_rows([ArrearsRowFactory(unit_no=1, person_no=1)])
+        self.case = case_of(sample_uscc(1))
+        case_issue_notice(case_id=self.case.pk, actor=SYSTEM, issued_on=date(2026, 2, 2))
+        self.recorded = payment_record(
+            case_id=self.case.pk,
+            amount=D("10.00"),
+            channel="counter",
+            paid_on=IMPORT_DAY,
+            actor=SYSTEM,
+            today=IMPORT_DAY,
+        )
+        self.accepted = accepted_payment(self.case, "20.00")
+        import_arrivals(
+            [
+                ArrivalRowFactory(arrival_ref="POSTED", unit_no=1, amount="1.00"),
+                ArrivalRowFactory(arrival_ref="UNMATCHED", unit_no=9),
+            ]
+        )
+        arrivals_post(actor=SYSTEM)
+        import_arrivals([ArrivalRowFactory(arrival_ref="MATCHED", unit_no=1, amount="2.00")])
+        self.arrivals = {a.arrival_ref: a for a in Arrival.objects.all()}
+
+    def arrival(self, ref: str) -> int:
+        return self.arrivals[ref].pk
+
+
+@dataclass(frozen=True)
+class Duty:
+    service: Callable
+    departments: frozenset[str]
+    call: Callable[[World, object], object]
+
+    def __str__(self) -> str:
+        return self.service.__name__
+
+
+MATRIX = [
+    Duty(
+        payment_record,
+        frozenset({COLLECTION}),
+        lambda w, actor: payment_record(
+            case_id=w.case.pk, amount=D("5.00"), channel="bank", paid_on=IMPORT_DAY,
+            actor=actor, today=IMPORT_DAY,
+        ),
+    ),
+    Duty(
+        payment_accept,
+        frozenset({COLLECTION}),
+        lambda w, actor: payment_accept(payment_id=w.recorded.pk, actor=actor),
+    ),
+    Duty(
+        payment_reject,
+        frozenset({COLLECTION}),
+        lambda w, actor: payment_reject(payment_id=w.recorded.pk, reason="dup", actor=actor),
+    ),
+    Duty(
+        arrival_confirm,
+        frozenset({FINANCE}),
+        lambda w, actor: arrival_confirm(
+            payment_id=w.accepted.pk, arrived_on=IMPORT_DAY, actor=actor, today=IMPORT_DAY
+        ),
+    ),
+    Duty(
+        arrival_fail,
+        frozenset({FINANCE}),
+        lambda w, actor: arrival_fail(payment_id=w.accepted.pk, reason="returned", actor=actor),
+    ),
+    Duty(
+        arrivals_import.arrivals_import,
+        frozenset({FINANCE}),
+        lambda w, actor: import_arrivals([ArrivalRowFactory(unit_no=1)], actor=actor),
+    ),
+    Duty(
+        arrival_match,
+        frozenset({FINANCE}),
+        lambda w, actor: arrival_match(
+            arrival_id=w.arrival("UNMATCHED"), case_id=w.case.pk, actor=actor
+        ),
+    ),
+    Duty(
+        arrival_reverse,
+        frozenset({FINANCE}),
+        lambda w, actor: arrival_reverse(
+            arrival_id=w.arrival("POSTED"), reason="wrong", actor=actor, on=IMPORT_DAY
+        ),
+    ),
+    Duty(
+        arrival_post,
+        frozenset({COLLECTION}),
+        lambda w, actor: arrival_post(arrival_id=w.arrival("MATCHED"), actor=actor),
+    ),
+    Duty(
+        arrivals_post,
+        frozenset({COLLECTION}),
+        lambda w, actor: arrivals_post(actor=actor),
+    ),
+    Duty(
+        adjustments_post,
+        frozenset({COLLECTION}),
+        lambda w, actor: adjustments_post(actor=actor, as_of=IMPORT_DAY),
+    ),
+]  # fmt: skip
+
+
+def snapshot() -> tuple:
+    return (
+        all_table_counts(),
+        sorted(Payment.objects.values_list("pk", "state")),
+        sorted(Arrival.objects.values_list("pk", "state", "case_id")),
+    )
+
+
+@pytest.mark.parametrize("department", [*DEPARTMENTS, NOBODY])
+@pytest.mark.parametrize("duty", MATRIX, ids=str)
+def test_who_may_and_who_may_not(duty, department):
+    # given the world, and a staff user of the department (or of none)
+    world = World()
+    user = UserFactory(username="clerk") if department == NOBODY else department_user(department)
+    before = snapshot()
+
+    # when the service is called by that user
+    if department in duty.departments:
+        # then it does its work
+        duty.call(world, user)
+        assert snapshot() != before, f"{duty} by {department} changed nothing"
+    else:
+        # then it is refused, saying who may not do what, and nothing changed
+        with pytest.raises(PermissionDenied) as refused:
+            duty.call(world, user)
+        assert str(refused.value).startswith(f"{user.get_username()} may not ")
+        assert "(needs permission replenish." in str(refused.value)
+        assert snapshot() == before
+
+
+def test_the_matrix_covers_every_service():
+    # given every service of the service modules: a public function with a keyword-only actor
+    services = {
+        f"{module.__name__}.{name}"
+        for module in SERVICE_MODULES
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if function.__module__ == module.__name__
+        and not name.startswith("_")
+        and getattr(inspect.signature(function).parameters.get("actor"), "kind", None)
+        == inspect.Parameter.KEYWORD_ONLY
+    }
+
+    # then each has its row in the matrix
+    assert services == {f"{d.service.__module__}.{d.service.__name__}" for d in MATRIX}
+
+
+def test_finance_cannot_record_a_payment_and_collection_cannot_confirm_one():
+    # given
+    world = World()
+    cashier, collector = department_user(FINANCE, "cashier"), department_user(COLLECTION, "clerk")
+
+    # when / then
+    with pytest.raises(PermissionDenied) as refused:
+        MATRIX[0].call(world, cashier)
+    assert str(refused.value) == (
+        "cashier may not record a payment (needs permission replenish.add_payment)."
+    )
+    with pytest.raises(PermissionDenied) as refused:
+        arrival_confirm(
+            payment_id=world.accepted.pk, arrived_on=IMPORT_DAY, actor=collector, today=IMPORT_DAY
+        )
+    assert str(refused.value) == (
+        "clerk may not confirm an arrival (needs permission replenish.confirm_arrival)."
+    )
+    assert Payment.objects.get(pk=world.accepted.pk).state == PaymentState.ACCEPTED
+    assert Arrival.objects.get(arrival_ref="MATCHED").state == ArrivalState.MATCHED
+
+
+def test_an_inactive_user_of_the_department_is_refused():
+    world = World()
+    collector = department_user(COLLECTION, "left")
+    collector.is_active = False
+    collector.save()
+    with pytest.raises(PermissionDenied):
+        payment_accept(payment_id=world.recorded.pk, actor=collector)
