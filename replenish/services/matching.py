@@ -4,9 +4,8 @@ the payer's single open case; what cannot be matched waits for finance and is ne
 Set-based: the import matches all its rows with a fixed number of UPDATEs on its staging table.
 
 A reference matcher is a SQL relation `(reference, case_id, payer_uscc)`: the case a reference
-names and the payer who may pay it by quoting it. The notice matcher is here; the agreements
-branch adds one for agreement numbers to `REFERENCE_MATCHERS` (at most one case per reference and
-payer; the obligor of an agreement may be another unit than the case's).
+names and the payer who may pay it by quoting it — the case's obligor (a merging party, a
+successor, …) when it has a code, else the unit itself. Notices and agreements have one each.
 """
 
 import re
@@ -24,19 +23,37 @@ class ReferenceMatcher:
     relation: str
 
 
+# Who pays a case: its obligor when that has a code, else the unit (aliases `ob` and `u`).
+PAYER_USCC = "COALESCE(NULLIF(ob.uscc, ''), u.uscc)"
+
 NOTICE_MATCHER = ReferenceMatcher(
     name="notice",
     # notices.services.notice_number: N<region>-<year>-<sequence>
     pattern=re.compile(r"N\d{6}-\d{4}-\d+"),
-    relation="""
-        SELECT n.number AS reference, n.case_id AS case_id, u.uscc AS payer_uscc
+    relation=f"""
+        SELECT n.number AS reference, n.case_id AS case_id, {PAYER_USCC} AS payer_uscc
         FROM notices_notice n
         JOIN replenish_arrearscase c ON c.id = n.case_id
+        JOIN units_unit u ON u.id = c.unit_id
+        LEFT JOIN units_counterparty ob ON ob.id = c.obligor_id
+    """,
+)
+
+AGREEMENT_MATCHER = ReferenceMatcher(
+    name="agreement",
+    # replenish.services.agreements.agreement_number: A<region>-<year>-<sequence>
+    pattern=re.compile(r"A\d{6}-\d{4}-\d+"),
+    relation="""
+        SELECT a.number AS reference, a.case_id AS case_id,
+               COALESCE(NULLIF(cp.uscc, ''), u.uscc) AS payer_uscc
+        FROM replenish_agreement a
+        JOIN units_counterparty cp ON cp.id = a.counterparty_id
+        JOIN replenish_arrearscase c ON c.id = a.case_id
         JOIN units_unit u ON u.id = c.unit_id
     """,
 )
 
-REFERENCE_MATCHERS: tuple[ReferenceMatcher, ...] = (NOTICE_MATCHER,)
+REFERENCE_MATCHERS: tuple[ReferenceMatcher, ...] = (NOTICE_MATCHER, AGREEMENT_MATCHER)
 
 
 def reference_kinds(reference: str) -> list[str]:
@@ -63,7 +80,8 @@ def _open_cases_of_payer(table: str, what: str) -> str:
     states = ", ".join(f"'{s}'" for s in OPEN_STATES)
     return f"""
         (SELECT {what} FROM replenish_arrearscase c JOIN units_unit u ON u.id = c.unit_id
-         WHERE u.uscc = {table}.payer_uscc AND c.state IN ({states}))
+         LEFT JOIN units_counterparty ob ON ob.id = c.obligor_id
+         WHERE {PAYER_USCC} = {table}.payer_uscc AND c.state IN ({states}))
     """
 
 

@@ -78,7 +78,11 @@ def payment_record(
     if len(reference) > 64 or len(channel_ref) > 64:
         raise ValidationError(_("References are at most 64 characters."))
     with transaction.atomic():
-        case = ArrearsCase.objects.select_for_update().select_related("unit").get(pk=case_id)
+        case = (
+            ArrearsCase.objects.select_for_update(of=("self",))
+            .select_related("unit", "obligor")
+            .get(pk=case_id)
+        )
         _require_recorder(actor, via, case.unit_id)
         if case.state not in OPEN_STATES:
             raise ValidationError(
@@ -89,7 +93,10 @@ def payment_record(
             _check_reference(reference, case)
         payment = Payment.objects.create(
             case=case,
-            payer_id=case.unit_id,
+            # Who owes the case now pays it: a merging party or a successor that is itself a unit.
+            payer_id=(
+                case.obligor.unit_id if case.obligor and case.obligor.unit_id else case.unit_id
+            ),
             amount=amount,
             channel=channel,
             paid_on=paid_on,

@@ -11,7 +11,15 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from replenish.models import Agreement, AgreementState, ArrearsCase, ArrearsLine, AuditEntry
+from replenish.models import (
+    Agreement,
+    AgreementState,
+    ArrearsCase,
+    ArrearsLine,
+    Arrival,
+    AuditEntry,
+    MatchedBy,
+)
 from replenish.selectors import case_owed
 from replenish.services.agreements import agreement_draft, agreement_sign, agreements_breach_due
 from replenish.services.daily import DAILY_ACTOR
@@ -20,10 +28,13 @@ from replenish.services.transitions import transition_apply
 from tests.factories import (
     COLLECTOR_PERMISSIONS,
     ArrearsRowFactory,
+    ArrivalRowFactory,
     UserFactory,
+    import_arrivals,
     import_rows,
     pay,
 )
+from units.samples import sample_uscc
 
 pytestmark = pytest.mark.django_db
 SIGNED_ON = date(2026, 3, 1)
@@ -221,3 +232,21 @@ def test_a_case_under_write_off_examination_is_neither_breached_nor_fulfilled(of
         "2026-06-01: 0 agreement(s) breached (installment unpaid 15 days after its due date)",
     ]
     assert Agreement.objects.get().state == AgreementState.IN_FORCE
+
+
+def test_an_arrival_quoting_the_agreement_number_is_matched_to_its_case(officer):
+    # given a signed agreement for unit 1 and another open case of the same unit's payer code
+    (agreement,) = sign_for_units(officer, [1])
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=99, period="2026-02")])
+    assert ArrearsCase.objects.filter(unit__uscc=sample_uscc(1)).count() == 2
+
+    # when finance imports an arrival that quotes the agreement number
+    result = import_arrivals(
+        [ArrivalRowFactory(unit_no=1, reference=agreement.number, amount="452.72")],
+        today=date(2026, 4, 1),
+    )
+
+    # then it is matched to the agreement's case by its reference, not left for finance
+    arrival = Arrival.objects.get()
+    assert (arrival.case_id, arrival.matched_by) == (agreement.case_id, MatchedBy.REFERENCE)
+    assert result.unmatched == 0
