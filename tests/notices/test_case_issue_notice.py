@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from notices.models import Notice, NoticeState
 from notices.services import case_issue_notice
@@ -25,6 +26,15 @@ from tests.factories import (
 from units.samples import sample_id_number, sample_uscc
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The refusals are checked in English (the msgids); Chinese is the default language."""
+    with translation.override("en"):
+        yield
+
+
 D = Decimal
 
 
