@@ -14,7 +14,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import make_msgid
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -128,7 +127,9 @@ def notifications_create(
         ids = list(
             Notification.objects.filter(
                 dedupe_key__in=keys, state=NotificationState.PENDING, enqueued_at=now
-            ).values_list("pk", flat=True)
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
         transaction.on_commit(lambda: _publish_each(ids), robust=True)
     else:
@@ -249,7 +250,14 @@ def notification_send(
             _deliver(message, rendered.subject, rendered.body, notice=notice)
         except Exception as exc:
             return _record_failure(message, exc, now=now)
-        _apply(message, "mark_sent", at=now, subject=rendered.subject, body=rendered.body)
+        _apply(
+            message,
+            "mark_sent",
+            also=["attempts"],
+            at=now,
+            subject=rendered.subject,
+            body=rendered.body,
+        )
         if notice is not None and notice.state == NoticeState.ISSUED:
             from notices.services import notice_delivered
 
@@ -284,13 +292,19 @@ def _deliver(message: Notification, subject: str, body: str, *, notice: Notice |
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=recipients,
-        headers={"Message-ID": make_msgid(idstring=message.dedupe_key.replace(":", "."))},
+        headers={"Message-ID": message_id(message.dedupe_key)},
     )
     if notice is not None:
         from notices.documents import notice_document, pdf_render
 
         email.attach(f"{notice.number}.pdf", pdf_render(notice_document(notice)), "application/pdf")
     email.send()
+
+
+def message_id(dedupe_key: str) -> str:
+    """The same for every attempt at one message, so a mail client shows a resent one once."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+    return f"<{dedupe_key.replace(':', '.')}@{domain}>"
 
 
 def _department_addresses(message: Notification) -> list[str]:
@@ -321,7 +335,7 @@ def _record_failure(message: Notification, exc: Exception, *, now: datetime) -> 
     error = f"{type(exc).__name__}: {exc}"[:2000]
     logger.warning("notification %s: attempt %d failed: %s", message.pk, message.attempts, error)
     if _is_permanent(exc) or message.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-        _apply(message, "give_up", error=error)
+        _apply(message, "give_up", also=["attempts"], error=error)
         return "failed"
     message.last_error = error
     message.next_attempt_at = now + backoff(message.attempts)
@@ -330,7 +344,7 @@ def _record_failure(message: Notification, exc: Exception, *, now: datetime) -> 
     return "retry"
 
 
-def _apply(message: Notification, name: str, **kwargs) -> None:
+def _apply(message: Notification, name: str, *, also: Sequence[str] = (), **kwargs) -> None:
     """Run a notification's transition and save what it changed.
 
     Not `transition_apply`: a notification is its own record (attempts, errors, when it was sent,
@@ -349,7 +363,7 @@ def _apply(message: Notification, name: str, **kwargs) -> None:
         for f in message._meta.concrete_fields
         if getattr(message, f.attname) != before[f.attname]
     ]
-    message.save(update_fields=changed)
+    message.save(update_fields=[*changed, *also])
 
 
 def notifications_retry(
