@@ -121,7 +121,7 @@ def notifications_create(
     if dispatch == "each":
         for row in rows:
             row.enqueued_at = now
-    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
     if dispatch == "each":
         keys = [o.dedupe_key for o in outgoing]
         ids = list(
