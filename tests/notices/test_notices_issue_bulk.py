@@ -184,21 +184,23 @@ def test_ten_thousand_notices_take_the_queries_of_a_hundred_and_render_no_pdf(
     import_rows(generated_rows(100, first_unit=1, persons_per_unit=1))
 
     # when they are issued in one batch
-    with CaptureQueriesContext(connection) as hundred:
-        with django_capture_on_commit_callbacks(execute=False) as after_hundred:
-            assert (
-                len(notices_issue_bulk(issued_on=ISSUED_ON, actor=SYSTEM, batch_size=10_000)) == 100
-            )
+    with (
+        CaptureQueriesContext(connection) as hundred,
+        django_capture_on_commit_callbacks(execute=False) as after_hundred,
+    ):
+        few = notices_issue_bulk(issued_on=ISSUED_ON, actor=SYSTEM, batch_size=10_000)
 
     # and then 10,000 more, in one batch too
     import_rows(generated_rows(10_000, first_unit=200, persons_per_unit=1))
-    with CaptureQueriesContext(connection) as ten_thousand:
-        with django_capture_on_commit_callbacks(execute=False) as after_ten_thousand:
-            issued = notices_issue_bulk(issued_on=ISSUED_ON, actor=SYSTEM, batch_size=10_000)
+    with (
+        CaptureQueriesContext(connection) as ten_thousand,
+        django_capture_on_commit_callbacks(execute=False) as after_ten_thousand,
+    ):
+        issued = notices_issue_bulk(issued_on=ISSUED_ON, actor=SYSTEM, batch_size=10_000)
 
     # then the same statements ran, each notice has its delivery message waiting, and one
     # sweep is queued after commit (not ten thousand tasks)
-    assert len(issued) == 10_000
+    assert (len(few), len(issued)) == (100, 10_000)
     assert len(ten_thousand) == len(hundred)
     assert Notification.objects.filter(kind="notice_issued", state="pending").count() == 10_100
     assert (len(after_hundred), len(after_ten_thousand)) == (1, 1)
