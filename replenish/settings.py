@@ -127,9 +127,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith("redis"):
-    # A task whose worker died (acks_late) is handed out again after this many seconds.
+    # A task whose worker died (acks_late) is handed out again after this many seconds; workers
+    # look for such tasks every 10 seconds (or as often as the timeout, if shorter).
+    _visibility = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+        "visibility_timeout": _visibility,
+        "unacked_restore_interval": min(10, _visibility),
+        "unacked_restore_throttle": 1,
     }
 # The schedules live in the database (django-celery-beat), created by a data migration with
 # these defaults and editable by staff in the admin ("Periodic tasks").
