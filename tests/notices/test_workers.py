@@ -31,7 +31,7 @@ from units.models import Unit
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.slow,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 BASE_DIR = Path(settings.BASE_DIR)
 CELERY = BASE_DIR / ".venv" / "bin" / "celery"
@@ -82,10 +82,12 @@ class PrivateRedis:
 
 
 @pytest.fixture
-def broker(tmp_path):
+def broker(tmp_path, monkeypatch):
     """Celery in this process publishes to a private Redis; tasks no longer run in-process."""
     server = PrivateRedis(tmp_path)
     server.start()
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", server.url)
     saved = {
         key: app.conf[key]
         for key in ("broker_url", "task_always_eager", "broker_transport_options")
@@ -96,9 +98,11 @@ def broker(tmp_path):
         broker_transport_options={"visibility_timeout": 3},
     )
     reset_connections()
+    assert app.connection_for_write().as_uri().endswith(f":{server.port}/0")
     try:
         yield server
     finally:
+        monkeypatch.undo()
         app.conf.update(saved)
         reset_connections()
         server.stop()
