@@ -193,7 +193,12 @@ class NotificationAdmin(admin.ModelAdmin):
     def short_error(self, obj):
         return obj.last_error.splitlines()[0][:80] if obj.last_error else ""
 
-    @admin.action(description=_("Send the selected failed notifications again"))
+    def has_retry_permission(self, request):
+        return request.user.has_perm("notices.retry_notification")
+
+    @admin.action(
+        description=_("Send the selected failed notifications again"), permissions=["retry"]
+    )
     def retry(self, request, queryset):
         failed = list(queryset.filter(state=NotificationState.FAILED).values_list("pk", flat=True))
         skipped = queryset.exclude(state=NotificationState.FAILED).count()

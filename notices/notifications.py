@@ -243,6 +243,14 @@ def notification_send(
         if message.next_attempt_at > now:
             return "not due"
         message.attempts += 1
+        if notice is not None and notice.state == NoticeState.SUPERSEDED:
+            _apply(
+                message,
+                "give_up",
+                also=["attempts"],
+                error=f"notice {notice.number} was superseded before this message went out",
+            )
+            return "failed"
         try:
             rendered = message_render(
                 message.kind, message.context, channel=message.channel, language=message.language

@@ -353,3 +353,21 @@ def test_the_unit_reading_the_notice_in_its_portal_inbox_delivers_it(
     assert (notice.state, notice.delivery_channel) == (NoticeState.DELIVERED, "portal")
     assert notice.delivered_on == timezone.localdate()
     assert Notification.objects.get().read_at is not None
+
+
+def test_a_delivery_message_of_a_notice_superseded_before_it_went_out_is_not_sent(
+    case, django_capture_on_commit_callbacks, sms_outbox
+):
+    # given the notice's messages are still waiting (not committed yet) when it is superseded
+    with django_capture_on_commit_callbacks(execute=False):
+        notice = case_issue_notice(case_id=case.pk, actor=SYSTEM, issued_on=ISSUED_ON)
+    Notice.objects.filter(pk=notice.pk).update(state=NoticeState.SUPERSEDED)
+
+    # when the SMS task runs
+    sms = Notification.objects.get(channel="sms")
+    outcome = notification_send(notification_id=sms.pk)
+
+    # then nothing went out, and staff see why
+    sms.refresh_from_db()
+    assert (outcome, sms.state, sms_outbox) == ("failed", "failed", [])
+    assert sms.last_error == f"notice {notice.number} was superseded before this message went out"
