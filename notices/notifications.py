@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -198,9 +199,7 @@ def notifications_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_
             queued += 1
 
 
-def _not_queued_since(moment: datetime):
-    from django.db.models import Q
-
+def _not_queued_since(moment: datetime) -> Q:
     return Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=moment)
 
 

@@ -1,6 +1,10 @@
-"""Issuing replenishment notices: one case at a time (`case_issue_notice`) or every registered
+"""Replenishment notices: issuing one case at a time (`case_issue_notice`) or every registered
 case at once (`notices_issue_bulk`, the `issue_notices` command), with the same snapshot and
-numbering.
+numbering; their delivery (`notice_deliver`, and by e-mail, SMS or the portal inbox through
+`notices.notifications`), which starts the time limit; and the unit's acknowledgement.
+
+Issuing writes the delivery messages as rows in the same transaction; they are sent after commit,
+and the PDF is rendered only by the worker that e-mails it, never while issuing.
 """
 
 from collections import defaultdict
