@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test check lint format migrations-check demo graph clean
+.PHONY: run test check lint format migrations-check demo graph messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,7 @@ run: $(VENV)/.run-installed
 	mkdir -p var
 	$(BIN)/celery -A replenish worker --loglevel=INFO --concurrency=2 --logfile=var/worker.log & \
 	worker=$$!; \
-	$(BIN)/celery -A replenish beat --loglevel=INFO --schedule=var/celerybeat-schedule \
-		--logfile=var/beat.log & \
+	$(BIN)/celery -A replenish beat --loglevel=INFO --logfile=var/beat.log & \
 	beat=$$!; \
 	trap 'kill $$worker $$beat 2>/dev/null' EXIT INT TERM; \
 	echo "worker (pid $$worker) and scheduler (pid $$beat) started; logs in var/"; \
@@ -68,6 +67,12 @@ migrations-check: $(VENV)/.test-installed
 
 graph: $(VENV)/.run-installed
 	DEBUG=true $(BIN)/python manage.py state_diagram > docs/state-machines.md
+
+## make messages: extract the notices' strings into their .po and compile the .mo (both committed;
+## needs GNU gettext, Debian's package gettext)
+messages: $(VENV)/.run-installed
+	cd notices && DEBUG=true ../$(BIN)/python ../manage.py makemessages -l zh_Hans --no-location
+	cd notices && DEBUG=true ../$(BIN)/python ../manage.py compilemessages -l zh_Hans
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var

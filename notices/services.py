@@ -1,25 +1,33 @@
-"""Issuing replenishment notices: one case at a time (`case_issue_notice`) or every registered
+"""Replenishment notices: issuing one case at a time (`case_issue_notice`) or every registered
 case at once (`notices_issue_bulk`, the `issue_notices` command), with the same snapshot and
-numbering.
+numbering; their delivery (`notice_deliver`, and by e-mail, SMS or the portal inbox through
+`notices.notifications`), which starts the time limit; and the unit's acknowledgement.
+
+Issuing writes the delivery messages as rows in the same transaction; they are sent after commit,
+and the PDF is rendered only by the worker that e-mails it, never while issuing.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notices.deadlines import add_working_days
-from notices.models import CURRENT_NOTICE_STATES, Notice
-from replenish.actors import Actor, System, actor_label, actor_user
+from notices.messages import Kind
+from notices.models import CURRENT_NOTICE_STATES, DeliveryChannel, Notice, NoticeState
+from notices.notifications import Outgoing, notifications_create, unit_channels
+from replenish.actors import Actor, System, actor_label, actor_user, require_permission
 from replenish.models import ArrearsCase, ArrearsLine, AuditEntry, CaseState
-from replenish.money import DEFAULT_RATE_TABLE, line_fee_due
+from replenish.money import DEFAULT_RATE_TABLE, line_fee_due, round_fen
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
 from replenish.services.numbering import number_block_take
 from replenish.services.transitions import (
@@ -47,12 +55,24 @@ def notice_number(region_code: str, year: int, sequence: int) -> str:
     return f"N{region_code}-{year}-{sequence:06d}"
 
 
-def _snapshot(case: ArrearsCase, unit, lines: list[tuple], *, issued_on: date, deadline: date):
-    """The notice's fixed content: amounts by period and portion with the late fee to the issue
-    date, rounded per line (DESIGN.md), and what the unit needs to pay."""
+PAYMENT_CHANNELS = ["wechat", "alipay", "etax", "bank", "counter"]
+
+
+def _daily_rate(on: date) -> Decimal:
+    return next(p.daily_rate for p in reversed(DEFAULT_RATE_TABLE) if p.starts_on <= on)
+
+
+def _snapshot(case: ArrearsCase, unit, lines: list[tuple], *, issued_on: date):
+    """The notice's fixed content: amounts by line and by period and portion, with the late fee
+    to the issue date rounded per line (DESIGN.md); how the fee keeps accruing; the deadline rule
+    (it runs from delivery); how to pay and what to quote; the legal basis; the agency.
+
+    Only plain strings, numbers and lists, so the same snapshot always renders the same text.
+    """
     policy = late_fee_policy()
     rows = []
-    principal = fee = ZERO
+    periods: dict[str, list[Decimal]] = {}
+    principal = fee = accruing = ZERO
     for person_name, id_number, period, due_date, *columns in lines:
         state = line_fee_state(*columns)
         line_fee = line_fee_due(state, as_of=issued_on, policy=policy)
@@ -68,8 +88,14 @@ def _snapshot(case: ArrearsCase, unit, lines: list[tuple], *, issued_on: date, d
                 "late_fee": str(line_fee),
             }
         )
+        sums = periods.setdefault(period, [ZERO, ZERO, ZERO])
+        sums[0] += employer_unpaid
+        sums[1] += employee_unpaid
+        sums[2] += line_fee
         principal += employer_unpaid + employee_unpaid
         fee += line_fee
+        if state.stops_on is None or state.stops_on > issued_on:
+            accruing += employer_unpaid + employee_unpaid
     rates = [
         {
             "from": None if p.starts_on == date.min else p.starts_on.isoformat(),
@@ -77,24 +103,51 @@ def _snapshot(case: ArrearsCase, unit, lines: list[tuple], *, issued_on: date, d
         }
         for p in DEFAULT_RATE_TABLE
     ]
+    daily_rate = _daily_rate(issued_on)
+    by_period = [
+        {
+            "period": period,
+            "employer": str(employer),
+            "employee": str(employee),
+            "late_fee": str(period_fee),
+            "total": str(employer + employee + period_fee),
+        }
+        for period, (employer, employee, period_fee) in sorted(periods.items())
+    ]
     return (
         {
             "case_no": case.case_no,
             "unit": {"uscc": unit.uscc, "name": unit.name, "region_code": unit.region_code},
             "issued_on": issued_on.isoformat(),
-            "deadline": deadline.isoformat(),
+            # The time limit runs from delivery: the date is on the notice once it is delivered.
+            "deadline": None,
+            "deadline_rule": {
+                "working_days": settings.NOTICE_DEADLINE_WORKING_DAYS,
+                "from": "delivery",
+            },
             "lines": rows,
+            "by_period": by_period,
             "principal": str(principal),
+            "employer": str(sum((p[0] for p in periods.values()), ZERO)),
+            "employee": str(sum((p[1] for p in periods.values()), ZERO)),
             "late_fee": str(fee),
             "total": str(principal + fee),
             "late_fee_rule": {
                 "rates": rates,
                 "accrues": "daily on the unpaid principal until paid",
+                "from": (issued_on + timedelta(days=1)).isoformat(),
+                "daily_rate": str(daily_rate),
+                "daily_amount": str(round_fen(accruing * daily_rate)),
                 "cap_at_principal": policy.cap_at_principal,
             },
             "legal_basis": LEGAL_BASIS,
-            "payment_channels": ["wechat", "alipay", "etax", "bank", "counter"],
-            "agency": {"name": settings.AGENCY_NAME, "contact": settings.AGENCY_CONTACT},
+            "payment_channels": PAYMENT_CHANNELS,
+            "payment_reference": None,  # the notice number, set when it is taken
+            "agency": {
+                "name": settings.AGENCY_NAME,
+                "contact": settings.AGENCY_CONTACT,
+                "address": settings.AGENCY_ADDRESS,
+            },
         },
         principal,
         fee,
@@ -136,13 +189,10 @@ def case_issue_notice(*, case_id: int, actor: Actor, issued_on: date | None = No
             case=case, state__in=CURRENT_NOTICE_STATES
         ):
             transition_apply(previous, "supersede", actor=actor, reason="reissued")
-        deadline = add_working_days(issued_on, settings.NOTICE_DEADLINE_WORKING_DAYS)
-        snapshot, principal, fee = _snapshot(
-            case, case.unit, lines, issued_on=issued_on, deadline=deadline
-        )
+        snapshot, principal, fee = _snapshot(case, case.unit, lines, issued_on=issued_on)
         sequence = number_block_take(scope=f"notice:{case.region_code}:{issued_on.year}")
         number = notice_number(case.region_code, issued_on.year, sequence)
-        snapshot["notice_no"] = number
+        snapshot["notice_no"] = snapshot["payment_reference"] = number
         notice = Notice.objects.create(
             case=case,
             number=number,
@@ -150,7 +200,6 @@ def case_issue_notice(*, case_id: int, actor: Actor, issued_on: date | None = No
             year=issued_on.year,
             sequence=sequence,
             issued_on=issued_on,
-            deadline=deadline,
             principal=principal,
             late_fee=fee,
             total=principal + fee,
@@ -158,6 +207,7 @@ def case_issue_notice(*, case_id: int, actor: Actor, issued_on: date | None = No
         )
         transition_apply(notice, "issue", actor=actor)
         transition_apply(case, "issue_notice", actor=actor, reason=f"notice {number}")
+        notifications_create(delivery_messages([notice]), dispatch="each")
     return notice
 
 
@@ -172,7 +222,6 @@ def notices_issue_bulk(
     """
     batch_size = batch_size or settings.BULK_BATCH_SIZE
     issued: list[IssuedNotice] = []
-    deadline = add_working_days(issued_on, settings.NOTICE_DEADLINE_WORKING_DAYS)
     sources, target = declared_transition(Notice, "issue")
     while True:
         with transaction.atomic():
@@ -197,10 +246,10 @@ def notices_issue_bulk(
                 )
                 for offset, case in enumerate(region_cases):
                     snapshot, principal, fee = _snapshot(
-                        case, case.unit, lines[case.pk], issued_on=issued_on, deadline=deadline
+                        case, case.unit, lines[case.pk], issued_on=issued_on
                     )
                     number = notice_number(region, issued_on.year, first + offset)
-                    snapshot["notice_no"] = number
+                    snapshot["notice_no"] = snapshot["payment_reference"] = number
                     notices.append(
                         Notice(
                             case=case,
@@ -212,7 +261,6 @@ def notices_issue_bulk(
                             # rows below record the draft → issued step for each.
                             state=target,
                             issued_on=issued_on,
-                            deadline=deadline,
                             principal=principal,
                             late_fee=fee,
                             total=principal + fee,
@@ -226,7 +274,7 @@ def notices_issue_bulk(
                 n.case_id: n
                 for n in Notice.objects.filter(
                     case_id__in=[c.pk for c in cases], state=target, issued_on=issued_on
-                ).only("pk", "case_id", "number", "total", "state")
+                ).only("pk", "case_id", "number", "total", "state", "snapshot")
             }
             now = timezone.now()
             AuditEntry.objects.bulk_create(
@@ -249,8 +297,170 @@ def notices_issue_bulk(
                 actor=actor,
                 reason="bulk issue",
             )
+            notifications_create(
+                delivery_messages(created.values(), unit_ids={c.pk: c.unit_id for c in cases}),
+                dispatch="sweep",
+            )
             issued.extend(
                 IssuedNotice(case.case_no, created[case.pk].number, created[case.pk].total)
                 for case in cases
             )
     return sorted(issued, key=lambda n: n.case_no)
+
+
+# --- delivery ----------------------------------------------------------------------------------
+
+
+def delivery_messages(
+    notices: Iterable[Notice], *, unit_ids: dict[int, int] | None = None
+) -> list[Outgoing]:
+    """The messages that send an issued notice to its unit on the channels in
+    `NOTICE_SEND_CHANNELS` it can be reached on (one query for the units' contacts)."""
+    notices = list(notices)
+    unit_of = unit_ids or {n.case_id: n.case.unit_id for n in notices}
+    channels = unit_channels(set(unit_of.values()), allowed=settings.NOTICE_SEND_CHANNELS)
+    outgoing = []
+    for notice in notices:
+        unit_id = unit_of[notice.case_id]
+        snap = notice.snapshot
+        context = {
+            "unit_name": snap["unit"]["name"],
+            "unit_uscc": snap["unit"]["uscc"],
+            "case_no": snap["case_no"],
+            "notice_no": notice.number,
+            "total": snap["total"],
+            "issued_on": snap["issued_on"],
+            "working_days": str(snap["deadline_rule"]["working_days"]),
+            "agency_name": snap["agency"]["name"],
+            "agency_contact": snap["agency"]["contact"],
+        }
+        for channel, address in channels[unit_id]:
+            outgoing.append(
+                Outgoing(
+                    dedupe_key=f"notice:{notice.pk}:issued:{channel}",
+                    kind=Kind.NOTICE_ISSUED,
+                    channel=channel,
+                    context=context,
+                    unit_id=unit_id,
+                    address=address,
+                    case_id=notice.case_id,
+                    notice_id=notice.pk,
+                )
+            )
+    return outgoing
+
+
+PROOF_TYPES = {".pdf", ".jpg", ".jpeg", ".png"}
+PROOF_MAX_BYTES = 10 * 1024 * 1024
+
+
+def notice_deliver(
+    *,
+    notice_id: int,
+    channel: str,
+    delivered_on: date,
+    actor: Actor,
+    proof: File | None = None,
+    note: str = "",
+    today: date | None = None,
+) -> Notice:
+    """Staff record that a notice reached the unit: by post with the date on the return receipt
+    and a scan of it as proof, or by another channel they can show. The time limit starts.
+
+    `today` is the date the entry is checked against (default: today in the agency's zone)."""
+    require_permission(actor, "notices.deliver_notice")
+    today = today or timezone.localdate()
+    errors = {}
+    if channel not in DeliveryChannel.values:
+        errors["channel"] = _("%(channel)s is not a delivery channel (one of %(all)s).") % {
+            "channel": channel,
+            "all": ", ".join(DeliveryChannel.values),
+        }
+    if not isinstance(delivered_on, date):
+        errors["delivered_on"] = _("The delivery date is missing.")
+    elif delivered_on > today:
+        errors["delivered_on"] = _("%(date)s is in the future.") % {"date": delivered_on}
+    if channel == DeliveryChannel.POST and not proof:
+        errors["proof"] = _("Delivery by post needs the scanned return receipt as proof.")
+    if proof:
+        suffix = Path(proof.name or "").suffix.lower()
+        if suffix not in PROOF_TYPES:
+            errors["proof"] = _("The proof must be a PDF, JPEG or PNG file, not %(name)s.") % {
+                "name": proof.name
+            }
+        elif proof.size > PROOF_MAX_BYTES:
+            errors["proof"] = _("The proof is larger than 10 MB.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        case_id = Notice.objects.values_list("case_id", flat=True).get(pk=notice_id)
+        ArrearsCase.objects.select_for_update().get(pk=case_id)
+        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        if delivered_on < notice.issued_on:
+            raise ValidationError(
+                {
+                    "delivered_on": _("%(date)s is before the notice was issued (%(issued)s).")
+                    % {"date": delivered_on, "issued": notice.issued_on}
+                }
+            )
+        notice_delivered(
+            notice,
+            channel=channel,
+            delivered_on=delivered_on,
+            actor=actor,
+            reason=f"{channel} on {delivered_on}" + (f": {note}" if note else ""),
+            proof=proof,
+            note=note,
+        )
+    return notice
+
+
+def notice_delivered(
+    notice: Notice,
+    *,
+    channel: str,
+    delivered_on: date,
+    actor: Actor,
+    reason: str,
+    proof: File | None = None,
+    note: str = "",
+) -> None:
+    """Record the delivery of a notice the caller has locked (with its case): the deadline is
+    `NOTICE_DEADLINE_WORKING_DAYS` working days after the delivery date, on the holiday calendar,
+    and the reminders of the notice are scheduled."""
+    deadline = add_working_days(delivered_on, settings.NOTICE_DEADLINE_WORKING_DAYS)
+    transition_apply(
+        notice,
+        "deliver",
+        actor=actor,
+        reason=reason,
+        channel=channel,
+        delivered_on=delivered_on,
+        deadline=deadline,
+        note=note[:200],
+        proof=proof,
+    )
+    from notices.reminders import reminders_schedule
+
+    reminders_schedule(as_of=delivered_on, subject_ids=[notice.pk], subject="notice")
+
+
+def notice_acknowledge(*, notice_id: int, actor: Actor, at=None) -> Notice:
+    """The unit confirms it received the notice. A unit that acknowledges a notice not yet
+    recorded as delivered has it: it is delivered (portal) that day first."""
+    require_permission(actor, "notices.acknowledge_notice")
+    at = at or timezone.now()
+    with transaction.atomic():
+        case_id = Notice.objects.values_list("case_id", flat=True).get(pk=notice_id)
+        ArrearsCase.objects.select_for_update().get(pk=case_id)
+        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        if notice.state == NoticeState.ISSUED:
+            notice_delivered(
+                notice,
+                channel=DeliveryChannel.PORTAL,
+                delivered_on=timezone.localdate(at),
+                actor=actor,
+                reason="acknowledged by the unit",
+            )
+        transition_apply(notice, "acknowledge", actor=actor, at=at, by=actor_label(actor))
+    return notice

@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_fsm",
     "axes",
+    "django_celery_beat",
     "units",
     "replenish",
     "notices",
@@ -137,16 +137,23 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(Path(CELERY_FILESYSTEM_DIR) / "queue"),
         "data_folder_out": str(Path(CELERY_FILESYSTEM_DIR) / "queue"),
         "processed_folder": str(Path(CELERY_FILESYSTEM_DIR) / "processed"),
+        "control_folder": str(Path(CELERY_FILESYSTEM_DIR) / "control"),
         "store_processed": False,
     }
-CELERY_BEAT_SCHEDULE = {
-    "run-daily": {
-        "task": "replenish.run_daily",
-        "schedule": crontab(
-            hour=env.int("DAILY_RUN_HOUR", default=1), minute=env.int("DAILY_RUN_MINUTE", default=0)
-        ),
-    },
-}
+elif CELERY_BROKER_URL.startswith("redis"):
+    # A task whose worker died (acks_late) is handed out again after this many seconds; workers
+    # look for such tasks every 10 seconds (or as often as the timeout, if shorter).
+    _visibility = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _visibility,
+        "unacked_restore_interval": min(10, _visibility),
+        "unacked_restore_throttle": 1,
+    }
+# The schedules live in the database (django-celery-beat), created by a data migration with
+# these defaults and editable by staff in the admin ("Periodic tasks").
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+DAILY_RUN_HOUR = env.int("DAILY_RUN_HOUR", default=1)
+DAILY_RUN_MINUTE = env.int("DAILY_RUN_MINUTE", default=0)
 
 # Money and workflow policy (DESIGN.md, "Money rules"): each rule is a setting with this default.
 LATE_FEE_CAP_AT_PRINCIPAL = env.bool("LATE_FEE_CAP_AT_PRINCIPAL", default=False)
@@ -157,6 +164,20 @@ BULK_BATCH_SIZE = env.int("BULK_BATCH_SIZE", default=5000)
 
 AGENCY_NAME = env.str("AGENCY_NAME", default="医疗保障事务中心")
 AGENCY_CONTACT = env.str("AGENCY_CONTACT", default="12393")
+AGENCY_ADDRESS = env.str("AGENCY_ADDRESS", default="")
+
+# Notices, notifications and reminders (notices/).
+NOTICE_SEND_CHANNELS = env.list("NOTICE_SEND_CHANNELS", default=["portal", "email", "sms"])
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+NOTIFICATION_REQUEUE_MINUTES = env.int("NOTIFICATION_REQUEUE_MINUTES", default=10)
+REMINDER_SEND_HOUR = env.int("REMINDER_SEND_HOUR", default=9)
+SMS_BACKEND = env.str("SMS_BACKEND", default="notices.sms.ConsoleSmsBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.jsonl"))
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@ybj.example")
+# A CJK TrueType font to embed in PDFs ("auto": the first one installed; "cid": none, use the
+# STSong-Light CID font every PDF reader has).
+PDF_CJK_FONT = env.str("PDF_CJK_FONT", default="auto")
 
 LOGGING = {
     "version": 1,
@@ -164,4 +185,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes logs its start-up at INFO in every process; keep it for warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 admin.site.site_header = "欠费补缴管理系统"
@@ -8,5 +8,6 @@ admin.site.index_title = "业务办理"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("notices/", include("notices.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -17,6 +17,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def celery_in_process():
+    """Tasks run in the test's process, even when CELERY_BROKER_URL names a Redis: the tests of
+    real workers and brokers (tests/notices/test_workers.py) point Celery at a private Redis."""
+    from replenish.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
+
+
 @pytest.fixture
 def superuser(db):
     return SuperUserFactory()
@@ -38,3 +50,14 @@ def sqlite_variable_limit(monkeypatch):
         connection.ensure_connection()
         limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         monkeypatch.setattr(connection.features, "max_query_params", limit)
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Services' messages are checked in their English source text; a test about the Chinese
+    interface says so with `translation.override("zh-hans")`. Requests through the test client
+    still choose their language as the product does (LocaleMiddleware, default zh-hans)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -15,9 +15,10 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
 from django.db import transaction
 
-from notices.models import Notice
+from notices.models import Notice, UnitContact
 from replenish.actors import System
 from replenish.models import (
     Agreement,
@@ -143,6 +144,39 @@ class PartyFactory(factory.Factory):
     head = factory.Sequence(lambda n: f"负责人{n}")
     contact = "021-12345678"
     share = None
+
+
+class UnitContactFactory(factory.django.DjangoModelFactory):
+    """E-mail and mobile of a unit (portal inbox needs none)."""
+
+    class Meta:
+        model = UnitContact
+
+    unit = factory.SubFactory(UnitFactory)
+    person = "财务 王芳"
+    email = factory.Sequence(lambda n: f"finance{n}@unit.example.cn")
+    mobile = factory.Sequence(lambda n: f"1380000{n % 10000:04d}")
+
+
+def receipt(name: str = "receipt.pdf") -> ContentFile:
+    """A scanned return receipt, as staff upload it for a delivery by post."""
+    return ContentFile(b"%PDF-1.4\n% return receipt\n", name=name)
+
+
+def deliver(notice: Notice, on: date, *, channel: str = "post", actor=SYSTEM) -> Notice:
+    """Record a notice's delivery through the real service (post, with a receipt)."""
+    from notices.services import notice_deliver
+
+    notice_deliver(
+        notice_id=notice.pk,
+        channel=channel,
+        delivered_on=on,
+        proof=receipt() if channel == "post" else None,
+        actor=actor,
+        today=on,
+    )
+    notice.refresh_from_db()
+    return notice
 
 
 # --- arrears files ---------------------------------------------------------------------------

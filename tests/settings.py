@@ -12,3 +12,5 @@ from replenish.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+SMS_BACKEND = "notices.sms.LocmemSmsBackend"
+SMS_FILE_PATH = str(BASE_DIR / "var" / "test-sms.jsonl")  # noqa: F405

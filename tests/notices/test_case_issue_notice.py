@@ -3,9 +3,9 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
-import holidays
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from notices.models import Notice, NoticeState
 from notices.services import case_issue_notice
@@ -19,24 +19,23 @@ from tests.factories import (
     ArrearsRowFactory,
     UserFactory,
     case_of,
+    deliver,
     import_rows,
     table_counts,
 )
 from units.samples import sample_id_number, sample_uscc
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The refusals are checked in English (the msgids); Chinese is the default language."""
+    with translation.override("en"):
+        yield
+
+
 D = Decimal
-
-
-def expected_deadline(issued_on: date, working_days: int = 5) -> date:
-    """Walk forward day by day on the `holidays` calendar of mainland China."""
-    calendar = holidays.China(years=range(issued_on.year, issued_on.year + 2))
-    day, left = issued_on, working_days
-    while left:
-        day += timedelta(days=1)
-        if calendar.is_working_day(day):
-            left -= 1
-    return day
 
 
 def one_case(**row) -> ArrearsCase:
@@ -183,36 +182,18 @@ def test_numbers_run_without_gaps_per_region_and_year_and_restart_per_region():
     ]
 
 
-@pytest.mark.parametrize(
-    "issued_on",
-    [date(2026, 3, 2), date(2026, 9, 29), date(2026, 9, 30), date(2026, 2, 13)],
-    ids=["plain-week", "before-national-day", "eve-of-national-day", "before-spring-festival"],
-)
-def test_the_deadline_is_five_working_days_on_the_holiday_calendar(issued_on):
+def test_the_notice_has_no_deadline_until_it_is_delivered_only_the_rule():
     # given
     case = one_case()
 
     # when
-    notice = case_issue_notice(case_id=case.pk, actor=SYSTEM, issued_on=issued_on)
+    notice = case_issue_notice(case_id=case.pk, actor=SYSTEM, issued_on=date(2026, 3, 2))
 
-    # then
-    assert notice.deadline == expected_deadline(issued_on)
-    assert notice.snapshot["deadline"] == notice.deadline.isoformat()
-
-
-def test_the_deadline_across_national_day_skips_the_holiday_and_counts_the_makeup_saturday():
-    # given the 2026 National Day holiday (1-7 October, Saturday 10 October worked)
-    calendar = holidays.China(years=2026)
-    assert not any(calendar.is_working_day(date(2026, 10, d)) for d in range(1, 8))
-    assert calendar.is_working_day(date(2026, 10, 10))
-    case = one_case()
-
-    # when issued on the last working day before it
-    notice = case_issue_notice(case_id=case.pk, actor=SYSTEM, issued_on=date(2026, 9, 30))
-
-    # then the five working days are 8, 9, 10, 12 and 13 October
-    assert notice.deadline == expected_deadline(date(2026, 9, 30))
-    assert notice.deadline > date(2026, 10, 7) + timedelta(days=5)
+    # then the time limit runs from delivery: the snapshot says how long, not until when
+    notice.refresh_from_db()
+    assert (notice.deadline, notice.delivered_on) == (None, None)
+    assert notice.snapshot["deadline"] is None
+    assert notice.snapshot["deadline_rule"] == {"working_days": 5, "from": "delivery"}
 
 
 @pytest.mark.parametrize("state", [CaseState.NOTIFIED, CaseState.SETTLED, CaseState.AGREEMENT])
@@ -261,6 +242,7 @@ def test_reissuing_for_an_overdue_case_supersedes_the_old_notice():
     # given a case whose notice's deadline passed unpaid
     case = one_case()
     old = case_issue_notice(case_id=case.pk, actor=SYSTEM, issued_on=date(2026, 3, 2))
+    old = deliver(old, date(2026, 3, 3))
     daily_run(as_of=old.deadline + timedelta(days=1))
     assert ArrearsCase.objects.get().state == CaseState.OVERDUE
     audits = AuditEntry.objects.count()
@@ -279,7 +261,7 @@ def test_reissuing_for_an_overdue_case_supersedes_the_old_notice():
             "subject", "subject_id", "transition", "from_state", "to_state", "reason"
         )
     ) == [
-        ("notice", old.pk, "supersede", "issued", "superseded", "reissued"),
+        ("notice", old.pk, "supersede", "delivered", "superseded", "reissued"),
         ("notice", new.pk, "issue", "draft", "issued", ""),
         ("case", case.pk, "issue_notice", "overdue", "notified", f"notice {new.number}"),
     ]

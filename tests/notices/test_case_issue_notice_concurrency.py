@@ -57,8 +57,9 @@ def test_two_issuers_of_the_same_case_make_one_notice_and_one_clear_refusal():
     notices = [o for o in outcomes if isinstance(o, Notice)]
     refusals = [o for o in outcomes if isinstance(o, ValidationError)]
     assert (len(notices), len(refusals)) == (1, 1), outcomes
+    # (in Chinese, the default language: the threads have no language activated)
     assert refusals[0].messages == [
-        "Case AC2026-0000001 is notified: a notice is issued only for a registered or overdue case."
+        "案件 AC2026-0000001 的状态为“notified”：只有已登记或已逾期的案件才能下达通知单。"
     ]
     assert list(Notice.objects.values_list("number", "state")) == [
         ("N310101-2026-000001", "issued")

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from notices.models import Notice
+from notices.models import Notice, Notification
 from notices.services import IssuedNotice, case_issue_notice, notices_issue_bulk
 from replenish.models import ArrearsCase, AuditEntry, CaseState
 from replenish.selectors import line_late_fee
@@ -168,3 +168,39 @@ def test_the_result_lists_case_number_notice_number_and_total():
     assert notices_issue_bulk(issued_on=ISSUED_ON, actor=SYSTEM) == [
         IssuedNotice("AC2026-0000001", "N310101-2026-000001", D("1022.50"))
     ]
+
+
+@pytest.mark.slow
+def test_ten_thousand_notices_take_the_queries_of_a_hundred_and_render_no_pdf(
+    sqlite_real_variable_limit, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given 100 registered cases, and no PDF may be rendered while issuing
+    import notices.documents
+
+    def no_pdf(*args, **kwargs):
+        raise AssertionError("a PDF was rendered inside the issuing transaction")
+
+    monkeypatch.setattr(notices.documents, "pdf_render", no_pdf)
+    import_rows(generated_rows(100, first_unit=1, persons_per_unit=1))
+
+    # when they are issued in one batch
+    with (
+        CaptureQueriesContext(connection) as hundred,
+        django_capture_on_commit_callbacks(execute=False) as after_hundred,
+    ):
+        few = notices_issue_bulk(issued_on=ISSUED_ON, actor=SYSTEM, batch_size=10_000)
+
+    # and then 10,000 more, in one batch too
+    import_rows(generated_rows(10_000, first_unit=200, persons_per_unit=1))
+    with (
+        CaptureQueriesContext(connection) as ten_thousand,
+        django_capture_on_commit_callbacks(execute=False) as after_ten_thousand,
+    ):
+        issued = notices_issue_bulk(issued_on=ISSUED_ON, actor=SYSTEM, batch_size=10_000)
+
+    # then the same statements ran, each notice has its delivery message waiting, and one
+    # sweep is queued after commit (not ten thousand tasks)
+    assert (len(few), len(issued)) == (100, 10_000)
+    assert len(ten_thousand) == len(hundred)
+    assert Notification.objects.filter(kind="notice_issued", state="pending").count() == 10_100
+    assert (len(after_hundred), len(after_ten_thousand)) == (1, 1)

@@ -34,6 +34,7 @@ from tests.factories import (
     ArrearsRowFactory,
     ArrivalRowFactory,
     case_of,
+    deliver,
     generated_rows,
     import_arrivals,
     import_rows,
@@ -242,9 +243,11 @@ def test_the_adjustment_posts_only_what_arrived_by_its_date_and_reports_it(case)
 
 
 def test_the_daily_run_posts_arrived_money_before_judging_deadlines(case):
-    # given a notice issued 2026-03-02 (deadline 2026-03-09), and the whole debt paid on the
-    # deadline but confirmed only afterwards
+    # given a notice issued and delivered 2026-03-02 (deadline 2026-03-09), and the whole debt
+    # paid on the deadline but confirmed only afterwards
     notice = case_issue_notice(case_id=case.pk, actor=SYSTEM, issued_on=date(2026, 3, 2))
+    notice = deliver(notice, date(2026, 3, 2))
+    assert notice.deadline == date(2026, 3, 9)
     owed = case_owed(case.pk, as_of=notice.deadline).total
     arrive(str(owed), notice.deadline.isoformat(), ref="ON-TIME", today=date(2026, 3, 12))
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from notices.models import Notice
+from notices.models import CURRENT_NOTICE_STATES, Notice
 from replenish.departments import DEPARTMENTS
 from replenish.models import (
     Agreement,
@@ -54,11 +54,17 @@ def test_demo_runs_twice_and_leaves_cases_in_several_states_and_one_user_per_rol
     states = set(ArrearsCase.objects.values_list("state", flat=True))
     assert {CaseState.REGISTERED, CaseState.NOTIFIED, CaseState.OVERDUE} <= states
     assert (
-        Notice.objects.filter(state="issued").count()
+        Notice.objects.filter(state__in=CURRENT_NOTICE_STATES).count()
         == ArrearsCase.objects.filter(
             state__in=[CaseState.NOTIFIED, CaseState.OVERDUE, CaseState.SETTLED]
         ).count()
     )
+    # the overdue ones were delivered by post, with the return receipt as proof
+    assert set(
+        Notice.objects.filter(case__state=CaseState.OVERDUE).values_list(
+            "state", "delivery_channel"
+        )
+    ) == {("delivered", "post")}
     assert ArrearsCase.objects.filter(unit__uscc__startswith="N2").exists()
     users = {u.username: u for u in get_user_model().objects.all()}
     assert {"collector", "finance", "auditor", "admin", "unit"} <= set(users)

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from notices.services import case_issue_notice
 from replenish.models import ArrearsCase, AuditEntry, CaseState
-from tests.factories import SYSTEM, ArrearsRowFactory, case_of, import_rows
+from tests.factories import SYSTEM, ArrearsRowFactory, case_of, deliver, import_rows
 from units.samples import sample_uscc
 
 pytestmark = pytest.mark.django_db
@@ -22,16 +22,15 @@ def run_daily(*args) -> str:
 
 @pytest.fixture
 def notified():
-    """Two notified cases: unit 1's notice issued on 2026-03-02, unit 2's on 2026-03-03, and a
-    registered case of unit 3. Returns the two notices."""
+    """Two notified cases: unit 1's notice issued and delivered on 2026-03-02, unit 2's on
+    2026-03-03, and a registered case of unit 3. Returns the two notices."""
     import_rows([ArrearsRowFactory(unit_no=n, person_no=n) for n in (1, 2, 3)])
-    return (
-        case_issue_notice(
-            case_id=case_of(sample_uscc(1)).pk, actor=SYSTEM, issued_on=date(2026, 3, 2)
-        ),
-        case_issue_notice(
-            case_id=case_of(sample_uscc(2)).pk, actor=SYSTEM, issued_on=date(2026, 3, 3)
-        ),
+    return tuple(
+        deliver(
+            case_issue_notice(case_id=case_of(sample_uscc(n)).pk, actor=SYSTEM, issued_on=day),
+            day,
+        )
+        for n, day in ((1, date(2026, 3, 2)), (2, date(2026, 3, 3)))
     )
 
 
@@ -96,6 +95,7 @@ def test_running_twice_for_the_same_date_changes_nothing_the_second_time(notifie
     # then
     assert output.splitlines()[0] == f"{day}: 0 case(s) overdue (notice deadline passed)"
     assert nothing_posted in output.splitlines()
+    assert output.splitlines()[-1] == f"{day}: 0 reminder(s) sent"
     assert AuditEntry.objects.count() == audits
     assert states() == after_first
 
@@ -105,6 +105,7 @@ def test_a_case_reissued_a_notice_is_judged_by_its_current_notice(notified):
     first, _second = notified
     run_daily("--date", (first.deadline + timedelta(days=1)).isoformat())
     renewed = case_issue_notice(case_id=first.case_id, actor=SYSTEM, issued_on=date(2026, 4, 1))
+    renewed = deliver(renewed, date(2026, 4, 2))
 
     # when the day after the old deadline comes round again, but before the new one
     run_daily("--date", renewed.deadline.isoformat())
@@ -116,3 +117,15 @@ def test_a_case_reissued_a_notice_is_judged_by_its_current_notice(notified):
 def test_a_bad_date_is_a_clean_error():
     with pytest.raises(CommandError, match=r"'tomorrow' is not a date \(YYYY-MM-DD\)"):
         run_daily("--date", "tomorrow")
+
+
+def test_a_notice_not_yet_delivered_has_no_deadline_and_its_case_never_goes_overdue():
+    # given a notice issued long ago but never delivered
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=1)])
+    case_issue_notice(case_id=case_of(sample_uscc(1)).pk, actor=SYSTEM, issued_on=date(2026, 3, 2))
+
+    # when the daily run comes months later
+    run_daily("--date", "2026-09-01")
+
+    # then the time limit has not started, so it has not passed either
+    assert states()[sample_uscc(1)] == CaseState.NOTIFIED

@@ -7,11 +7,13 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from notices.services import case_issue_notice
+from notices.models import UnitContact
+from notices.services import case_issue_notice, notice_deliver
 from replenish import departments
 from replenish.actors import System
 from replenish.models import Agreement, ArrearsCase, CaseState, Payment, PaymentChannel
@@ -56,7 +58,7 @@ UNITS = [
 ]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟"]
-# The departments' groups come from migration 0005 (replenish/departments.py).
+# The departments' groups come from migration 0006 (replenish/departments.py).
 STAFF = [
     ("collector", departments.COLLECTION, "Collection"),
     ("finance", departments.FINANCE, "Finance"),
@@ -229,10 +231,20 @@ class Command(BaseCommand):
             .order_by("case_no")
             .values_list("pk", flat=True)
         )
-        # Leave two registered; notify the rest, half of them long enough ago to be overdue.
+        self._contacts(registered)
+        # Leave two registered; notify the rest, half of them long enough ago to be overdue
+        # (delivered by post two days after issue; the others go out by e-mail and SMS).
         for n, case_id in enumerate(registered[2:]):
             issued_on = today - timedelta(days=30) if n % 2 == 0 else today
-            case_issue_notice(case_id=case_id, actor=DEMO, issued_on=issued_on)
+            notice = case_issue_notice(case_id=case_id, actor=DEMO, issued_on=issued_on)
+            if issued_on < today:
+                notice_deliver(
+                    notice_id=notice.pk,
+                    channel="post",
+                    delivered_on=issued_on + timedelta(days=2),
+                    proof=ContentFile(b"%PDF-1.4\n% demo return receipt\n", name="receipt.pdf"),
+                    actor=DEMO,
+                )
         daily_run(as_of=today)
         users = self._users()
         self._money(today, users)
@@ -288,6 +300,22 @@ class Command(BaseCommand):
         report = adjustments_post(actor=collector, as_of=today)
         self.stdout.write(f"demo adjustment: {report.summary()}")
 
+    def _contacts(self, case_ids):
+        """E-mail and mobile for every other demo unit, so notices go out on several channels."""
+        for n, (unit_id, uscc) in enumerate(
+            ArrearsCase.objects.filter(pk__in=case_ids)
+            .order_by("case_no")
+            .values_list("unit_id", "unit__uscc")
+        ):
+            if n % 2:
+                UnitContact.objects.get_or_create(
+                    unit_id=unit_id,
+                    defaults={
+                        "email": f"finance-{uscc[-6:].lower()}@example.cn",
+                        "mobile": f"1390000{n:04d}",
+                    },
+                )
+
     @transaction.atomic
     def _users(self) -> dict:
         User = get_user_model()
@@ -295,7 +323,8 @@ class Command(BaseCommand):
         users = {}
         for username, group_name, label in STAFF:
             user, created = User.objects.get_or_create(
-                username=username, defaults={"is_staff": True}
+                username=username,
+                defaults={"is_staff": True, "email": f"{username}@ybj.example"},
             )
             if created:
                 user.set_password(f"demo-{username}")

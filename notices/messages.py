@@ -1,0 +1,159 @@
+"""The text of every outbound message, in English msgids translated by gettext (Chinese is the
+default language). A message is rendered from its kind and a context of plain strings, so the
+same context always gives the same text, and the text that went out is kept on the row.
+"""
+
+from dataclasses import dataclass
+
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind:
+    NOTICE_ISSUED = "notice_issued"
+    NOTICE_DEADLINE_APPROACHING = "notice_deadline_approaching"
+    NOTICE_OVERDUE = "notice_overdue"
+    NOTICE_OVERDUE_STAFF = "notice_overdue_staff"
+    INSTALLMENT_DUE = "installment_due"
+    INSTALLMENT_OVERDUE = "installment_overdue"
+    AGREEMENT_BREACHED = "agreement_breached"
+    WRITEOFF_WAITING = "writeoff_waiting"
+    ARRIVAL_UNMATCHED = "arrival_unmatched"
+
+
+@dataclass(frozen=True)
+class Template:
+    subject: Promise
+    body: Promise
+    sms: Promise
+
+
+TEMPLATES: dict[str, Template] = {
+    Kind.NOTICE_ISSUED: Template(
+        subject=_("Replenishment notice %(notice_no)s"),
+        body=_(
+            "%(unit_name)s:\n"
+            "You owe social insurance premiums and late fees of %(total)s yuan (case "
+            "%(case_no)s). Please pay within %(working_days)s working days of receiving this "
+            "notice, quoting the notice number %(notice_no)s as the payment reference. The late "
+            "fee keeps accruing on the unpaid premiums until they are paid. The full notice is in "
+            "your portal inbox.\n"
+            "%(agency_name)s, telephone %(agency_contact)s"
+        ),
+        sms=_(
+            "[%(agency_name)s] %(unit_name)s: replenishment notice %(notice_no)s, %(total)s "
+            "yuan, to be paid within %(working_days)s working days of receipt. Quote "
+            "%(notice_no)s when paying. Tel. %(agency_contact)s"
+        ),
+    ),
+    Kind.NOTICE_DEADLINE_APPROACHING: Template(
+        subject=_("Notice %(notice_no)s: payment due by %(deadline)s"),
+        body=_(
+            "%(unit_name)s:\n"
+            "The time limit of replenishment notice %(notice_no)s ends on %(deadline)s. "
+            "%(total)s yuan plus the late fee accruing since %(issued_on)s is still unpaid. "
+            "Please pay by then, quoting %(notice_no)s as the payment reference.\n"
+            "%(agency_name)s, telephone %(agency_contact)s"
+        ),
+        sms=_(
+            "[%(agency_name)s] %(unit_name)s: notice %(notice_no)s is due by %(deadline)s. "
+            "Quote %(notice_no)s when paying. Tel. %(agency_contact)s"
+        ),
+    ),
+    Kind.NOTICE_OVERDUE: Template(
+        subject=_("Notice %(notice_no)s is overdue"),
+        body=_(
+            "%(unit_name)s:\n"
+            "The time limit of replenishment notice %(notice_no)s ended on %(deadline)s and the "
+            "arrears are still unpaid. The late fee keeps accruing every day. Please pay at once, "
+            "quoting %(notice_no)s, or contact us to agree a repayment schedule.\n"
+            "%(agency_name)s, telephone %(agency_contact)s"
+        ),
+        sms=_(
+            "[%(agency_name)s] %(unit_name)s: notice %(notice_no)s is overdue since "
+            "%(deadline)s; the late fee keeps accruing. Tel. %(agency_contact)s"
+        ),
+    ),
+    Kind.NOTICE_OVERDUE_STAFF: Template(
+        subject=_("Overdue: case %(case_no)s, notice %(notice_no)s"),
+        body=_(
+            "The time limit of notice %(notice_no)s (case %(case_no)s, %(unit_name)s, "
+            "%(unit_uscc)s) ended on %(deadline)s unpaid. The case is overdue: follow it up "
+            "(a new notice, an agreement or enforcement)."
+        ),
+        sms=_("Overdue: case %(case_no)s, notice %(notice_no)s, deadline %(deadline)s."),
+    ),
+    Kind.INSTALLMENT_DUE: Template(
+        subject=_("Installment due on %(due_date)s"),
+        body=_(
+            "%(unit_name)s:\n"
+            "Installment %(installment_no)s of agreement %(agreement_no)s, %(amount)s yuan, is "
+            "due on %(due_date)s. Please pay it in time, quoting %(agreement_no)s.\n"
+            "%(agency_name)s, telephone %(agency_contact)s"
+        ),
+        sms=_(
+            "[%(agency_name)s] %(unit_name)s: installment %(installment_no)s of agreement "
+            "%(agreement_no)s, %(amount)s yuan, is due on %(due_date)s."
+        ),
+    ),
+    Kind.INSTALLMENT_OVERDUE: Template(
+        subject=_("Installment overdue since %(due_date)s"),
+        body=_(
+            "%(unit_name)s:\n"
+            "Installment %(installment_no)s of agreement %(agreement_no)s, %(amount)s yuan, was "
+            "due on %(due_date)s and has not arrived. If it stays unpaid past the grace period "
+            "the agreement is breached and the whole balance becomes due.\n"
+            "%(agency_name)s, telephone %(agency_contact)s"
+        ),
+        sms=_(
+            "[%(agency_name)s] %(unit_name)s: installment %(installment_no)s of agreement "
+            "%(agreement_no)s is overdue since %(due_date)s."
+        ),
+    ),
+    Kind.AGREEMENT_BREACHED: Template(
+        subject=_("Agreement %(agreement_no)s breached"),
+        body=_(
+            "%(unit_name)s:\n"
+            "Repayment agreement %(agreement_no)s is breached: an installment stayed unpaid past "
+            "its grace period. The late fee accrues again on the unpaid principal, and a new "
+            "replenishment notice will follow.\n"
+            "%(agency_name)s, telephone %(agency_contact)s"
+        ),
+        sms=_(
+            "[%(agency_name)s] %(unit_name)s: agreement %(agreement_no)s is breached. "
+            "Tel. %(agency_contact)s"
+        ),
+    ),
+    Kind.WRITEOFF_WAITING: Template(
+        subject=_("Write-off %(writeoff_no)s waiting for %(days)s days"),
+        body=_(
+            "Write-off application %(writeoff_no)s (case %(case_no)s, %(amount)s yuan) has "
+            "waited for examination since %(submitted_on)s."
+        ),
+        sms=_("Write-off %(writeoff_no)s waiting since %(submitted_on)s."),
+    ),
+    Kind.ARRIVAL_UNMATCHED: Template(
+        subject=_("Arrival %(arrival_ref)s unmatched for %(days)s days"),
+        body=_(
+            "Arrival %(arrival_ref)s of %(amount)s yuan from %(payer_uscc)s on %(arrived_on)s "
+            "has matched no case yet. Please resolve it."
+        ),
+        sms=_("Arrival %(arrival_ref)s unmatched since %(arrived_on)s."),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+def message_render(kind: str, context: dict[str, str], *, channel: str, language: str) -> Rendered:
+    """The subject and the text of a message: a pure function of its arguments."""
+    template = TEMPLATES[kind]
+    with translation.override(language):
+        subject = str(template.subject) % context
+        body = str(template.sms if channel == "sms" else template.body) % context
+    return Rendered(subject=subject, body=body)

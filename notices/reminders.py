@@ -1,0 +1,362 @@
+"""Reminders: rules staff switch on and off and time in days, reminder rows due at a time, and a
+short periodic job that turns due reminders into notifications.
+
+A rule reminds of something through its *source*: which things need a reminder and counted from
+which date (`anchors`), whether one is still needed when it falls due (`still_due`), and what to
+send (`messages`). The notice rules' sources are here. Installments, agreements, write-offs and
+arrivals register theirs with `register()` from their app's `ready()`; until then their rules
+exist (and can be set) but schedule nothing.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from notices.messages import Kind
+from notices.models import (
+    DELIVERED_NOTICE_STATES,
+    Department,
+    Notice,
+    Reminder,
+    ReminderRule,
+    ReminderState,
+)
+from notices.notifications import Outgoing, notifications_create, unit_channels
+from replenish.actors import Actor, System, require_permission
+from replenish.models import CaseState
+
+SCHEDULER = System("reminders")
+BATCH = 1000
+BEFORE, AFTER = -1, 1
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    code: str
+    default_days: int
+    direction: int  # BEFORE the anchor date, or AFTER it
+    label: object
+    recipients: object
+
+
+RULES: dict[str, RuleSpec] = {
+    spec.code: spec
+    for spec in [
+        RuleSpec(
+            "notice_deadline_approaching",
+            2,
+            BEFORE,
+            gettext_lazy("Notice deadline approaching: days before the deadline"),
+            gettext_lazy("the unit"),
+        ),
+        RuleSpec(
+            "notice_overdue",
+            1,
+            AFTER,
+            gettext_lazy("Notice overdue: days after the deadline"),
+            gettext_lazy("the unit and the collection department"),
+        ),
+        RuleSpec(
+            "installment_due_7",
+            7,
+            BEFORE,
+            gettext_lazy("Installment due: first reminder, days before the due date"),
+            gettext_lazy("the unit"),
+        ),
+        RuleSpec(
+            "installment_due_1",
+            1,
+            BEFORE,
+            gettext_lazy("Installment due: second reminder, days before the due date"),
+            gettext_lazy("the unit"),
+        ),
+        RuleSpec(
+            "installment_overdue",
+            1,
+            AFTER,
+            gettext_lazy("Installment overdue: days after the due date"),
+            gettext_lazy("the unit and the collection department"),
+        ),
+        RuleSpec(
+            "agreement_breached",
+            0,
+            AFTER,
+            gettext_lazy("Agreement breached: days after the breach"),
+            gettext_lazy("the counterparty and the collection department"),
+        ),
+        RuleSpec(
+            "writeoff_waiting",
+            30,
+            AFTER,
+            gettext_lazy("Write-off waiting in audit: days after it was sent to audit"),
+            gettext_lazy("the audit & supervision department"),
+        ),
+        RuleSpec(
+            "arrival_unmatched",
+            7,
+            AFTER,
+            gettext_lazy("Arrival unmatched: days after it arrived"),
+            gettext_lazy("the finance department"),
+        ),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Something that needs a reminder, and the date the rule counts its days from."""
+
+    subject_id: int
+    anchor: date
+    case_id: int | None = None
+
+
+class ReminderSource:
+    """What one rule reminds of. Every method works on sets, with a fixed number of queries."""
+
+    rule: str
+    subject: str
+
+    def anchors(self, *, subject_ids: Sequence[int] | None) -> Iterable[Anchor]:
+        """Things that need this reminder (all current ones, or those of `subject_ids`)."""
+        raise NotImplementedError
+
+    def still_due(self, subject_ids: Sequence[int]) -> set[int]:
+        """Which of these still need the reminder now that it is due (not paid, not replaced)."""
+        raise NotImplementedError
+
+    def messages(self, reminders: Sequence[Reminder]) -> list[Outgoing]:
+        """The notifications to create for these due reminders; dedupe keys from the reminder."""
+        raise NotImplementedError
+
+
+SOURCES: dict[str, ReminderSource] = {}
+
+
+def register(source: ReminderSource) -> None:
+    if source.rule not in RULES:
+        raise ValueError(f"no reminder rule {source.rule!r}: add it to RULES and a migration")
+    SOURCES[source.rule] = source
+
+
+def due_at(anchor: date, *, rule: ReminderRule) -> datetime:
+    """The moment a reminder falls due: `days` before or after the anchor, at the hour reminders
+    go out (REMINDER_SEND_HOUR, local time)."""
+    day = anchor + timedelta(days=RULES[rule.code].direction * rule.days)
+    return timezone.make_aware(
+        datetime.combine(day, time(settings.REMINDER_SEND_HOUR)), timezone.get_default_timezone()
+    )
+
+
+def reminders_schedule(
+    *,
+    as_of: date,
+    subject: str | None = None,
+    subject_ids: Sequence[int] | None = None,
+    actor: Actor = SCHEDULER,
+) -> int:
+    """Create the reminder rows of every enabled rule with a source (or only of the rules about
+    `subject`, for `subject_ids`). Idempotent: a reminder already there is left alone. Returns
+    the number of candidates seen."""
+    seen = 0
+    rules = ReminderRule.objects.filter(enabled=True, code__in=list(SOURCES))
+    for rule in rules:
+        source = SOURCES[rule.code]
+        if subject is not None and source.subject != subject:
+            continue
+        batch: list[Reminder] = []
+        for anchor in source.anchors(subject_ids=subject_ids):
+            seen += 1
+            batch.append(
+                Reminder(
+                    rule=rule,
+                    dedupe_key=f"{rule.code}:{source.subject}:{anchor.subject_id}:{anchor.anchor}",
+                    subject=source.subject,
+                    subject_id=anchor.subject_id,
+                    case_id=anchor.case_id,
+                    anchor=anchor.anchor,
+                    due_at=due_at(anchor.anchor, rule=rule),
+                )
+            )
+            if len(batch) >= BATCH:
+                Reminder.objects.bulk_create(batch, ignore_conflicts=True)
+                batch = []
+        Reminder.objects.bulk_create(batch, ignore_conflicts=True)
+    return seen
+
+
+def reminders_send_due(*, now: datetime | None = None, actor: Actor = SCHEDULER) -> int:
+    """Turn every reminder due by `now` into notifications, or cancel it when it is no longer
+    needed (the case was paid, the notice replaced, the rule switched off). Returns how many
+    were sent. Reminders of rules without a source wait."""
+    now = now or timezone.now()
+    sent_total = 0
+    while True:
+        with transaction.atomic():
+            query = (
+                Reminder.objects.filter(
+                    state=ReminderState.SCHEDULED, due_at__lte=now, rule__code__in=list(SOURCES)
+                )
+                .select_related("rule")
+                .order_by("due_at", "pk")
+            )
+            if connection.features.has_select_for_update_skip_locked:
+                query = query.select_for_update(skip_locked=True, of=("self",))
+            due = list(query[:BATCH])
+            if not due:
+                return sent_total
+            by_rule: dict[str, list[Reminder]] = defaultdict(list)
+            for reminder in due:
+                by_rule[reminder.rule.code].append(reminder)
+            sent, cancelled, outgoing = [], [], []
+            for code, reminders in by_rule.items():
+                if not reminders[0].rule.enabled:
+                    cancelled += [r.pk for r in reminders]
+                    continue
+                source = SOURCES[code]
+                still = source.still_due([r.subject_id for r in reminders])
+                going = [r for r in reminders if r.subject_id in still]
+                cancelled += [r.pk for r in reminders if r.subject_id not in still]
+                sent += [r.pk for r in going]
+                outgoing += source.messages(going)
+            notifications_create(outgoing, dispatch="sweep", now=now)
+            Reminder.objects.filter(pk__in=sent).update(state=ReminderState.SENT, done_at=now)
+            Reminder.objects.filter(pk__in=cancelled).update(
+                state=ReminderState.CANCELLED, done_at=now
+            )
+            sent_total += len(sent)
+
+
+def reminder_rule_change(*, rule_id: int, enabled: bool, days: int, actor: Actor) -> ReminderRule:
+    """Staff switch a rule on or off or change its days. Reminders not yet sent move with the
+    new days; a rule switched off cancels its reminders when they fall due."""
+    require_permission(actor, "notices.change_reminderrule")
+    if not isinstance(days, int) or not 0 <= days <= 365:
+        raise ValidationError({"days": _("Days must be a whole number from 0 to 365.")})
+    with transaction.atomic():
+        rule = ReminderRule.objects.select_for_update().get(pk=rule_id)
+        shift = RULES[rule.code].direction * (days - rule.days)
+        rule.enabled, rule.days = enabled, days
+        rule.save(update_fields=["enabled", "days"])
+        if shift:
+            Reminder.objects.filter(rule=rule, state=ReminderState.SCHEDULED).update(
+                due_at=F("due_at") + timedelta(days=shift)
+            )
+    return rule
+
+
+# --- the notice rules ------------------------------------------------------------------------
+
+
+def _notice_context(notice: Notice) -> dict[str, str]:
+    snap = notice.snapshot
+    return {
+        "unit_name": snap["unit"]["name"],
+        "unit_uscc": snap["unit"]["uscc"],
+        "case_no": snap["case_no"],
+        "notice_no": notice.number,
+        "total": snap["total"],
+        "issued_on": snap["issued_on"],
+        "deadline": notice.deadline.isoformat() if notice.deadline else "",
+        "agency_name": snap["agency"]["name"],
+        "agency_contact": snap["agency"]["contact"],
+    }
+
+
+class _NoticeSource(ReminderSource):
+    subject = "notice"
+    kind: str
+    case_states: tuple[str, ...]
+    department: str = ""
+
+    def anchors(self, *, subject_ids=None):
+        notices = Notice.objects.filter(
+            state__in=DELIVERED_NOTICE_STATES,
+            deadline__isnull=False,
+            case__state__in=(*self.case_states, CaseState.NOTIFIED),
+        )
+        if subject_ids is not None:
+            notices = notices.filter(pk__in=list(subject_ids))
+        for pk, deadline, case_id in notices.values_list("pk", "deadline", "case_id").iterator(
+            chunk_size=BATCH
+        ):
+            yield Anchor(subject_id=pk, anchor=deadline, case_id=case_id)
+
+    def still_due(self, subject_ids):
+        return set(
+            Notice.objects.filter(
+                pk__in=list(subject_ids),
+                state__in=DELIVERED_NOTICE_STATES,
+                case__state__in=self.case_states,
+            ).values_list("pk", flat=True)
+        )
+
+    def messages(self, reminders):
+        notices = {
+            n.pk: n
+            for n in Notice.objects.filter(pk__in=[r.subject_id for r in reminders]).select_related(
+                "case"
+            )
+        }
+        channels = unit_channels({n.case.unit_id for n in notices.values()})
+        outgoing = []
+        for reminder in reminders:
+            notice = notices[reminder.subject_id]
+            context = _notice_context(notice)
+            for channel, address in channels[notice.case.unit_id]:
+                outgoing.append(
+                    Outgoing(
+                        dedupe_key=f"reminder:{reminder.pk}:{channel}",
+                        kind=self.kind,
+                        channel=channel,
+                        context=context,
+                        unit_id=notice.case.unit_id,
+                        address=address,
+                        case_id=notice.case_id,
+                        notice_id=notice.pk,
+                    )
+                )
+            if self.department:
+                outgoing.append(
+                    Outgoing(
+                        dedupe_key=f"reminder:{reminder.pk}:department:{self.department}",
+                        kind=Kind.NOTICE_OVERDUE_STAFF,
+                        channel="email",
+                        context=context,
+                        department=self.department,
+                        case_id=notice.case_id,
+                        notice_id=notice.pk,
+                    )
+                )
+        return outgoing
+
+
+class NoticeDeadlineApproaching(_NoticeSource):
+    """Before the deadline of a delivered notice whose case is still unpaid (notified)."""
+
+    rule = "notice_deadline_approaching"
+    kind = Kind.NOTICE_DEADLINE_APPROACHING
+    case_states = (CaseState.NOTIFIED,)
+
+
+class NoticeOverdue(_NoticeSource):
+    """After the deadline passed unpaid (the case is overdue): the unit and the collection
+    department."""
+
+    rule = "notice_overdue"
+    kind = Kind.NOTICE_OVERDUE
+    case_states = (CaseState.OVERDUE,)
+    department = Department.COLLECTION
+
+
+register(NoticeDeadlineApproaching())
+register(NoticeOverdue())

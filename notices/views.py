@@ -1,0 +1,32 @@
+"""The notice as a document, for staff: HTML to read or print, PDF to download."""
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+
+from notices.documents import html_render, notice_document, pdf_render
+from notices.models import Notice
+
+
+def _language(request) -> str:
+    requested = request.GET.get("lang", "")
+    return requested if requested in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+@staff_member_required
+@permission_required("notices.view_notice", raise_exception=True)
+def notice_html(request, pk: int):
+    notice = get_object_or_404(Notice, pk=pk)
+    return HttpResponse(html_render(notice_document(notice, language=_language(request))))
+
+
+@staff_member_required
+@permission_required("notices.view_notice", raise_exception=True)
+def notice_pdf(request, pk: int):
+    notice = get_object_or_404(Notice, pk=pk)
+    pdf = pdf_render(notice_document(notice, language=_language(request)))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{notice.number}.pdf"'
+    return response
