@@ -34,9 +34,6 @@ def bulk_load(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequenc
         with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        # Autovacuum never analyzes a temporary table: without statistics the planner takes the
-        # staging table for one row and joins it by nested loop (docs/benchmarks.md).
-        cursor.execute(f"ANALYZE {table}")
     else:
         placeholders = ", ".join(["%s"] * len(columns))
         cursor.executemany(
