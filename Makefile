@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test check lint format migrations-check demo graph messages clean
+.PHONY: run test check lint format migrations-check demo graph messages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,3 +76,11 @@ messages: $(VENV)/.run-installed
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var
+
+## make bench: every workload of issue 7 against a baseline measured in the same run, on the
+## PostgreSQL server of DATABASE_URL (it creates and drops databases bench_*). BENCH_SIZE=small
+## (default, 1/20 of the region, a few minutes) or full (1,000,000 arrears lines). docs/benchmarks.md
+bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+bench: export BENCH_SIZE ?= small
+bench: $(VENV)/.run-installed
+	$(BIN)/python -m bench.run

@@ -47,8 +47,13 @@ def write_arrears_file(path: Path, *, lines: int, seed: int = 1, today: date | N
             unit, within = divmod(i, LINES_PER_UNIT)
             person_no, month_back = divmod(within, MONTHS)
             region = REGIONS[unit % len(REGIONS)]
-            uscc = sample_uscc(unit, region_code=region, kind=USCC_KINDS[unit % len(USCC_KINDS)])
-            id_number = sample_id_number(unit * 2 + person_no, region_code=region)
+            # The identifiers once per unit and person, not per line (the same values).
+            if within == 0 or i == 0:
+                uscc = sample_uscc(
+                    unit, region_code=region, kind=USCC_KINDS[unit % len(USCC_KINDS)]
+                )
+            if month_back == 0 or i == 0:
+                id_number = sample_id_number(unit * 2 + person_no, region_code=region)
             year, month = _month(today.year, today.month, MONTHS + 1 - month_back)
             due_year, due_month = _month(year, month, -1)
             base = rng.randrange(3000, 30000)

@@ -50,7 +50,7 @@ from replenish.money import FEN
 from replenish.services.arrival_allocation import arrivals_plan
 from replenish.services.matching import staging_match
 from replenish.services.transitions import declared_transition, transition_apply_bulk
-from replenish.sql import bulk_load, create_temp_table
+from replenish.sql import bulk_load, create_temp_table, is_postgres
 from units.identifiers import validate_uscc
 
 COLUMNS = ("arrival_ref", "arrived_on", "amount", "payer_uscc", "reference", "channel")
@@ -272,6 +272,14 @@ def arrivals_import(
                 " note varchar(255) NOT NULL DEFAULT ''",
             )
             bulk_load(cursor, STAGING, STAGING_COLUMNS, reader(text))
+            if is_postgres():
+                # Autovacuum never analyzes a temporary table: without statistics the planner
+                # takes the staging rows for one and matches them by nested loop over the open
+                # cases (docs/benchmarks.md). With statistics, the estimates of the matching
+                # statements pass jit_above_cost, and compiling them took longer than running
+                # them: no JIT for this transaction.
+                cursor.execute(f"ANALYZE {STAGING}")
+                cursor.execute("SET LOCAL jit = off")
             errors += _cross_row_errors(cursor)
             if not errors:
                 errors += _resent_conflicts(cursor)

@@ -85,6 +85,20 @@ def _open_cases_of_payer(table: str, what: str) -> str:
     """
 
 
+def _open_cases_by_payer() -> str:
+    """Per payer USCC, how many open cases it owes and the first of them: one pass over the open
+    cases, joined to the staging rows by hash, where a subquery per staging row would scan every
+    open case once per row (docs/benchmarks.md)."""
+    states = ", ".join(f"'{s}'" for s in OPEN_STATES)
+    return f"""
+        (SELECT {PAYER_USCC} AS payer, COUNT(*) AS open_cases, MIN(c.id) AS first_case
+         FROM replenish_arrearscase c JOIN units_unit u ON u.id = c.unit_id
+         LEFT JOIN units_counterparty ob ON ob.id = c.obligor_id
+         WHERE c.state IN ({states})
+         GROUP BY {PAYER_USCC})
+    """
+
+
 def staging_match(cursor, table: str) -> None:
     """Fill `case_id`, `matched_by` and `note` of the staging rows (columns `payer_uscc`,
     `reference`, `case_id`, `matched_by`, `note`; `note` starts empty)."""
@@ -118,9 +132,11 @@ def staging_match(cursor, table: str) -> None:
     cursor.execute(
         f"""
         UPDATE {table}
-        SET case_id = {_open_cases_of_payer(table, "MIN(c.id)")}, matched_by = %s,
+        SET case_id = p.first_case, matched_by = %s,
             note = {unknown_reference} || 'the payer''s single open case'
-        WHERE case_id IS NULL AND note = '' AND {_open_cases_of_payer(table, "COUNT(*)")} = 1
+        FROM {_open_cases_by_payer()} p
+        WHERE {table}.case_id IS NULL AND {table}.note = ''
+          AND p.payer = {table}.payer_uscc AND p.open_cases = 1
         """,
         [MatchedBy.PAYER],
     )
