@@ -2,13 +2,22 @@
 things need the rule's reminder, counted from which date, and what goes to which department.
 Registered from `ReplenishConfig.ready()`."""
 
+from django.conf import settings
 from django.utils import timezone
 
 from notices.messages import Kind
 from notices.models import Department
-from notices.notifications import Outgoing
+from notices.notifications import Outgoing, unit_channels
 from notices.reminders import BATCH, Anchor, ReminderSource, register
-from replenish.models import Arrival, ArrivalState, WriteOffApplication, WriteOffState
+from replenish.models import (
+    Agreement,
+    AgreementState,
+    Arrival,
+    ArrivalState,
+    CaseState,
+    WriteOffApplication,
+    WriteOffState,
+)
 
 WAITING_IN_AUDIT = (WriteOffState.ACCEPTED, WriteOffState.FIRST_APPROVED)
 
@@ -109,6 +118,79 @@ class ArrivalUnmatched(ReminderSource):
         return outgoing
 
 
+class AgreementBreached(ReminderSource):
+    """A breached agreement, N days after the breach: to the counterparty (on its unit's channels,
+    when it is an insured unit the agency knows) and to the collection department. Not for a case
+    under write-off examination or closed since."""
+
+    rule = "agreement_breached"
+    subject = "agreement"
+    # The breach made the case overdue; a new notice may follow.
+    case_states = (CaseState.OVERDUE, CaseState.NOTIFIED)
+
+    def anchors(self, *, subject_ids=None):
+        breached = Agreement.objects.filter(
+            state=AgreementState.BREACHED,
+            ended_on__isnull=False,
+            case__state__in=self.case_states,
+        )
+        if subject_ids is not None:
+            breached = breached.filter(pk__in=list(subject_ids))
+        rows = breached.values_list("pk", "ended_on", "case_id").iterator(chunk_size=BATCH)
+        for pk, ended_on, case_id in rows:
+            yield Anchor(subject_id=pk, anchor=ended_on, case_id=case_id)
+
+    def still_due(self, subject_ids):
+        return set(
+            Agreement.objects.filter(
+                pk__in=list(subject_ids),
+                state=AgreementState.BREACHED,
+                case__state__in=self.case_states,
+            ).values_list("pk", flat=True)
+        )
+
+    def messages(self, reminders):
+        agreements = Agreement.objects.select_related("counterparty__unit", "case").in_bulk(
+            [r.subject_id for r in reminders]
+        )
+        channels = unit_channels(
+            {a.counterparty.unit_id for a in agreements.values() if a.counterparty.unit_id}
+        )
+        outgoing = []
+        for reminder in reminders:
+            agreement = agreements[reminder.subject_id]
+            party = agreement.counterparty
+            context = {
+                "unit_name": party.display_name,
+                "agreement_no": agreement.number,
+                "agency_name": settings.AGENCY_NAME,
+                "agency_contact": settings.AGENCY_CONTACT,
+            }
+            for channel, address in channels.get(party.unit_id, []):
+                outgoing.append(
+                    Outgoing(
+                        dedupe_key=f"reminder:{reminder.pk}:{channel}",
+                        kind=Kind.AGREEMENT_BREACHED,
+                        channel=channel,
+                        context=context,
+                        unit_id=party.unit_id,
+                        address=address,
+                        case_id=agreement.case_id,
+                    )
+                )
+            outgoing.append(
+                _department_message(
+                    reminder,
+                    Department.COLLECTION,
+                    Kind.AGREEMENT_BREACHED,
+                    context,
+                    agreement.case_id,
+                )
+            )
+        return outgoing
+
+
 def register_sources() -> None:
     register(WriteOffWaiting())
     register(ArrivalUnmatched())
+    register(AgreementBreached())

@@ -75,6 +75,7 @@ def test_every_rule_of_the_issue_exists_with_its_default_days():
         "notice_overdue",
         "writeoff_waiting",
         "arrival_unmatched",
+        "agreement_breached",
     }
 
 

@@ -5,13 +5,17 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import transaction
 
 from notices.messages import message_render
 from notices.models import Notification, Reminder
 from notices.reminders import reminders_schedule, reminders_send_due
 from replenish.departments import AUDIT, COLLECTION
-from replenish.models import Arrival, WriteOffApplication
+from replenish.models import ArrearsCase, Arrival, WriteOffApplication
+from replenish.services.agreements import agreement_draft, agreement_sign
 from replenish.services.arrival import arrival_match
+from replenish.services.daily import daily_run
+from replenish.services.transitions import transition_apply
 from replenish.services.writeoff import writeoff_accept, writeoff_approve
 from tests.factories import (
     SYSTEM,
@@ -146,3 +150,59 @@ def test_an_arrival_matched_by_hand_before_the_reminder_is_not_reminded_of():
     # when it falls due, then nothing goes out
     assert reminders_send_due(now=at_nine(date(2026, 3, 8))) == 0
     assert staff_messages() == []
+
+
+@pytest.fixture
+def breached():
+    """Unit 1's 1,000.00 agreed on 2026-03-01 in 3 installments, the first due 1 April unpaid:
+    the daily run of 17 April (after the 15 grace days) breaches it."""
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=1)])
+    officer = department_user(COLLECTION, "officer")
+    draft = agreement_draft(
+        case_id=case_of(sample_uscc(1)).pk,
+        installment_count=3,
+        actor=officer,
+        drafted_on=date(2026, 3, 1),
+    )
+    return agreement_sign(agreement_id=draft.pk, actor=officer, signed_on=date(2026, 3, 1))
+
+
+def test_a_breach_is_told_to_the_unit_and_to_collection_once(breached):
+    # when the daily runs of 17 and 18 April run
+    first = daily_run(as_of=date(2026, 4, 17))
+    second = daily_run(as_of=date(2026, 4, 18))
+
+    # then the breach went out once, on the unit's portal and to collection, with this text
+    assert (first.agreements_breached, first.reminders_sent, second.reminders_sent) == (
+        [breached.pk],
+        1,
+        0,
+    )
+    messages = Notification.objects.filter(kind="agreement_breached").order_by("pk")
+    assert [(n.channel, n.department, n.unit_id) for n in messages] == [
+        ("portal", "", breached.case.unit_id),
+        ("email", "collection", None),
+    ]
+    assert english("agreement_breached", messages[1].context) == (
+        "单位1有限公司:\n"
+        f"Repayment agreement {breached.number} is breached: an installment stayed unpaid past "
+        "its grace period. The late fee accrues again on the unpaid principal, and a new "
+        "replenishment notice will follow.\n"
+        f"{messages[1].context['agency_name']}, telephone {messages[1].context['agency_contact']}"
+    )
+
+
+def test_no_breach_reminder_for_a_case_under_write_off_examination(breached):
+    # given the breach is found, but its case went into write-off before the reminder was due
+    daily_run(as_of=date(2026, 4, 17), now=at_nine(date(2026, 4, 16)))
+    reminder = Reminder.objects.get(rule__code="agreement_breached")
+
+    with transaction.atomic():
+        case = ArrearsCase.objects.select_for_update().get(pk=breached.case_id)
+        transition_apply(case, "writeoff_submit", actor=SYSTEM)
+
+    # when it falls due, then nothing goes out
+    assert reminders_send_due(now=at_nine(date(2026, 4, 17))) == 0
+    reminder.refresh_from_db()
+    assert reminder.state == "cancelled"
+    assert not Notification.objects.filter(kind="agreement_breached").exists()
