@@ -122,7 +122,11 @@ def writeoff_submit(
     """The liquidation group owing the case applies to write off what it cannot pay."""
     _uploads_checked(documents)
     with transaction.atomic():
-        case = ArrearsCase.objects.select_for_update().select_related("obligor").get(pk=case_id)
+        case = (
+            ArrearsCase.objects.select_for_update(of=("self",))
+            .select_related("obligor")
+            .get(pk=case_id)
+        )
         group = case.obligor
         if group is None or group.kind != CounterpartyKind.LIQUIDATION_GROUP:
             raise ValidationError(
