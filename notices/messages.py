@@ -20,6 +20,7 @@ class Kind:
     AGREEMENT_BREACHED = "agreement_breached"
     WRITEOFF_WAITING = "writeoff_waiting"
     ARRIVAL_UNMATCHED = "arrival_unmatched"
+    PAYMENT_COLLECT = "payment_collect"
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,15 @@ TEMPLATES: dict[str, Template] = {
             "has matched no case yet. Please resolve it."
         ),
         sms=_("Arrival %(arrival_ref)s unmatched since %(arrived_on)s."),
+    ),
+    Kind.PAYMENT_COLLECT: Template(
+        subject=_("Collect payment %(payment_id)s of case %(case_no)s"),
+        body=_(
+            "The collection department accepted payment %(payment_id)s: %(amount)s yuan paid by "
+            "%(payer_name)s (%(payer_uscc)s) through %(channel)s on %(paid_on)s for case "
+            "%(case_no)s, reference %(reference)s. Please collect it and confirm its arrival."
+        ),
+        sms=_("Collect payment %(payment_id)s: %(amount)s yuan, case %(case_no)s."),
     ),
 }
 

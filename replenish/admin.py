@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from replenish import admin_collection  # noqa: F401  (registers payments, arrivals, credit)
+from replenish.admin_writeoff import WriteOffInline
 from replenish.agreement_admin import AgreementInline, SuccessorCaseInline, case_tools
 from replenish.models import ArrearsCase, ArrearsLine, AuditEntry, ImportBatch, LedgerEntry
 
@@ -120,7 +121,14 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
         "transferred_total",
     ]
     fields = readonly_fields
-    inlines = [LineInline, AgreementInline, SuccessorCaseInline, LedgerInline, AuditInline]
+    inlines = [
+        LineInline,
+        AgreementInline,
+        WriteOffInline,
+        SuccessorCaseInline,
+        LedgerInline,
+        AuditInline,
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -33,6 +33,8 @@ _SEE_MONEY = (
     "replenish.view_arrival",
     "replenish.view_arrivalimport",
     "replenish.view_creditentry",
+    "replenish.view_writeoffapplication",
+    "replenish.view_writeoffdocument",
 )
 
 DUTIES: dict[str, frozenset[str]] = {
@@ -48,6 +50,7 @@ DUTIES: dict[str, frozenset[str]] = {
             "replenish.issue_notice",
             "replenish.sign_agreement",
             "replenish.examine_writeoff",
+            "replenish.add_writeoffapplication",
             "replenish.transfer_case",
             "units.record_unitevent",
             "units.change_counterparty",

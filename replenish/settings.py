@@ -6,6 +6,7 @@ PostgreSQL and Redis.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -157,6 +158,8 @@ DAILY_RUN_MINUTE = env.int("DAILY_RUN_MINUTE", default=0)
 
 # Money and workflow policy (DESIGN.md, "Money rules"): each rule is a setting with this default.
 LATE_FEE_CAP_AT_PRINCIPAL = env.bool("LATE_FEE_CAP_AT_PRINCIPAL", default=False)
+# A write-off of more than this (yuan) needs two different approvers in audit.
+WRITEOFF_DUAL_APPROVAL_ABOVE = Decimal(env.str("WRITEOFF_DUAL_APPROVAL_ABOVE", default="100000.00"))
 NOTICE_DEADLINE_WORKING_DAYS = env.int("NOTICE_DEADLINE_WORKING_DAYS", default=5)
 INSTALLMENT_MAX_MONTHS = env.int("INSTALLMENT_MAX_MONTHS", default=12)
 INSTALLMENT_GRACE_DAYS = env.int("INSTALLMENT_GRACE_DAYS", default=15)

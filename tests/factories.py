@@ -9,7 +9,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import factory
@@ -35,6 +35,9 @@ from replenish.models import (
     LedgerKind,
     NumberSequence,
     Payment,
+    WriteOffApplication,
+    WriteOffDocument,
+    WriteOffDocumentKind,
 )
 from replenish.money import LineDue, allocate_payment
 from replenish.services.arrears_import import COLUMNS, ArrearsImportResult, arrears_import
@@ -462,7 +465,14 @@ def accepted_payment(case: ArrearsCase, amount: str, *, paid_on: date = IMPORT_D
     return payment_accept(payment_id=payment.pk, actor=SYSTEM)
 
 
-COLLECTION_MODELS = (Payment, Arrival, ArrivalImport, CreditEntry)
+COLLECTION_MODELS = (
+    Payment,
+    Arrival,
+    ArrivalImport,
+    CreditEntry,
+    WriteOffApplication,
+    WriteOffDocument,
+)
 
 
 def all_table_counts() -> dict[str, int]:
@@ -471,3 +481,44 @@ def all_table_counts() -> dict[str, int]:
         **table_counts(),
         **{model._meta.label: model.objects.count() for model in COLLECTION_MODELS},
     }
+
+
+# --- write-off -------------------------------------------------------------------------------
+
+
+def go_bankrupt(case: ArrearsCase, *, accepted_on: date = date(2026, 2, 10), actor=SYSTEM):
+    """The case's unit goes bankrupt: its liquidation group owes the case from then on."""
+    from units.events import unit_record_bankruptcy
+
+    unit_record_bankruptcy(
+        unit_id=case.unit_id,
+        court="上海市第三中级人民法院",
+        court_case_no=f"(2026)沪03破{case.unit_id}号",
+        accepted_on=accepted_on,
+        liquidation_group=Party(name=f"{case.unit.name}清算组", head="李律师", contact="021-6000"),
+        actor=actor,
+        today=max(accepted_on, IMPORT_DAY),
+    )
+    return ArrearsCase.objects.get(pk=case.pk)
+
+
+def writeoff_uploads(kinds: Iterable[str] = tuple(WriteOffDocumentKind.values)):
+    """The liquidation group's documents, one small PDF per kind."""
+    from replenish.services.writeoff import Upload
+
+    return [Upload(kind=kind, file=ContentFile(b"%PDF-1.4", name=f"{kind}.pdf")) for kind in kinds]
+
+
+def submitted_writeoff(case: ArrearsCase, *, actor=SYSTEM, kinds=None) -> WriteOffApplication:
+    """A write-off application of the liquidation group owing the case, with its documents."""
+    from replenish.services.writeoff import writeoff_submit
+
+    documents = writeoff_uploads() if kinds is None else writeoff_uploads(kinds)
+    return writeoff_submit(case_id=case.pk, documents=documents, actor=actor)
+
+
+def at_nine(day: date) -> datetime:
+    """09:00 of a day in the agency's time zone: when reminders go out."""
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime(day.year, day.month, day.day, 9))

@@ -29,12 +29,20 @@ from replenish.models.collection import (
 )
 from replenish.models.ledger import LedgerEntry, LedgerKind
 from replenish.models.numbering import NumberSequence
+from replenish.models.writeoff import (
+    OPEN_WRITEOFF_STATES,
+    WriteOffApplication,
+    WriteOffDocument,
+    WriteOffDocumentKind,
+    WriteOffState,
+)
 
 __all__ = [
     "CLOSED_STATES",
     "KIND_OF_COUNTERPARTY",
     "LIVE_AGREEMENT_STATES",
     "OPEN_STATES",
+    "OPEN_WRITEOFF_STATES",
     "Agreement",
     "AgreementKind",
     "AgreementState",
@@ -57,4 +65,8 @@ __all__ = [
     "PaymentChannel",
     "PaymentState",
     "PaymentVia",
+    "WriteOffApplication",
+    "WriteOffDocument",
+    "WriteOffDocumentKind",
+    "WriteOffState",
 ]

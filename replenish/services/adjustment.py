@@ -1,5 +1,5 @@
 """The adjustment (workflow step 5): the collection department adjusts the arrears from the arrival
-information of finance (and, once write-offs exist, from the write-off information of audit).
+information of finance and from the write-off information of audit.
 
 On demand (admin, `post_adjustments`) and in the daily run; idempotent: what was posted is not
 posted again. The report says what was posted.
@@ -14,12 +14,14 @@ from django.utils.translation import gettext as _
 
 from replenish.actors import Actor, require_permission
 from replenish.services.arrival import PostedArrival, arrivals_post
+from replenish.services.writeoff import PostedWriteOff, writeoffs_post
 
 
 @dataclass
 class AdjustmentReport:
     as_of: date
     arrivals: list[PostedArrival] = field(default_factory=list)
+    writeoffs: list[PostedWriteOff] = field(default_factory=list)
 
     @property
     def applied(self) -> Decimal:
@@ -28,6 +30,10 @@ class AdjustmentReport:
     @property
     def credit(self) -> Decimal:
         return sum((a.credit for a in self.arrivals), Decimal("0.00"))
+
+    @property
+    def written_off(self) -> Decimal:
+        return sum((w.amount for w in self.writeoffs), Decimal("0.00"))
 
     @property
     def settled(self) -> list[str]:
@@ -39,16 +45,28 @@ class AdjustmentReport:
             f"{self.credit} kept as credit, {len(self.settled)} case(s) settled"
         )
 
+    def writeoff_summary(self) -> str:
+        return (
+            f"{self.as_of}: {len(self.writeoffs)} write-off(s) posted, "
+            f"{self.written_off} written off"
+        )
+
     def lines(self) -> list[str]:
-        return [self.summary(), *(f"  {a}" for a in self.arrivals)]
+        return [
+            self.summary(),
+            *(f"  {a}" for a in self.arrivals),
+            self.writeoff_summary(),
+            *(f"  {w}" for w in self.writeoffs),
+        ]
 
 
 def adjustments_post(*, actor: Actor, as_of: date | None = None) -> AdjustmentReport:
-    """Post every matched arrival that arrived on or before `as_of` (default today).
-
-    SEAM for the write-off work: approved write-offs are posted here too (a second list in the
-    report), under the same permission.
-    """
+    """Post every matched arrival that arrived on or before `as_of` (default today), then every
+    write-off approved by audit (whatever its date: the decision is made)."""
     require_permission(actor, "replenish.post_arrival", action=_("post the adjustments"))
     as_of = as_of or timezone.localdate()
-    return AdjustmentReport(as_of=as_of, arrivals=arrivals_post(actor=actor, as_of=as_of))
+    return AdjustmentReport(
+        as_of=as_of,
+        arrivals=arrivals_post(actor=actor, as_of=as_of),
+        writeoffs=writeoffs_post(actor=actor),
+    )

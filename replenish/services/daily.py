@@ -36,6 +36,7 @@ class DailyReport:
         ]
         if self.adjustments is not None:
             lines.append(self.adjustments.summary())
+            lines.append(self.adjustments.writeoff_summary())
         lines.append(f"{self.as_of}: {self.reminders_sent} reminder(s) sent")
         return lines
 

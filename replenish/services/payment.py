@@ -6,7 +6,6 @@ Lock order of the collection services: case, then its lines, then the payment, t
 
 from datetime import date
 from decimal import Decimal
-from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -142,7 +141,7 @@ def payment_accept(*, payment_id: int, actor: Actor) -> Payment:
     with transaction.atomic():
         payment = _locked_payment(payment_id)
         transition_apply(payment, "accept", actor=actor)
-        transaction.on_commit(partial(finance_collect_request, payment_id=payment.pk))
+        finance_collect_request(payment_id=payment.pk)
     return payment
 
 

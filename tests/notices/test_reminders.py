@@ -70,7 +70,13 @@ def test_every_rule_of_the_issue_exists_with_its_default_days():
         "arrival_unmatched": 7,
     }
     assert set(RULES) == set(ReminderRule.objects.values_list("code", flat=True))
-    assert set(SOURCES) == {"notice_deadline_approaching", "notice_overdue"}
+    assert set(SOURCES) == {
+        "notice_deadline_approaching",
+        "notice_overdue",
+        "writeoff_waiting",
+        "arrival_unmatched",
+        "agreement_breached",
+    }
 
 
 def test_nothing_is_sent_before_the_due_time_and_the_reminder_is_sent_once_at_it(notice):

@@ -232,6 +232,7 @@ def test_the_adjustment_posts_only_what_arrived_by_its_date_and_reports_it(case)
     assert first.lines() == [
         "2026-03-04: 1 arrival(s) posted, 100.00 applied, 0.00 kept as credit, 0 case(s) settled",
         "  A1 (2026-03-01, 100.00) -> AC2026-0000001: 100.00 applied, 0.00 kept as credit",
+        "2026-03-04: 0 write-off(s) posted, 0.00 written off",
     ]
     # unit 2 owed 1,000.00 + 49 days of fee (24.50)
     assert second.lines() == [
@@ -239,6 +240,7 @@ def test_the_adjustment_posts_only_what_arrived_by_its_date_and_reports_it(case)
         "1 case(s) settled",
         "  A2 (2026-03-05, 2000.00) -> AC2026-0000002: 1024.50 applied, 975.50 kept as credit, "
         "case settled",
+        "2026-03-05: 0 write-off(s) posted, 0.00 written off",
     ]
 
 
@@ -272,6 +274,7 @@ def test_the_post_adjustments_command_prints_the_report(case):
     assert out.getvalue() == (
         "2026-03-01: 1 arrival(s) posted, 100.00 applied, 0.00 kept as credit, 0 case(s) settled\n"
         "  A1 (2026-03-01, 100.00) -> AC2026-0000001: 100.00 applied, 0.00 kept as credit\n"
+        "2026-03-01: 0 write-off(s) posted, 0.00 written off\n"
     )
 
 

@@ -18,6 +18,8 @@ from replenish.models import (
     CaseState,
     Payment,
     PaymentState,
+    WriteOffApplication,
+    WriteOffDocument,
 )
 from replenish.services.ledger import ledger_differences
 from tests.factories import all_table_counts
@@ -44,6 +46,8 @@ def test_demo_runs_twice_and_leaves_cases_in_several_states_and_one_user_per_rol
         "replenish.Payment",
         "replenish.Arrival",
         "replenish.CreditEntry",
+        "replenish.WriteOffApplication",
+        "replenish.WriteOffDocument",
     ):
         assert after_second[label] == after_first[label], label
     imported = ArrearsLine.objects.filter(source_line__isnull=True).count()
@@ -100,6 +104,12 @@ def test_demo_runs_twice_and_leaves_cases_in_several_states_and_one_user_per_rol
         ArrivalState.UNMATCHED,
     }
     assert ArrearsCase.objects.filter(state=CaseState.SETTLED).count() == 1
+    # and two write-offs with their five documents: one waiting in audit, one approved and posted
+    assert sorted(WriteOffApplication.objects.values_list("state", "case__state")) == [
+        ("accepted", "writeoff"),
+        ("posted", "written_off"),
+    ]
+    assert WriteOffDocument.objects.count() == 10
     assert ledger_differences() == []
     check = io.StringIO()
     call_command("check_ledger", stdout=check)

@@ -1,5 +1,5 @@
-"""The departments and their duties: groups made by migration 0005, and the permission matrix —
-for every collection service and every department, who may and who may not.
+"""The departments and their duties: groups made by migrations 0006 and 0008, and the permission
+matrix — for every collection and write-off service and every department, who may and who may not.
 
 To add services (the write-off's), add their module to SERVICE_MODULES, a `Duty` per service to
 MATRIX with who may call it, and what it needs to the `World`.
@@ -18,8 +18,8 @@ from django.core.exceptions import PermissionDenied
 from notices.services import case_issue_notice
 from replenish import departments
 from replenish.departments import AUDIT, COLLECTION, DEPARTMENTS, FINANCE
-from replenish.models import Arrival, ArrivalState, Payment, PaymentState
-from replenish.services import adjustment, arrival, arrivals_import, payment
+from replenish.models import Arrival, ArrivalState, Payment, PaymentState, WriteOffApplication
+from replenish.services import adjustment, arrival, arrivals_import, payment, writeoff
 from replenish.services.adjustment import adjustments_post
 from replenish.services.arrival import (
     arrival_confirm,
@@ -30,6 +30,16 @@ from replenish.services.arrival import (
     arrivals_post,
 )
 from replenish.services.payment import payment_accept, payment_record, payment_reject
+from replenish.services.writeoff import (
+    writeoff_accept,
+    writeoff_approve,
+    writeoff_post,
+    writeoff_reject,
+    writeoff_resubmit,
+    writeoff_return,
+    writeoff_submit,
+    writeoffs_post,
+)
 from tests.factories import (
     IMPORT_DAY,
     SYSTEM,
@@ -40,14 +50,17 @@ from tests.factories import (
     all_table_counts,
     case_of,
     department_user,
+    go_bankrupt,
     import_arrivals,
     import_rows,
+    submitted_writeoff,
+    writeoff_uploads,
 )
 from units.samples import sample_uscc
 
 pytestmark = pytest.mark.django_db
 NOBODY = "no department"
-SERVICE_MODULES = (payment, arrival, arrivals_import, adjustment)
+SERVICE_MODULES = (payment, arrival, arrivals_import, adjustment, writeoff)
 
 
 def test_each_department_is_a_group_with_exactly_its_duties():
@@ -109,6 +122,21 @@ class World:
         arrivals_post(actor=SYSTEM)
         import_arrivals([ArrivalRowFactory(arrival_ref="MATCHED", unit_no=1, amount="2.00")])
         self.arrivals = {a.arrival_ref: a for a in Arrival.objects.all()}
+        # Bankrupt units 2 to 6: one case without an application, then one application in each
+        # state a service acts on.
+        import_rows([ArrearsRowFactory(unit_no=n, person_no=n) for n in range(2, 7)])
+        bankrupt = [go_bankrupt(case_of(sample_uscc(n))) for n in range(2, 7)]
+        self.bankrupt_case = bankrupt[0]
+        submitted, returned, accepted, approved = (submitted_writeoff(c) for c in bankrupt[1:])
+        self.writeoff = {"submitted": submitted}
+        self.writeoff["returned"] = writeoff_return(
+            application_id=returned.pk, reason="缺件", actor=SYSTEM
+        )
+        self.writeoff["accepted"] = writeoff_accept(application_id=accepted.pk, actor=SYSTEM)
+        writeoff_accept(application_id=approved.pk, actor=SYSTEM)
+        self.writeoff["approved"] = writeoff_approve(
+            application_id=approved.pk, actor=department_user(AUDIT, "approver"), today=IMPORT_DAY
+        )
 
     def arrival(self, ref: str) -> int:
         return self.arrivals[ref].pk
@@ -189,6 +217,56 @@ MATRIX = [
         frozenset({COLLECTION}),
         lambda w, actor: adjustments_post(actor=actor, as_of=IMPORT_DAY),
     ),
+    Duty(
+        writeoff_submit,
+        frozenset({COLLECTION}),
+        lambda w, actor: writeoff_submit(
+            case_id=w.bankrupt_case.pk, documents=writeoff_uploads(), actor=actor
+        ),
+    ),
+    Duty(
+        writeoff_resubmit,
+        frozenset({COLLECTION}),
+        lambda w, actor: writeoff_resubmit(
+            application_id=w.writeoff["returned"].pk, documents=writeoff_uploads(), actor=actor
+        ),
+    ),
+    Duty(
+        writeoff_accept,
+        frozenset({COLLECTION}),
+        lambda w, actor: writeoff_accept(application_id=w.writeoff["submitted"].pk, actor=actor),
+    ),
+    Duty(
+        writeoff_return,
+        frozenset({COLLECTION}),
+        lambda w, actor: writeoff_return(
+            application_id=w.writeoff["submitted"].pk, reason="缺件", actor=actor
+        ),
+    ),
+    Duty(
+        writeoff_approve,
+        frozenset({AUDIT}),
+        lambda w, actor: writeoff_approve(
+            application_id=w.writeoff["accepted"].pk, actor=actor, today=IMPORT_DAY
+        ),
+    ),
+    Duty(
+        writeoff_reject,
+        frozenset({AUDIT}),
+        lambda w, actor: writeoff_reject(
+            application_id=w.writeoff["accepted"].pk, reason="有财产", actor=actor
+        ),
+    ),
+    Duty(
+        writeoff_post,
+        frozenset({COLLECTION}),
+        lambda w, actor: writeoff_post(application_id=w.writeoff["approved"].pk, actor=actor),
+    ),
+    Duty(
+        writeoffs_post,
+        frozenset({COLLECTION}),
+        lambda w, actor: writeoffs_post(actor=actor),
+    ),
 ]  # fmt: skip
 
 
@@ -197,6 +275,7 @@ def snapshot() -> tuple:
         all_table_counts(),
         sorted(Payment.objects.values_list("pk", "state")),
         sorted(Arrival.objects.values_list("pk", "state", "case_id")),
+        sorted(WriteOffApplication.objects.values_list("pk", "state")),
     )
 
 

@@ -24,6 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from notices.models import CURRENT_NOTICE_STATES, Notice
 from notices.services import case_issue_notice
 from replenish.csvfiles import FileRejected
+from replenish.departments import AUDIT
 from replenish.models import (
     ArrearsCase,
     ArrearsLine,
@@ -34,19 +35,25 @@ from replenish.models import (
     LedgerKind,
     Payment,
     PaymentState,
+    WriteOffApplication,
+    WriteOffState,
 )
 from replenish.services.adjustment import adjustments_post
 from replenish.services.arrival import arrival_confirm, arrival_match, arrival_reverse
 from replenish.services.daily import daily_run
 from replenish.services.ledger import ledger_differences
+from replenish.services.writeoff import writeoff_accept, writeoff_approve, writeoff_reject
 from tests.factories import (
     SYSTEM,
     ArrearsRowFactory,
     ArrivalRowFactory,
     accepted_payment,
     all_table_counts,
+    department_user,
+    go_bankrupt,
     import_arrivals,
     import_rows,
+    submitted_writeoff,
 )
 
 pytestmark = pytest.mark.django_db
@@ -220,6 +227,43 @@ class LedgerMachine(RuleBasedStateMachine):
                 # only money posted to a case closed otherwise than by payment stays
                 assert "can no longer be reversed" in str(refused)
 
+    @rule(data=st.data())
+    def unit_goes_bankrupt(self, data):
+        self.step()
+        case_id = self._pick(
+            data, ArrearsCase.objects.filter(state__in=PAYABLE, unit__status="active")
+        )
+        if case_id:
+            go_bankrupt(ArrearsCase.objects.get(pk=case_id), accepted_on=self.today)
+
+    @rule(data=st.data())
+    def liquidation_group_applies_and_collection_accepts(self, data):
+        self.step()
+        case_id = self._pick(
+            data,
+            ArrearsCase.objects.filter(
+                state__in=[*PAYABLE, CaseState.AGREEMENT], obligor__kind="liquidation_group"
+            ),
+        )
+        if case_id:
+            application = submitted_writeoff(ArrearsCase.objects.get(pk=case_id))
+            writeoff_accept(application_id=application.pk, actor=SYSTEM)
+
+    @rule(data=st.data(), approve=st.booleans())
+    def audit_decides(self, data, approve):
+        self.step()
+        application_id = self._pick(
+            data, WriteOffApplication.objects.filter(state=WriteOffState.ACCEPTED)
+        )
+        if not application_id:
+            return
+        if not hasattr(self, "auditor"):
+            self.auditor = department_user(AUDIT)
+        if approve:
+            writeoff_approve(application_id=application_id, actor=self.auditor, today=self.today)
+        else:
+            writeoff_reject(application_id=application_id, reason="assets", actor=self.auditor)
+
     # --- what must hold after every step ------------------------------------------------------
 
     @invariant()
@@ -250,12 +294,20 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def a_settled_case_owes_nothing_and_only_matched_arrivals_have_cases(self):
         assert (
-            not ArrearsCase.objects.filter(state=CaseState.SETTLED)
+            not ArrearsCase.objects.filter(state__in=[CaseState.SETTLED, CaseState.WRITTEN_OFF])
             .exclude(principal_unpaid=0, fee_unpaid=0)
             .exists()
         )
         assert not Arrival.objects.filter(state=ArrivalState.UNMATCHED, case__isnull=False).exists()
         assert not Payment.objects.filter(state=PaymentState.ARRIVED, arrival__isnull=True).exists()
+        # a case is under examination exactly while its application is open
+        assert set(
+            ArrearsCase.objects.filter(state=CaseState.WRITEOFF).values_list("pk", flat=True)
+        ) == set(
+            WriteOffApplication.objects.exclude(
+                state__in=[WriteOffState.REJECTED, WriteOffState.POSTED]
+            ).values_list("case_id", flat=True)
+        )
 
 
 def test_the_ledger_invariant_holds_after_every_step_of_any_sequence():

@@ -187,26 +187,63 @@ def test_until_portal_memberships_exist_no_portal_user_may_declare(case):
         record(case, member, via=PaymentVia.PORTAL)
 
 
-def test_accepting_a_payment_asks_finance_to_collect_after_commit(
-    case, collector, django_capture_on_commit_callbacks, caplog
+def test_accepting_a_payment_asks_finance_to_collect_once_after_commit(
+    case, collector, django_capture_on_commit_callbacks, mailoutbox
 ):
-    # given
+    # given a member of finance with an address
+    from django.contrib.auth.models import Group
+
+    from notices.models import Notification
+
+    UserFactory(username="cw", email="cw@ybj.example").groups.add(
+        Group.objects.get(name="财务管理部门")
+    )
     payment = record(case, collector)
 
-    # when
-    with django_capture_on_commit_callbacks() as callbacks:
+    # when the payment is accepted
+    with django_capture_on_commit_callbacks(execute=True):
         payment_accept(payment_id=payment.pk, actor=collector)
-        # nothing is sent inside the transaction
-        assert "finance asked to collect" not in caplog.text
-    with caplog.at_level("INFO", logger="replenish.notify"):
-        for callback in callbacks:
-            callback()
+        # the message is a row of the same transaction, nothing is sent inside it
+        assert mailoutbox == []
 
-    # then
-    assert len(callbacks) == 1
-    assert f"finance asked to collect payment {payment.pk}" in caplog.text
+    # then one message to finance, sent after commit, with the payment's details
+    message = Notification.objects.get(department="finance")
+    assert (message.dedupe_key, message.kind, message.department, message.state) == (
+        f"collect:payment:{payment.pk}",
+        "payment_collect",
+        "finance",
+        "sent",
+    )
+    assert [m.to for m in mailoutbox] == [["cw@ybj.example"]]
+    assert message.context == {
+        "payment_id": str(payment.pk),
+        "case_no": case.case_no,
+        "amount": str(payment.amount),
+        "payer_name": case.unit.name,
+        "payer_uscc": case.unit.uscc,
+        "channel": "WeChat Pay",
+        "paid_on": payment.paid_on.isoformat(),
+        "reference": payment.reference or payment.channel_ref or "-",
+    }
+    from notices.messages import message_render
+
+    assert message_render(message.kind, message.context, channel="email", language="en").body == (
+        f"The collection department accepted payment {payment.pk}: {payment.amount} yuan paid by "
+        f"{case.unit.name} ({case.unit.uscc}) through WeChat Pay on {payment.paid_on} for case "
+        f"{case.case_no}, reference {message.context['reference']}. Please collect it and "
+        "confirm its arrival."
+    )
     assert Payment.objects.get(pk=payment.pk).state == PaymentState.ACCEPTED
     assert audit_of(payment)[-1] == (case.pk, "accept", "recorded", "accepted", "collector", "")
+
+    # and a second request for the same payment adds nothing
+    from django.db import transaction
+
+    from replenish.services.notify import finance_collect_request
+
+    with transaction.atomic():
+        finance_collect_request(payment_id=payment.pk)
+    assert Notification.objects.filter(department="finance").count() == 1
 
 
 def test_a_payment_not_accepted_says_why(case, collector):

@@ -16,7 +16,15 @@ from notices.models import UnitContact
 from notices.services import case_issue_notice, notice_deliver
 from replenish import departments
 from replenish.actors import System
-from replenish.models import Agreement, ArrearsCase, CaseState, Payment, PaymentChannel
+from replenish.models import (
+    Agreement,
+    ArrearsCase,
+    CaseState,
+    Payment,
+    PaymentChannel,
+    WriteOffApplication,
+    WriteOffDocumentKind,
+)
 from replenish.selectors import case_owed
 from replenish.services.adjustment import adjustments_post
 from replenish.services.agreements import agreement_draft, agreement_sign
@@ -26,6 +34,7 @@ from replenish.services.arrivals_import import COLUMNS as ARRIVAL_COLUMNS
 from replenish.services.arrivals_import import arrivals_import
 from replenish.services.daily import daily_run
 from replenish.services.payment import payment_accept, payment_record
+from replenish.services.writeoff import Upload, writeoff_accept, writeoff_approve, writeoff_submit
 from units.events import (
     EventDocument,
     Party,
@@ -55,6 +64,9 @@ UNITS = [
     ("91", "310109", "上海虹口新港贸易有限公司"),
     ("91", "310113", "上海宝山钢联机械制造有限公司"),
     ("91", "310114", "上海嘉定第二化工厂"),
+    # Bankrupt, their liquidation groups applied for a write-off (see demo_writeoffs).
+    ("91", "310117", "上海松江远大五金有限公司"),
+    ("91", "310118", "上海青浦恒昌塑料制品有限公司"),
 ]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟"]
@@ -212,6 +224,46 @@ def demo_agreements(today) -> list[str]:
     return done
 
 
+def demo_writeoffs(today, users) -> list[str]:
+    """Two bankrupt units whose liquidation groups applied for a write-off with the five
+    documents, accepted by collection: one waits in audit, one is approved (the adjustment posts
+    it). A unit that already has an application is left alone."""
+    done = []
+    for index, approve in ((13, False), (14, True)):
+        unit = Unit.objects.get(uscc=_uscc(index))
+        if WriteOffApplication.objects.filter(case__unit=unit).exists():
+            continue
+        with transaction.atomic():
+            unit_record_bankruptcy(
+                unit_id=unit.pk,
+                court="上海市第一中级人民法院",
+                court_case_no=f"(2025)沪01破{index}号",
+                accepted_on=today - timedelta(days=90),
+                liquidation_group=Party(
+                    name=f"{unit.name}清算组", head="钱律师", contact="021-52000000"
+                ),
+                actor=DEMO,
+                today=today,
+            )
+            for case in ArrearsCase.objects.filter(unit=unit, state=CaseState.REGISTERED):
+                documents = [
+                    Upload(kind=kind, file=ContentFile(b"%PDF-1.4\n% demo\n", name=f"{kind}.pdf"))
+                    for kind in WriteOffDocumentKind.values
+                ]
+                application = writeoff_submit(
+                    case_id=case.pk, documents=documents, actor=users["collector"]
+                )
+                writeoff_accept(application_id=application.pk, actor=users["collector"])
+                if approve:
+                    writeoff_approve(
+                        application_id=application.pk,
+                        actor=users["auditor"],
+                        reason="破产程序终结，无财产可供清偿",
+                    )
+                done.append(f"demo write-off {application.writeoff_no} of case {case.case_no}")
+    return done
+
+
 class Command(BaseCommand):
     help = "Load demo data: units of several kinds, cases in several states, one user per role."
 
@@ -223,6 +275,9 @@ class Command(BaseCommand):
             f"{result.lines_skipped} already there"
         )
         for line in demo_agreements(today):
+            self.stdout.write(line)
+        users = self._users()
+        for line in demo_writeoffs(today, users):
             self.stdout.write(line)
         registered = list(
             ArrearsCase.objects.filter(
@@ -246,7 +301,6 @@ class Command(BaseCommand):
                     actor=DEMO,
                 )
         daily_run(as_of=today)
-        users = self._users()
         self._money(today, users)
 
     def _money(self, today, users) -> None:

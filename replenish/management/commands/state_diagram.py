@@ -14,6 +14,7 @@ MACHINES = (
     "units.Unit",
     "replenish.Payment",
     "replenish.Arrival",
+    "replenish.WriteOffApplication",
 )
 
 

@@ -1,0 +1,368 @@
+"""Write-off (核销, workflow step 4).
+
+The liquidation group of a bankrupt unit applies with its five documents (recorded by the
+collection department on its behalf now; the portal will call `writeoff_submit` with the portal
+user later). Collection examines it: accepts it when all five documents are there, or returns it
+with a reason; the group resubmits. Audit approves or rejects with a reason; the approver may not
+be the person who accepted it, and above `WRITEOFF_DUAL_APPROVAL_ABOVE` two different approvers
+are needed. Approval fixes the amount; the adjustment (`writeoff_post`, called by
+`adjustments_post`) posts it as `written_off` ledger entries and closes the case.
+
+The case is in `writeoff` from submission until the write-off is posted or rejected (a returned
+application keeps it there: the group is completing its documents). A rejection returns the case
+to the state it came from.
+
+Lock order: case, then its lines, then the application.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from replenish.actors import Actor, System, actor_label, actor_user, require_permission
+from replenish.models import (
+    ArrearsCase,
+    ArrearsLine,
+    LedgerKind,
+    WriteOffApplication,
+    WriteOffDocument,
+    WriteOffDocumentKind,
+    WriteOffState,
+)
+from replenish.selectors import ZERO
+from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
+from replenish.services.numbering import number_block_take
+from replenish.services.transitions import audit_record, transition_apply
+from units.models import CounterpartyKind
+
+REQUIRED_DOCUMENTS = tuple(WriteOffDocumentKind.values)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One document of an application: its kind and the uploaded file."""
+
+    kind: str
+    file: File
+
+
+def portal_may_apply(actor: Actor, counterparty_id: int) -> bool:
+    """SEAM for the portal: whether a portal user acts for this liquidation group.
+
+    There are no portal memberships yet, so no portal user may apply; the portal issue replaces
+    this body with the membership check.
+    """
+    return False
+
+
+def _require_applicant(actor: Actor, counterparty_id: int) -> None:
+    if isinstance(actor, System) or portal_may_apply(actor, counterparty_id):
+        return
+    require_permission(
+        actor, "replenish.add_writeoffapplication", action=_("record a write-off application")
+    )
+
+
+def _case_actor(actor: Actor) -> Actor:
+    """Who moves the case into `writeoff`: the staff member, or for a portal user (who has no
+    staff permission) the portal acting under the workflow's rules, labelled with the user."""
+    if isinstance(actor, System) or actor.has_perm("replenish.examine_writeoff"):
+        return actor
+    return System(f"portal:{actor.get_username()}")
+
+
+def _uploads_checked(uploads: Sequence[Upload]) -> None:
+    errors = [
+        _("Document %(n)s: %(kind)s is not a kind of write-off document.")
+        % {"n": n, "kind": u.kind}
+        for n, u in enumerate(uploads, start=1)
+        if u.kind not in REQUIRED_DOCUMENTS
+    ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _documents_add(application: WriteOffApplication, uploads, actor: Actor) -> None:
+    for upload in uploads:
+        document = WriteOffDocument(
+            application=application, kind=upload.kind, uploaded_by=actor_label(actor)
+        )
+        document.file.save(upload.file.name, upload.file, save=False)
+        document.full_clean(exclude=["application"])
+        document.save()
+
+
+def missing_documents(application: WriteOffApplication) -> list[str]:
+    present = set(application.documents.values_list("kind", flat=True))
+    return [kind for kind in REQUIRED_DOCUMENTS if kind not in present]
+
+
+def _missing_labels(kinds: list[str]) -> str:
+    return "; ".join(str(WriteOffDocumentKind(kind).label) for kind in kinds)
+
+
+def _locked_application(application_id: int) -> tuple[ArrearsCase, WriteOffApplication]:
+    case_id = WriteOffApplication.objects.values_list("case_id", flat=True).get(pk=application_id)
+    case = ArrearsCase.objects.select_for_update().get(pk=case_id)
+    application = WriteOffApplication.objects.select_for_update().get(pk=application_id)
+    return case, application
+
+
+def writeoff_submit(
+    *, case_id: int, documents: Sequence[Upload], actor: Actor, note: str = ""
+) -> WriteOffApplication:
+    """The liquidation group owing the case applies to write off what it cannot pay."""
+    _uploads_checked(documents)
+    with transaction.atomic():
+        case = (
+            ArrearsCase.objects.select_for_update(of=("self",))
+            .select_related("obligor")
+            .get(pk=case_id)
+        )
+        group = case.obligor
+        if group is None or group.kind != CounterpartyKind.LIQUIDATION_GROUP:
+            raise ValidationError(
+                _(
+                    "Case %(case)s is not owed by a liquidation group: only the liquidation group "
+                    "of a bankrupt unit applies for a write-off."
+                )
+                % {"case": case.case_no}
+            )
+        _require_applicant(actor, group.pk)
+        year = timezone.localdate().year
+        writeoff_no = f"HX{year}{number_block_take(scope=f'writeoff:{year}'):06d}"
+        # The case first: its state says whether an application may be made at all.
+        transition_apply(
+            case,
+            "writeoff_submit",
+            actor=_case_actor(actor),
+            reason=f"write-off {writeoff_no} applied for by {group.display_name}",
+        )
+        application = WriteOffApplication.objects.create(
+            writeoff_no=writeoff_no,
+            case=case,
+            applicant=group,
+            submitted_by=actor_label(actor),
+            note=note.strip(),
+        )
+        _documents_add(application, documents, actor)
+        audit_record(application, "submit", actor=actor, reason=note.strip())
+    return application
+
+
+def writeoff_resubmit(
+    *, application_id: int, documents: Sequence[Upload], actor: Actor, note: str = ""
+) -> WriteOffApplication:
+    """The liquidation group completes a returned application and submits it again."""
+    _uploads_checked(documents)
+    with transaction.atomic():
+        _case, application = _locked_application(application_id)
+        _require_applicant(actor, application.applicant_id)
+        _documents_add(application, documents, actor)
+        transition_apply(application, "resubmit", actor=actor, reason=note.strip())
+    return application
+
+
+def writeoff_accept(*, application_id: int, actor: Actor) -> WriteOffApplication:
+    """Collection examined the application and sends it to audit: all five documents needed."""
+    require_permission(
+        actor, "replenish.examine_writeoff", action=_("examine a write-off application")
+    )
+    with transaction.atomic():
+        _case, application = _locked_application(application_id)
+        missing = missing_documents(application)
+        if missing:
+            raise ValidationError(
+                _("Write-off %(no)s cannot be accepted: missing %(missing)s.")
+                % {"no": application.writeoff_no, "missing": _missing_labels(missing)}
+            )
+        transition_apply(application, "accept", actor=actor)
+        application.accepted_by = actor_user(actor)
+        application.accepted_at = timezone.now()
+        application.save(update_fields=["accepted_by", "accepted_at"])
+    return application
+
+
+def writeoff_return(*, application_id: int, reason: str, actor: Actor) -> WriteOffApplication:
+    """Collection returns the application to the liquidation group for missing documents."""
+    require_permission(
+        actor, "replenish.examine_writeoff", action=_("examine a write-off application")
+    )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say which documents are missing.")})
+    with transaction.atomic():
+        _case, application = _locked_application(application_id)
+        transition_apply(application, "return_for_documents", actor=actor, reason=reason)
+        application.return_reason = reason
+        application.save(update_fields=["return_reason"])
+    return application
+
+
+def _require_decider(actor: Actor, application: WriteOffApplication) -> None:
+    user = actor_user(actor)
+    if user is None:
+        raise PermissionDenied(_("Only a person in audit decides a write-off."))
+    if application.accepted_by_id == user.pk:
+        raise PermissionDenied(
+            _(
+                "%(user)s accepted write-off %(no)s and may not also decide it: another person "
+                "in audit must."
+            )
+            % {"user": user.get_username(), "no": application.writeoff_no}
+        )
+    if application.first_approver_id == user.pk:
+        message = _(
+            "%(user)s already approved write-off %(no)s: "
+            "the second approver must be another person."
+        )
+        raise PermissionDenied(
+            message % {"user": user.get_username(), "no": application.writeoff_no}
+        )
+
+
+def writeoff_approve(
+    *, application_id: int, actor: Actor, reason: str = "", today: date | None = None
+) -> WriteOffApplication:
+    """Audit approves. The amount — what the case owes as of today: principal and the late fee
+    fixed up to the bankruptcy acceptance — is fixed here (the fee first, by `lines_fee_fix`).
+    Above `WRITEOFF_DUAL_APPROVAL_ABOVE` the first approval waits for a second approver."""
+    require_permission(actor, "replenish.decide_writeoff", action=_("decide a write-off"))
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        case, application = _locked_application(application_id)
+        _require_decider(actor, application)
+        if application.state not in (WriteOffState.ACCEPTED, WriteOffState.FIRST_APPROVED):
+            # The declared transition says so too; checked first so nothing is fixed before.
+            transition_apply(application, "approve", actor=actor, reason=reason)
+        lines = list(ArrearsLine.objects.select_for_update().filter(case=case).order_by("pk"))
+        lines_fee_fix(
+            lines, on=today, actor=actor, source=f"writeoff:{application.pk}", reason=reason
+        )
+        principal = sum((ln.employer_unpaid + ln.employee_unpaid for ln in lines), ZERO)
+        late_fee = sum((ln.fee_unpaid for ln in lines), ZERO)
+        dual = principal + late_fee > settings.WRITEOFF_DUAL_APPROVAL_ABOVE
+        if dual and application.state == WriteOffState.ACCEPTED:
+            transition_apply(application, "approve_first", actor=actor, reason=reason)
+            application.first_approver = actor_user(actor)
+            application.save(update_fields=["first_approver"])
+            return application
+        transition_apply(application, "approve", actor=actor, reason=reason)
+        application.approver = actor_user(actor)
+        application.decided_on = today
+        application.decision_reason = reason.strip()
+        application.principal, application.late_fee = principal, late_fee
+        application.save(
+            update_fields=["approver", "decided_on", "decision_reason", "principal", "late_fee"]
+        )
+    return application
+
+
+def writeoff_reject(
+    *, application_id: int, reason: str, actor: Actor, today: date | None = None
+) -> WriteOffApplication:
+    """Audit rejects with a reason: the case returns to the state it came from."""
+    require_permission(actor, "replenish.decide_writeoff", action=_("decide a write-off"))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for the rejection.")})
+    with transaction.atomic():
+        case, application = _locked_application(application_id)
+        _require_decider(actor, application)
+        transition_apply(application, "reject", actor=actor, reason=reason)
+        application.decided_on = today or timezone.localdate()
+        application.decision_reason = reason
+        application.save(update_fields=["decided_on", "decision_reason"])
+        transition_apply(
+            case,
+            "writeoff_reject",
+            actor=actor,
+            reason=f"write-off {application.writeoff_no} rejected: {reason}",
+        )
+    return application
+
+
+@dataclass(frozen=True)
+class PostedWriteOff:
+    writeoff_no: str
+    case_no: str
+    principal: Decimal
+    late_fee: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.principal + self.late_fee
+
+    def __str__(self) -> str:
+        return (
+            f"{self.writeoff_no} {self.case_no}: {self.amount} written off "
+            f"({self.principal} principal, {self.late_fee} late fee)"
+        )
+
+
+def writeoff_post(*, application_id: int, actor: Actor) -> PostedWriteOff | None:
+    """Post an approved write-off: what its case's lines still owe (the approved amount, less any
+    money that arrived since) as `written_off` entries, then the case is `written_off`.
+
+    Idempotent: an application already posted posts nothing (returns None). The case's move to
+    `written_off` is audit's decision, so it is recorded with the approver as its actor.
+    """
+    require_permission(actor, "replenish.post_arrival", action=_("post the adjustments"))
+    with transaction.atomic():
+        case, application = _locked_application(application_id)
+        if application.state != WriteOffState.APPROVED:
+            return None
+        lines = list(ArrearsLine.objects.select_for_update().filter(case=case).order_by("pk"))
+        source = f"writeoff:{application.pk}"
+        # Nothing accrues after approval on a bankrupt unit's lines; fix anything that did.
+        lines_fee_fix(lines, on=application.decided_on, actor=actor, source=source)
+        postings = [
+            Posting(
+                case_id=case.pk,
+                line_id=line.pk,
+                kind=LedgerKind.WRITTEN_OFF,
+                effective_on=application.decided_on,
+                source=source,
+                employer=-line.employer_unpaid,
+                employee=-line.employee_unpaid,
+                late_fee=-line.fee_unpaid,
+                reason=f"write-off {application.writeoff_no}",
+            )
+            for line in lines
+        ]
+        ledger_post(postings, actor=actor)
+        transition_apply(application, "post", actor=actor)
+        application.posted_at = timezone.now()
+        application.save(update_fields=["posted_at"])
+        transition_apply(
+            case,
+            "writeoff_approve",
+            actor=application.approver,
+            reason=f"write-off {application.writeoff_no} posted by {actor_label(actor)}",
+        )
+    return PostedWriteOff(
+        writeoff_no=application.writeoff_no,
+        case_no=case.case_no,
+        principal=-sum((p.employer + p.employee for p in postings), ZERO),
+        late_fee=-sum((p.late_fee for p in postings), ZERO),
+    )
+
+
+def writeoffs_post(*, actor: Actor) -> list[PostedWriteOff]:
+    """Post every approved write-off (the adjustment run)."""
+    require_permission(actor, "replenish.post_arrival", action=_("post the adjustments"))
+    ids = list(
+        WriteOffApplication.objects.filter(state=WriteOffState.APPROVED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    posted = [writeoff_post(application_id=pk, actor=actor) for pk in ids]
+    return [p for p in posted if p is not None]
