@@ -1,8 +1,9 @@
-"""The reminder sources of the write-off and of the unmatched arrivals (notices.reminders): which
-things need the rule's reminder, counted from which date, and what goes to which department.
-Registered from `ReplenishConfig.ready()`."""
+"""The reminder sources of the agreements' installments, breaches, the write-off and the unmatched
+arrivals (notices.reminders): which things need the rule's reminder, counted from which date, and
+what goes to whom. Registered from `ReplenishConfig.ready()`."""
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 
 from notices.messages import Kind
@@ -15,6 +16,7 @@ from replenish.models import (
     Arrival,
     ArrivalState,
     CaseState,
+    Installment,
     WriteOffApplication,
     WriteOffState,
 )
@@ -190,7 +192,87 @@ class AgreementBreached(ReminderSource):
         return outgoing
 
 
+class _InstallmentReminder(ReminderSource):
+    """An installment of an agreement in force that is not yet paid (payments on the case since
+    signing have not reached its running total, as the breach rule counts them), on the
+    counterparty's channels. Not for a case under write-off examination: its case is then out of
+    `agreement`."""
+
+    subject = "installment"
+    kind: str
+
+    def _unpaid(self):
+        return Installment.objects.filter(
+            agreement__state=AgreementState.IN_FORCE,
+            agreement__case__state=CaseState.AGREEMENT,
+            cumulative__gt=F("agreement__case__paid_total") - F("agreement__paid_before"),
+        )
+
+    def anchors(self, *, subject_ids=None):
+        unpaid = self._unpaid()
+        if subject_ids is not None:
+            unpaid = unpaid.filter(pk__in=list(subject_ids))
+        rows = unpaid.values_list("pk", "due_on", "agreement__case_id")
+        for pk, due_on, case_id in rows.iterator(chunk_size=BATCH):
+            yield Anchor(subject_id=pk, anchor=due_on, case_id=case_id)
+
+    def still_due(self, subject_ids):
+        return set(self._unpaid().filter(pk__in=list(subject_ids)).values_list("pk", flat=True))
+
+    def messages(self, reminders):
+        installments = Installment.objects.select_related("agreement__counterparty").in_bulk(
+            [r.subject_id for r in reminders]
+        )
+        parties = {i.agreement.counterparty for i in installments.values()}
+        channels = unit_channels({p.unit_id for p in parties if p.unit_id})
+        outgoing = []
+        for reminder in reminders:
+            installment = installments[reminder.subject_id]
+            agreement = installment.agreement
+            party = agreement.counterparty
+            context = {
+                "unit_name": party.display_name,
+                "installment_no": str(installment.seq),
+                "agreement_no": agreement.number,
+                "amount": str(installment.amount),
+                "due_date": installment.due_on.isoformat(),
+                "agency_name": settings.AGENCY_NAME,
+                "agency_contact": settings.AGENCY_CONTACT,
+            }
+            outgoing += [
+                Outgoing(
+                    dedupe_key=f"reminder:{reminder.pk}:{channel}",
+                    kind=self.kind,
+                    channel=channel,
+                    context=context,
+                    unit_id=party.unit_id,
+                    address=address,
+                    case_id=agreement.case_id,
+                )
+                for channel, address in channels.get(party.unit_id, [])
+            ]
+        return outgoing
+
+
+class InstallmentDueSoon(_InstallmentReminder):
+    rule = "installment_due_7"
+    kind = Kind.INSTALLMENT_DUE
+
+
+class InstallmentDueTomorrow(_InstallmentReminder):
+    rule = "installment_due_1"
+    kind = Kind.INSTALLMENT_DUE
+
+
+class InstallmentOverdue(_InstallmentReminder):
+    rule = "installment_overdue"
+    kind = Kind.INSTALLMENT_OVERDUE
+
+
 def register_sources() -> None:
+    register(InstallmentDueSoon())
+    register(InstallmentDueTomorrow())
+    register(InstallmentOverdue())
     register(WriteOffWaiting())
     register(ArrivalUnmatched())
     register(AgreementBreached())

@@ -70,9 +70,13 @@ def test_every_rule_of_the_issue_exists_with_its_default_days():
         "arrival_unmatched": 7,
     }
     assert set(RULES) == set(ReminderRule.objects.values_list("code", flat=True))
+    assert set(SOURCES) == set(RULES)
     assert set(SOURCES) == {
         "notice_deadline_approaching",
         "notice_overdue",
+        "installment_due_7",
+        "installment_due_1",
+        "installment_overdue",
         "writeoff_waiting",
         "arrival_unmatched",
         "agreement_breached",

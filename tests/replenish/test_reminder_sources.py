@@ -2,6 +2,7 @@
 the unmatched arrivals (to finance): when they are due, their exact text, once only."""
 
 from datetime import date, datetime
+from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,6 +28,7 @@ from tests.factories import (
     go_bankrupt,
     import_arrivals,
     import_rows,
+    pay,
     submitted_writeoff,
 )
 from units.samples import sample_uscc
@@ -206,3 +208,47 @@ def test_no_breach_reminder_for_a_case_under_write_off_examination(breached):
     reminder.refresh_from_db()
     assert reminder.state == "cancelled"
     assert not Notification.objects.filter(kind="agreement_breached").exists()
+
+
+def test_an_unpaid_installment_is_reminded_7_days_and_1_day_before_and_1_day_after_once(breached):
+    # given the agreement of `breached` before its breach: 1,022.50 in 3, the first 340.83 due
+    # 1 April and nothing paid
+    first = breached.installments.get(seq=1)
+    assert (first.due_on, first.amount) == (date(2026, 4, 1), D("340.83"))
+
+    # when the daily runs of 25 March (7 days before), 31 March (1 day before), 2 April (1 day
+    # after) and 3 April run, each sending what is due by 09:00 that day
+    sent = [
+        daily_run(as_of=day, now=at_nine(day)).reminders_sent
+        for day in (date(2026, 3, 25), date(2026, 3, 31), date(2026, 4, 2), date(2026, 4, 3))
+    ]
+
+    # then each reminder went out once, on the unit's portal inbox, with this text
+    assert sent == [1, 1, 1, 0]
+    messages = Notification.objects.filter(kind__startswith="installment").order_by("pk")
+    assert [(n.kind, n.channel, n.unit_id) for n in messages] == [
+        ("installment_due", "portal", breached.case.unit_id),
+        ("installment_due", "portal", breached.case.unit_id),
+        ("installment_overdue", "portal", breached.case.unit_id),
+    ]
+    assert english("installment_due", messages[0].context) == (
+        "单位1有限公司:\n"
+        f"Installment 1 of agreement {breached.number}, 340.83 yuan, is due on 2026-04-01. "
+        f"Please pay it in time, quoting {breached.number}.\n"
+        f"{messages[0].context['agency_name']}, telephone {messages[0].context['agency_contact']}"
+    )
+
+
+def test_a_paid_installment_is_not_reminded(breached):
+    # given the first installment paid in full before its reminders
+    pay(breached.case_id, "340.83", on=date(2026, 3, 20))
+
+    # when the daily runs around its due date run
+    sent = [
+        daily_run(as_of=day, now=at_nine(day)).reminders_sent
+        for day in (date(2026, 3, 25), date(2026, 3, 31), date(2026, 4, 2))
+    ]
+
+    # then nothing about the first installment went out
+    assert sent == [0, 0, 0]
+    assert not Notification.objects.filter(kind__startswith="installment").exists()
