@@ -2,6 +2,14 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from replenish import admin_collection  # noqa: F401  (registers payments, arrivals, credit)
+from replenish.admin_cases import (
+    AgreementKindFilter,
+    CaseListPaginator,
+    ObligorStatusFilter,
+    OverdueFilter,
+    QueueFilter,
+    search_by_id_number,
+)
 from replenish.agreement_admin import AgreementInline, SuccessorCaseInline, case_tools
 from replenish.models import ArrearsCase, ArrearsLine, AuditEntry, ImportBatch, LedgerEntry
 
@@ -99,10 +107,22 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
         "paid_total",
         "opened_on",
     ]
-    list_filter = ["state", "region_code"]
+    list_filter = [
+        "state",
+        "region_code",
+        ObligorStatusFilter,
+        OverdueFilter,
+        AgreementKindFilter,
+        QueueFilter,
+    ]
     search_fields = ["=case_no", "=unit__uscc", "unit__name", "=notices__number"]
+    search_help_text = _(
+        "Case number, unified social credit code, unit name, notice number, or a citizen ID "
+        "number (exact)."
+    )
     list_select_related = ["unit", "obligor"]
     show_full_result_count = False
+    paginator = CaseListPaginator
     readonly_fields = [
         "case_no",
         "unit",
@@ -127,6 +147,12 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        by_id_number = search_by_id_number(queryset, search_term) if search_term else None
+        if by_id_number is not None:
+            return by_id_number, False
+        return super().get_search_results(request, queryset, search_term)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         case = self.get_object(request, object_id)
