@@ -1,7 +1,12 @@
+from functools import partial
+
 from django.contrib import admin
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from notices.models import Notice
 from replenish import admin_collection  # noqa: F401  (registers payments, arrivals, credit)
+from replenish.admin_case_actions import case_transition_buttons, issue_notice_view
 from replenish.admin_cases import (
     AgreementKindFilter,
     CaseListPaginator,
@@ -11,7 +16,15 @@ from replenish.admin_cases import (
     search_by_id_number,
 )
 from replenish.agreement_admin import AgreementInline, SuccessorCaseInline, case_tools
-from replenish.models import ArrearsCase, ArrearsLine, AuditEntry, ImportBatch, LedgerEntry
+from replenish.models import (
+    ArrearsCase,
+    ArrearsLine,
+    Arrival,
+    AuditEntry,
+    ImportBatch,
+    LedgerEntry,
+    Payment,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -95,6 +108,36 @@ class AuditInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class NoticeInline(ReadOnlyInline):
+    model = Notice
+    fields = ["number", "state", "issued_on", "delivered_on", "deadline", "total"]
+    readonly_fields = fields
+    show_change_link = True
+    ordering = ["-issued_on", "-id"]
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ["amount", "channel", "via", "paid_on", "reference", "state", "recorded_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+class ArrivalInline(ReadOnlyInline):
+    model = Arrival
+    fields = [
+        "arrival_ref",
+        "amount",
+        "arrived_on",
+        "reference",
+        "state",
+        "applied_amount",
+        "credit_amount",
+    ]
+    readonly_fields = fields
+    show_change_link = True
+
+
 @admin.register(ArrearsCase)
 class ArrearsCaseAdmin(admin.ModelAdmin):
     list_display = [
@@ -140,7 +183,16 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
         "transferred_total",
     ]
     fields = readonly_fields
-    inlines = [LineInline, AgreementInline, SuccessorCaseInline, LedgerInline, AuditInline]
+    inlines = [
+        LineInline,
+        NoticeInline,
+        AgreementInline,
+        PaymentInline,
+        ArrivalInline,
+        SuccessorCaseInline,
+        LedgerInline,
+        AuditInline,
+    ]
 
     def has_add_permission(self, request):
         return False
@@ -154,9 +206,24 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
             return by_id_number, False
         return super().get_search_results(request, queryset, search_term)
 
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/issue-notice/",
+                self.admin_site.admin_view(partial(issue_notice_view, self)),
+                name="replenish_arrearscase_issue_notice",
+            ),
+            *super().get_urls(),
+        ]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         case = self.get_object(request, object_id)
-        tools = case_tools(request, case) if case is not None else []
+        tools = []
+        if case is not None:
+            tools = [*case_transition_buttons(request, case), *case_tools(request, case)]
+            if request.user.has_perm("replenish.add_payment") and case.is_open:
+                url = reverse("admin:replenish_payment_add")
+                tools.append((f"{url}?case_no={case.case_no}", _("Record a counter payment")))
         return super().change_view(
             request, object_id, form_url, {**(extra_context or {}), "case_tools": tools}
         )
