@@ -6,7 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from notices.models import Notice
 from replenish import admin_collection  # noqa: F401  (registers payments, arrivals, credit)
-from replenish.admin_case_actions import case_transition_buttons, issue_notice_view
+from replenish.admin_case_actions import (
+    case_transition_buttons,
+    dashboard_view,
+    issue_notice_view,
+)
 from replenish.admin_cases import (
     AgreementKindFilter,
     CaseListPaginator,
@@ -200,6 +204,12 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_ordering(self, request):
+        # A department's queue is worked oldest first.
+        if request.GET.get("queue"):
+            return ["state_changed_at", "pk"]
+        return super().get_ordering(request)
+
     def get_search_results(self, request, queryset, search_term):
         by_id_number = search_by_id_number(queryset, search_term) if search_term else None
         if by_id_number is not None:
@@ -208,6 +218,11 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
+            path(
+                "dashboard/",
+                self.admin_site.admin_view(partial(dashboard_view, self)),
+                name="replenish_dashboard",
+            ),
             path(
                 "<int:pk>/issue-notice/",
                 self.admin_site.admin_view(partial(issue_notice_view, self)),

@@ -104,3 +104,27 @@ def issue_notice_view(modeladmin, request, pk: int):
             "confirm_label": _("Issue the notice"),
         },
     )
+
+
+def dashboard_view(modeladmin, request):
+    """Totals owed by state, aging, money arrived and written off by month: numbers and bars."""
+    from replenish import dashboard
+
+    if not request.user.has_perm("replenish.view_arrearscase"):
+        return refuse(modeladmin, request, _("Your department may not see the dashboard."))
+    today = timezone.localdate()
+    months = dashboard.with_bars(dashboard.by_month(today), "arrived", "written_off")
+    return TemplateResponse(
+        request,
+        "admin/replenish/dashboard.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "opts": modeladmin.model._meta,
+            "title": _("Dashboard"),
+            "today": today,
+            "states": dashboard.with_bars(dashboard.owed_by_state(), "principal"),
+            "aging": dashboard.with_bars(dashboard.aging(today), "amount"),
+            "months": months,
+            "this_month": months[-1],
+        },
+    )
