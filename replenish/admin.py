@@ -5,7 +5,10 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from notices.models import Notice
-from replenish import admin_collection  # noqa: F401  (registers payments, arrivals, credit)
+from replenish import (
+    admin_collection,  # noqa: F401  (registers payments, arrivals, credit)
+    admin_files,
+)
 from replenish.admin_case_actions import (
     case_transition_buttons,
     dashboard_view,
@@ -218,6 +221,21 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
+            path(
+                "import/",
+                self.admin_site.admin_view(partial(admin_files.import_view, self)),
+                name="replenish_arrearscase_import",
+            ),
+            path(
+                "export.csv",
+                self.admin_site.admin_view(partial(admin_files.export_csv_view, self)),
+                name="replenish_arrearscase_export_csv",
+            ),
+            path(
+                "export.xlsx",
+                self.admin_site.admin_view(partial(admin_files.export_xlsx_view, self)),
+                name="replenish_arrearscase_export_xlsx",
+            ),
             path(
                 "dashboard/",
                 self.admin_site.admin_view(partial(dashboard_view, self)),

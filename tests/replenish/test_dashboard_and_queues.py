@@ -122,7 +122,7 @@ def test_the_dashboard_shows_owed_by_state_aging_and_money_by_month(client):
 
     # then: 2 registered cases owing 2 × 1000.00; each bucket its 1000.00; 50.00 this month
     registered = html[html.index('class="state-registered"') :]
-    assert "<td class=\"num\">2</td><td class=\"num\">2000.00</td>" in registered[:300]
+    assert '<td class="num">2</td><td class="num">2000.00</td>' in registered[:300]
     aging_0 = html[html.index('class="aging-0-30"') :][:200]
     aging_181 = html[html.index('class="aging-181-365"') :][:200]
     assert "1000.00" in aging_0 and "1000.00" in aging_181
