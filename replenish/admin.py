@@ -34,6 +34,14 @@ from replenish.models import (
 )
 
 
+def id_number_fields(request, fields) -> list[str]:
+    """ID numbers are shown in full only to users with `replenish.view_full_id_number`; the
+    others see them masked (DESIGN.md: personal data)."""
+    if request.user.has_perm("replenish.view_full_id_number"):
+        return ["full_id_number" if f == "masked_id_number" else f for f in fields]
+    return list(fields)
+
+
 class ReadOnlyInline(admin.TabularInline):
     """A part of the case shown on its page: whoever may see the case sees its parts, read-only."""
 
@@ -70,6 +78,12 @@ class LineInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("person")
 
+    def get_fields(self, request, obj=None):
+        return id_number_fields(request, super().get_fields(request, obj))
+
+    def get_readonly_fields(self, request, obj=None):
+        return id_number_fields(request, super().get_readonly_fields(request, obj))
+
     @admin.display(description=_("insured person"))
     def person_name(self, line):
         return line.person.name
@@ -77,6 +91,10 @@ class LineInline(ReadOnlyInline):
     @admin.display(description=_("citizen ID number"))
     def masked_id_number(self, line):
         return line.person.masked_id_number
+
+    @admin.display(description=_("citizen ID number"))
+    def full_id_number(self, line):
+        return line.person.id_number
 
 
 class LedgerInline(ReadOnlyInline):
