@@ -99,3 +99,60 @@ def test_a_case_from_import_to_settlement(live_server, as_user):
     assert "已结清" in page.locator("#content").inner_text()
     case.refresh_from_db()
     assert case.state == CaseState.SETTLED
+
+
+def test_a_bankrupt_units_case_to_its_liquidation_agreement(live_server, as_user):
+    # given an imported case and a collection clerk and an auditor
+    from django.urls import reverse
+
+    from replenish.departments import AUDIT
+    from replenish.models import Agreement, AgreementKind, AgreementState
+    from tests.factories import import_rows
+
+    department_user(COLLECTION, "collector")
+    department_user(AUDIT, "auditor")
+    import_rows([ArrearsRowFactory(unit_no=6, person_no=6)])
+    case = ArrearsCase.objects.select_related("unit").get()
+    today = timezone.localdate()
+
+    # when collection records the bankruptcy from the unit's page
+    page = as_user("collector")
+    page.goto(f"{live_server.url}{reverse('admin:units_unit_change', args=[case.unit.pk])}")
+    page.locator(
+        f"a[href='{reverse('admin:units_unit_record_event', args=[case.unit.pk, 'bankruptcy'])}']"
+    ).click()
+    page.fill("#id_court", "上海市第三中级人民法院")
+    page.fill("#id_court_case_no", "(2026)沪03破12号")
+    page.fill("#id_accepted_on", today.isoformat())
+    page.fill("#id_party-name", "单位6清算组")
+    page.fill("#id_party-head", "李律师")
+    page.locator("#content input[type=submit]").click()
+    page.wait_for_url("**/admin/units/unitevent/*/change/")
+    assert "单位6清算组" in page.locator("#content").inner_text()
+
+    # then the case is owed by the liquidation group; collection drafts the liquidation agreement
+    page.goto(f"{live_server.url}/admin/replenish/arrearscase/?unit_status=bankrupt")
+    assert case.case_no in page.locator("#result_list").inner_text()
+    page.get_by_role("link", name=case.case_no).click()
+    assert "单位6清算组" in page.locator("#content").inner_text()
+    page.get_by_role("link", name="起草协议").click()
+    page.fill("#id_installment_count", "2")
+    page.locator("input[name=_draft]").click()
+    agreement = Agreement.objects.get()
+    assert agreement.kind == AgreementKind.LIQUIDATION
+
+    # and signs it
+    page.goto(f"{live_server.url}{reverse('admin:replenish_agreement_sign', args=[agreement.pk])}")
+    page.fill("#id_signed_on", today.isoformat())
+    page.locator("#content input[type=submit].default").click()
+    agreement.refresh_from_db()
+    assert agreement.state == AgreementState.IN_FORCE
+
+    # then the auditor sees the case under the liquidation agreement, with no action buttons
+    audit = as_user("auditor")
+    audit.goto(f"{live_server.url}/admin/replenish/arrearscase/{case.pk}/change/")
+    body = audit.locator("#content").inner_text()
+    assert "协议履行中" in body and agreement.number in body
+    assert audit.get_by_role("link", name="下达通知书").count() == 0
+    assert audit.get_by_role("link", name="登记柜台缴款").count() == 0
+    # Write-off applications (examination by collection, decision by audit) are not built yet.
