@@ -12,6 +12,24 @@ from tests.factories import ArrearsRowFactory, arrears_csv_text, department_user
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def department_groups(db):
+    """The groups of migration 0006: a transactional test before this one may have flushed them
+    (a flush re-creates permissions, not data migrations' rows)."""
+    from django.contrib.auth.models import Group, Permission
+
+    from replenish.departments import DUTIES
+
+    for name, duties in DUTIES.items():
+        group, created = Group.objects.get_or_create(name=name)
+        if created:
+            for duty in duties:
+                app_label, codename = duty.split(".")
+                group.permissions.add(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )
+
+
 @pytest.fixture
 def as_user(browser, live_server):
     """A fresh browser context logged in as `username` (the clerk of one department)."""
