@@ -133,7 +133,7 @@ def test_the_unfiltered_list_never_counts_the_whole_table_on_postgresql(staff_cl
 @pytest.mark.postgres
 def test_a_filtered_list_counts_what_it_found(staff_client, cases):
     # when
-    html = staff_client.get(f"{URL}?overdue=0-30").content.decode()
+    html = staff_client.get(f"{URL}?overdue=0-30", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     # then: the count shown is the filtered one
-    assert "1 个" in html or "1 arrears case" in html
+    assert "1 arrears case" in html
