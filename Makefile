@@ -68,9 +68,11 @@ migrations-check: $(VENV)/.test-installed
 graph: $(VENV)/.run-installed
 	DEBUG=true $(BIN)/python manage.py state_diagram > docs/state-machines.md
 
-## make messages: extract the notices' strings into their .po and compile the .mo (both committed;
-## needs GNU gettext, Debian's package gettext)
+## make messages: extract the notices' strings and the project's other strings into their .po files
+## and compile the .mo files (all committed; needs GNU gettext, Debian's package gettext)
 messages: $(VENV)/.run-installed
+	DEBUG=true $(BIN)/python manage.py makemessages -l zh_Hans --no-location -i notices -i .venv -i tests -i bench -i docs -i var
+	DEBUG=true $(BIN)/python manage.py compilemessages -l zh_Hans -i notices -i .venv -i tests
 	cd notices && DEBUG=true ../$(BIN)/python ../manage.py makemessages -l zh_Hans --no-location
 	cd notices && DEBUG=true ../$(BIN)/python ../manage.py compilemessages -l zh_Hans
 

@@ -1,10 +1,46 @@
+from functools import partial
+
 from django.contrib import admin
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from replenish import admin_collection  # noqa: F401  (registers payments, arrivals, credit)
+from notices.models import Notice
+from replenish import (
+    admin_collection,  # noqa: F401  (registers payments, arrivals, credit)
+    admin_files,
+)
+from replenish.admin_case_actions import (
+    case_transition_buttons,
+    dashboard_view,
+    issue_notice_view,
+)
+from replenish.admin_cases import (
+    AgreementKindFilter,
+    CaseListPaginator,
+    ObligorStatusFilter,
+    OverdueFilter,
+    QueueFilter,
+    search_by_id_number,
+)
 from replenish.admin_writeoff import WriteOffInline
 from replenish.agreement_admin import AgreementInline, SuccessorCaseInline, case_tools
-from replenish.models import ArrearsCase, ArrearsLine, AuditEntry, ImportBatch, LedgerEntry
+from replenish.models import (
+    ArrearsCase,
+    ArrearsLine,
+    Arrival,
+    AuditEntry,
+    ImportBatch,
+    LedgerEntry,
+    Payment,
+)
+
+
+def id_number_fields(request, fields) -> list[str]:
+    """ID numbers are shown in full only to users with `replenish.view_full_id_number`; the
+    others see them masked (DESIGN.md: personal data)."""
+    if request.user.has_perm("replenish.view_full_id_number"):
+        return ["full_id_number" if f == "masked_id_number" else f for f in fields]
+    return list(fields)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -43,6 +79,12 @@ class LineInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("person")
 
+    def get_fields(self, request, obj=None):
+        return id_number_fields(request, super().get_fields(request, obj))
+
+    def get_readonly_fields(self, request, obj=None):
+        return id_number_fields(request, super().get_readonly_fields(request, obj))
+
     @admin.display(description=_("insured person"))
     def person_name(self, line):
         return line.person.name
@@ -50,6 +92,10 @@ class LineInline(ReadOnlyInline):
     @admin.display(description=_("citizen ID number"))
     def masked_id_number(self, line):
         return line.person.masked_id_number
+
+    @admin.display(description=_("citizen ID number"))
+    def full_id_number(self, line):
+        return line.person.id_number
 
 
 class LedgerInline(ReadOnlyInline):
@@ -88,6 +134,36 @@ class AuditInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class NoticeInline(ReadOnlyInline):
+    model = Notice
+    fields = ["number", "state", "issued_on", "delivered_on", "deadline", "total"]
+    readonly_fields = fields
+    show_change_link = True
+    ordering = ["-issued_on", "-id"]
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ["amount", "channel", "via", "paid_on", "reference", "state", "recorded_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+class ArrivalInline(ReadOnlyInline):
+    model = Arrival
+    fields = [
+        "arrival_ref",
+        "amount",
+        "arrived_on",
+        "reference",
+        "state",
+        "applied_amount",
+        "credit_amount",
+    ]
+    readonly_fields = fields
+    show_change_link = True
+
+
 @admin.register(ArrearsCase)
 class ArrearsCaseAdmin(admin.ModelAdmin):
     list_display = [
@@ -100,10 +176,22 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
         "paid_total",
         "opened_on",
     ]
-    list_filter = ["state", "region_code"]
+    list_filter = [
+        "state",
+        "region_code",
+        ObligorStatusFilter,
+        OverdueFilter,
+        AgreementKindFilter,
+        QueueFilter,
+    ]
     search_fields = ["=case_no", "=unit__uscc", "unit__name", "=notices__number"]
+    search_help_text = _(
+        "Case number, unified social credit code, unit name, notice number, or a citizen ID "
+        "number (exact)."
+    )
     list_select_related = ["unit", "obligor"]
     show_full_result_count = False
+    paginator = CaseListPaginator
     readonly_fields = [
         "case_no",
         "unit",
@@ -123,8 +211,11 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
     fields = readonly_fields
     inlines = [
         LineInline,
+        NoticeInline,
         AgreementInline,
         WriteOffInline,
+        PaymentInline,
+        ArrivalInline,
         SuccessorCaseInline,
         LedgerInline,
         AuditInline,
@@ -136,9 +227,56 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_ordering(self, request):
+        # A department's queue is worked oldest first.
+        if request.GET.get("queue"):
+            return ["state_changed_at", "pk"]
+        return super().get_ordering(request)
+
+    def get_search_results(self, request, queryset, search_term):
+        by_id_number = search_by_id_number(queryset, search_term) if search_term else None
+        if by_id_number is not None:
+            return by_id_number, False
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(partial(admin_files.import_view, self)),
+                name="replenish_arrearscase_import",
+            ),
+            path(
+                "export.csv",
+                self.admin_site.admin_view(partial(admin_files.export_csv_view, self)),
+                name="replenish_arrearscase_export_csv",
+            ),
+            path(
+                "export.xlsx",
+                self.admin_site.admin_view(partial(admin_files.export_xlsx_view, self)),
+                name="replenish_arrearscase_export_xlsx",
+            ),
+            path(
+                "dashboard/",
+                self.admin_site.admin_view(partial(dashboard_view, self)),
+                name="replenish_dashboard",
+            ),
+            path(
+                "<int:pk>/issue-notice/",
+                self.admin_site.admin_view(partial(issue_notice_view, self)),
+                name="replenish_arrearscase_issue_notice",
+            ),
+            *super().get_urls(),
+        ]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         case = self.get_object(request, object_id)
-        tools = case_tools(request, case) if case is not None else []
+        tools = []
+        if case is not None:
+            tools = [*case_transition_buttons(request, case), *case_tools(request, case)]
+            if request.user.has_perm("replenish.add_payment") and case.is_open:
+                url = reverse("admin:replenish_payment_add")
+                tools.append((f"{url}?case_no={case.case_no}", _("Record a counter payment")))
         return super().change_view(
             request, object_id, form_url, {**(extra_context or {}), "case_tools": tools}
         )

@@ -227,7 +227,9 @@ class PaymentAdmin(ReadOnlyAdmin):
         """Recording a payment at the counter: the form calls `payment_record`."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = PaymentRecordForm(request.POST or None)
+        form = PaymentRecordForm(
+            request.POST or None, initial={"case_no": request.GET.get("case_no", "")}
+        )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             case = ArrearsCase.objects.filter(case_no=data["case_no"].strip()).first()

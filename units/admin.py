@@ -22,6 +22,12 @@ from units.models import (
 )
 
 
+def _id_number_fields(request, fields):
+    from replenish.admin import id_number_fields
+
+    return id_number_fields(request, fields)
+
+
 class UnitCaseInline(admin.TabularInline):
     model = ArrearsCase
     fk_name = "unit"
@@ -185,6 +191,20 @@ class InsuredPersonAdmin(admin.ModelAdmin):
     search_fields = ["=id_number", "name"]
     fields = ["name", "masked_id_number"]
     readonly_fields = ["masked_id_number"]
+
+    # Shown in full only with `replenish.view_full_id_number` (replenish.admin.id_number_fields).
+    def get_list_display(self, request):
+        return _id_number_fields(request, super().get_list_display(request))
+
+    def get_fields(self, request, obj=None):
+        return _id_number_fields(request, super().get_fields(request, obj))
+
+    def get_readonly_fields(self, request, obj=None):
+        return _id_number_fields(request, super().get_readonly_fields(request, obj))
+
+    @admin.display(description=_("citizen ID number"))
+    def full_id_number(self, person):
+        return person.id_number
 
     def has_add_permission(self, request):
         return False

@@ -5,6 +5,8 @@ from collections.abc import Iterator
 from datetime import date
 from typing import IO
 
+from django.db.models import QuerySet
+
 from replenish.models import ArrearsCase
 from replenish.selectors import ZERO, Owed, owed_by_case
 
@@ -21,11 +23,16 @@ EXPORT_COLUMNS = (
 )
 
 
-def export_rows(*, as_of: date) -> Iterator[tuple]:
-    owed = owed_by_case(None, as_of=as_of)
+def export_rows(*, as_of: date, cases: QuerySet | None = None) -> Iterator[tuple]:
+    """Every case, or the cases of `cases` (a list filtered in the admin)."""
+    if cases is None:
+        owed = owed_by_case(None, as_of=as_of)
+        cases = ArrearsCase.objects.all()
+    else:
+        owed = owed_by_case(cases.order_by().values_list("pk", flat=True), as_of=as_of)
     nothing = Owed(ZERO, ZERO)
     cases = (
-        ArrearsCase.objects.order_by("case_no")
+        cases.order_by("case_no")
         .values_list(
             "pk",
             "case_no",

@@ -59,7 +59,7 @@ def test_two_issuers_of_the_same_case_make_one_notice_and_one_clear_refusal():
     assert (len(notices), len(refusals)) == (1, 1), outcomes
     # (in Chinese, the default language: the threads have no language activated)
     assert refusals[0].messages == [
-        "案件 AC2026-0000001 的状态为“notified”：只有已登记或已逾期的案件才能下达通知单。"
+        "案件 AC2026-0000001 的状态为“已通知”：只有已登记或已逾期的案件才能下达通知单。"
     ]
     assert list(Notice.objects.values_list("number", "state")) == [
         ("N310101-2026-000001", "issued")

@@ -3,16 +3,19 @@
 from datetime import date
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notices.services import case_issue_notice
+from replenish.departments import COLLECTION
 from replenish.models import ArrearsCase
 from tests.factories import (
     SYSTEM,
     ArrearsCaseFactory,
     ArrearsRowFactory,
+    department_user,
     import_rows,
 )
 from units.models import InsuredPerson, Unit
@@ -48,9 +51,16 @@ def test_the_case_list_shows_the_case_and_its_unit(staff_client, case):
     assert FULL_ID not in html
 
 
-def test_the_case_page_shows_its_lines_with_masked_id_numbers_only(staff_client, case):
+@pytest.fixture
+def collection_client(client):
+    """A collection clerk: sees cases and persons, but not full ID numbers."""
+    client.force_login(department_user(COLLECTION))
+    return client
+
+
+def test_the_case_page_shows_its_lines_with_masked_id_numbers_only(collection_client, case):
     # when
-    html = page(staff_client, reverse("admin:replenish_arrearscase_change", args=[case.pk]))
+    html = page(collection_client, reverse("admin:replenish_arrearscase_change", args=[case.pk]))
 
     # then the case, its line, its ledger entry and its audit trail are there; the ID number only
     # masked
@@ -107,16 +117,33 @@ def test_the_unit_list_and_page_show_the_unit(staff_client, case):
         assert FULL_ID not in html
 
 
-def test_the_person_list_and_page_show_the_masked_id_number_only(staff_client, case):
+def test_the_person_list_and_page_show_the_masked_id_number_only(collection_client, case):
     # given
     person = InsuredPerson.objects.get()
 
     # when
-    listing = page(staff_client, reverse("admin:units_insuredperson_changelist"))
-    detail = page(staff_client, reverse("admin:units_insuredperson_change", args=[person.pk]))
+    listing = page(collection_client, reverse("admin:units_insuredperson_changelist"))
+    detail = page(collection_client, reverse("admin:units_insuredperson_change", args=[person.pk]))
 
     # then
     for html in (listing, detail):
         assert MASKED_ID in html
         assert "职工1" in html
         assert FULL_ID not in html
+
+
+def test_a_user_with_the_permission_sees_full_id_numbers(client, case):
+    # given a collection clerk also granted replenish.view_full_id_number
+    user = department_user(COLLECTION)
+    user.user_permissions.add(Permission.objects.get(codename="view_full_id_number"))
+    client.force_login(user)
+    person = InsuredPerson.objects.get()
+
+    # when
+    case_page = page(client, reverse("admin:replenish_arrearscase_change", args=[case.pk]))
+    listing = page(client, reverse("admin:units_insuredperson_changelist"))
+    detail = page(client, reverse("admin:units_insuredperson_change", args=[person.pk]))
+
+    # then (object names elsewhere on the page stay masked)
+    for html in (case_page, listing, detail):
+        assert FULL_ID in html

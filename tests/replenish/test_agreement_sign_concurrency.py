@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connections
+from django.utils import translation
 
 from replenish.models import (
     Agreement,
@@ -33,9 +34,10 @@ def at_once(calls: int, agreement_id: int) -> list[object]:
     def sign(index: int) -> None:
         try:
             barrier.wait(timeout=10)
-            outcomes[index] = agreement_sign(
-                agreement_id=agreement_id, actor=SYSTEM, signed_on=SIGNED_ON
-            )
+            with translation.override("en"):  # threads do not inherit the test's language
+                outcomes[index] = agreement_sign(
+                    agreement_id=agreement_id, actor=SYSTEM, signed_on=SIGNED_ON
+                )
         except Exception as exc:  # the test inspects it
             outcomes[index] = exc
         finally:

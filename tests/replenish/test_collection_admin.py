@@ -38,6 +38,15 @@ from tests.factories import (
 from units.samples import sample_uscc
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english_pages(client):
+    """These tests read the pages' messages in their English source text (the back office is
+    in Chinese by default since the project's catalogue exists)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 PAYMENTS = reverse("admin:replenish_payment_changelist")
 ARRIVALS = reverse("admin:replenish_arrival_changelist")
 IMPORT = reverse("admin:replenish_arrival_import")

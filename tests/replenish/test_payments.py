@@ -221,7 +221,8 @@ def test_accepting_a_payment_asks_finance_to_collect_once_after_commit(
         "amount": str(payment.amount),
         "payer_name": case.unit.name,
         "payer_uscc": case.unit.uscc,
-        "channel": "WeChat Pay",
+        # the channel's label in the agency's language, fixed when the message is made
+        "channel": "微信支付",
         "paid_on": payment.paid_on.isoformat(),
         "reference": payment.reference or payment.channel_ref or "-",
     }
@@ -229,7 +230,7 @@ def test_accepting_a_payment_asks_finance_to_collect_once_after_commit(
 
     assert message_render(message.kind, message.context, channel="email", language="en").body == (
         f"The collection department accepted payment {payment.pk}: {payment.amount} yuan paid by "
-        f"{case.unit.name} ({case.unit.uscc}) through WeChat Pay on {payment.paid_on} for case "
+        f"{case.unit.name} ({case.unit.uscc}) through 微信支付 on {payment.paid_on} for case "
         f"{case.case_no}, reference {message.context['reference']}. Please collect it and "
         "confirm its arrival."
     )

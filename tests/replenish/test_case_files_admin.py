@@ -1,0 +1,139 @@
+"""The case list's files in the admin: the arrears upload (preview with every error, then
+confirm, through `arrears_import`) and the export of the list as CSV and Excel."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from replenish.departments import AUDIT, COLLECTION, FINANCE
+from replenish.models import ArrearsCase
+from tests.factories import (
+    ArrearsRowFactory,
+    arrears_csv_text,
+    department_user,
+    import_rows,
+    table_counts,
+)
+
+pytestmark = pytest.mark.django_db
+IMPORT = reverse("admin:replenish_arrearscase_import")
+CSV = reverse("admin:replenish_arrearscase_export_csv")
+XLSX = reverse("admin:replenish_arrearscase_export_xlsx")
+
+
+def upload(client, rows, name="arrears.csv"):
+    data = arrears_csv_text(rows).encode()
+    return client.post(IMPORT, {"file": SimpleUploadedFile(name, data)}, HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
+def collection(client):
+    client.force_login(department_user(COLLECTION))
+    return client
+
+
+def test_the_preview_shows_what_the_import_would_do_and_writes_nothing(collection):
+    # given
+    before = table_counts()
+
+    # when
+    response = upload(collection, [ArrearsRowFactory(unit_no=1), ArrearsRowFactory(unit_no=2)])
+
+    # then
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Preview of arrears.csv" in html
+    assert "<th>cases opened</th><td>2</td>" in html
+    assert "<th>lines created</th><td>2</td>" in html
+    assert table_counts() == before
+
+
+def test_confirming_imports_the_file(collection):
+    # given a previewed file
+    html = upload(collection, [ArrearsRowFactory(unit_no=1)]).content.decode()
+    token = html.split('name="token" value="')[1].split('"')[0]
+
+    # when
+    response = collection.post(IMPORT, {"confirm": "1", "token": token}, follow=True)
+
+    # then
+    assert ArrearsCase.objects.count() == 1
+    assert response.status_code == 200
+    assert ArrearsCase.objects.get().case_no in response.content.decode()
+
+
+def test_every_error_of_a_bad_file_is_shown_and_nothing_written(collection):
+    # given two bad rows
+    before = table_counts()
+    rows = [
+        ArrearsRowFactory(unit_no=1, period="2025-13"),
+        ArrearsRowFactory(unit_no=2, employer_amount="-1"),
+    ]
+
+    # when
+    html = upload(collection, rows).content.decode()
+
+    # then
+    assert "The file was rejected (2 errors); nothing was written." in html
+    assert "line 2: period" in html
+    assert "line 3: employer_amount" in html
+    assert table_counts() == before
+
+
+def test_a_stale_token_is_a_message_not_an_import(collection):
+    # when
+    response = collection.post(
+        IMPORT, {"confirm": "1", "token": "nope"}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    # then
+    assert "That preview has expired" in response.content.decode()
+    assert ArrearsCase.objects.count() == 0
+
+
+@pytest.mark.parametrize("department", [FINANCE, AUDIT])
+def test_other_departments_may_not_import(client, department):
+    # given
+    client.force_login(department_user(department))
+
+    # when
+    response = upload(client, [ArrearsRowFactory(unit_no=1)])
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    # then
+    assert response.status_code == 302
+    assert "Your department may not import arrears files." in page
+    assert ArrearsCase.objects.count() == 0
+
+
+@pytest.fixture
+def cases():
+    import_rows([ArrearsRowFactory(unit_no=n, person_no=n) for n in (1, 2)])
+    return list(ArrearsCase.objects.order_by("case_no"))
+
+
+def test_the_csv_export_is_the_export_cases_format_of_the_filtered_list(collection, cases):
+    # when the list is searched for unit 2
+    response = collection.get(f"{CSV}?q=单位2")
+
+    # then the header and unit 2's case only
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0] == "case_no,unit_uscc,obligor,state,principal,late_fee,paid,written_off,balance"
+    assert len(lines) == 2
+    assert lines[1].startswith(f"{cases[1].case_no},{cases[1].unit.uscc},")
+    assert ",registered,1000.00," in lines[1]
+
+
+def test_the_excel_export_holds_the_same_rows(collection, cases):
+    # when
+    response = collection.get(XLSX)
+
+    # then
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.values)
+    assert rows[0][0] == "case_no"
+    assert [r[0] for r in rows[1:]] == [c.case_no for c in cases]
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")

@@ -1,0 +1,117 @@
+"""The case page: its parts, the buttons of the transitions the user may make, the confirmation
+page, and the refusal of an action the user's department may not take."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from notices.models import Notice
+from notices.services import case_issue_notice
+from replenish.departments import AUDIT, COLLECTION, FINANCE
+from replenish.models import ArrearsCase, CaseState
+from tests.factories import SYSTEM, ArrearsRowFactory, department_user, import_rows, table_counts
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case():
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=1, employer_amount="812.34")])
+    return ArrearsCase.objects.get()
+
+
+def issue_url(case) -> str:
+    return reverse("admin:replenish_arrearscase_issue_notice", args=[case.pk])
+
+
+def test_collection_sees_the_issue_and_payment_buttons(client, case):
+    # given
+    client.force_login(department_user(COLLECTION))
+
+    # when
+    html = client.get(reverse("admin:replenish_arrearscase_change", args=[case.pk])).content
+    html = html.decode()
+
+    # then
+    assert issue_url(case) in html
+    assert f"{reverse('admin:replenish_payment_add')}?case_no={case.case_no}" in html
+
+
+@pytest.mark.parametrize("department", [FINANCE, AUDIT])
+def test_other_departments_see_no_collection_buttons(client, case, department):
+    # given
+    client.force_login(department_user(department))
+
+    # when
+    html = client.get(reverse("admin:replenish_arrearscase_change", args=[case.pk])).content
+    html = html.decode()
+
+    # then the case is there, its buttons are not
+    assert case.case_no in html
+    assert issue_url(case) not in html
+    assert reverse("admin:replenish_payment_add") not in html
+
+
+def test_the_confirmation_shows_what_will_change_and_changes_nothing(client, case):
+    # given
+    client.force_login(department_user(COLLECTION))
+    before = table_counts()
+
+    # when
+    response = client.get(issue_url(case), HTTP_ACCEPT_LANGUAGE="en")
+
+    # then
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "registered" in html and "notified" in html
+    assert "1012.34" in html
+    assert table_counts() == before
+    assert Notice.objects.count() == 0
+
+
+def test_confirming_issues_the_notice_through_the_service(client, case):
+    # given
+    client.force_login(department_user(COLLECTION))
+
+    # when
+    response = client.post(issue_url(case), HTTP_ACCEPT_LANGUAGE="en")
+
+    # then
+    case.refresh_from_db()
+    notice = Notice.objects.get(case=case)
+    assert response.status_code == 302
+    assert case.state == CaseState.NOTIFIED
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"Notice {notice.number} issued for case {case.case_no}." in page
+    assert notice.number in page  # the notices inline
+
+
+@pytest.mark.parametrize("department", [FINANCE, AUDIT])
+def test_another_department_issuing_by_url_is_refused_not_crashed(client, case, department):
+    # given
+    client.force_login(department_user(department))
+
+    # when
+    response = client.post(issue_url(case), HTTP_ACCEPT_LANGUAGE="en", follow=True)
+
+    # then
+    case.refresh_from_db()
+    assert response.status_code == 200
+    assert "Your department may not issue notices." in response.content.decode()
+    assert case.state == CaseState.REGISTERED
+    assert Notice.objects.count() == 0
+
+
+def test_a_notice_that_cannot_be_issued_is_a_message(client, case):
+    # given the case was notified already
+    case_issue_notice(case_id=case.pk, actor=SYSTEM, issued_on=date(2026, 3, 2))
+    client.force_login(department_user(COLLECTION))
+
+    # when
+    response = client.post(issue_url(case), HTTP_ACCEPT_LANGUAGE="en", follow=True)
+
+    # then
+    assert response.status_code == 200
+    assert Notice.objects.count() == 1
+    assert 'class="error"' in response.content.decode()
