@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "units",
     "replenish",
     "notices",
+    "portal",
 ]
 
 MIDDLEWARE = [

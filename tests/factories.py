@@ -89,6 +89,21 @@ COLLECTOR_PERMISSIONS = [
 ]
 
 
+def portal_user(username: str, *, unit=None, counterparty=None, password: str = "pw-for-tests"):
+    """A portal user (no staff rights) acting for a unit or a counterparty."""
+    from django.contrib.auth.models import Group
+
+    from units.models import PortalMembership
+    from units.portal import PORTAL_GROUP
+
+    user = UserFactory(username=username, is_staff=False, password=password)
+    user.groups.add(Group.objects.get(name=PORTAL_GROUP))
+    PortalMembership.objects.create(
+        user=user, unit=unit, counterparty=counterparty, created_by="tests"
+    )
+    return get_user_model().objects.get(pk=user.pk)
+
+
 class SuperUserFactory(UserFactory):
     username = factory.Sequence(lambda n: f"admin{n}")
     is_superuser = True
