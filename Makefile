@@ -73,6 +73,8 @@ graph: $(VENV)/.run-installed
 messages: $(VENV)/.run-installed
 	cd notices && DEBUG=true ../$(BIN)/python ../manage.py makemessages -l zh_Hans --no-location
 	cd notices && DEBUG=true ../$(BIN)/python ../manage.py compilemessages -l zh_Hans
+	cd portal && DEBUG=true ../$(BIN)/python ../manage.py makemessages -l zh_Hans --no-location
+	cd portal && DEBUG=true ../$(BIN)/python ../manage.py compilemessages -l zh_Hans
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var
