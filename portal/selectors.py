@@ -1,11 +1,15 @@
 """What a portal member may see: every read of the portal starts from one of these, so another
 unit's object is simply not found (404)."""
 
+from datetime import date
+
 from django.db.models import Q, QuerySet
 
 from notices.models import Notice, Notification
 from notices.selectors import unit_inbox
 from replenish.models import Agreement, ArrearsCase, ArrearsLine, Arrival, Installment, Payment
+from replenish.money import line_fee_due
+from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
 from units.models import PortalMembership
 
 
@@ -68,3 +72,24 @@ def inbox(member: PortalMembership) -> QuerySet[Notification]:
     if member.unit_id is None:
         return Notification.objects.none()
     return unit_inbox(member.unit_id)
+
+
+def lines_owed(member, as_of: date) -> list[dict]:
+    """Each open line of the unit with what it owes as of `as_of`: principal unpaid and the late
+    fee the money rules compute for it (rounded per line), so the total can be checked."""
+    policy = late_fee_policy()
+    rows = []
+    for line in open_lines(member):
+        state = line_fee_state(*(getattr(line, name) for name in LINE_FEE_FIELDS))
+        fee = line_fee_due(state, as_of=as_of, policy=policy)
+        rows.append(
+            {
+                "line": line,
+                "person": line.person.name,
+                "id_number": line.person.masked_id_number,
+                "principal": state.principal_unpaid,
+                "late_fee": fee,
+                "total": state.principal_unpaid + fee,
+            }
+        )
+    return rows

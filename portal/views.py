@@ -25,8 +25,7 @@ from notices.services import notice_acknowledge
 from portal import selectors
 from portal.forms import PaymentDeclareForm
 from replenish.models import PaymentVia
-from replenish.money import line_fee_due
-from replenish.selectors import LINE_FEE_FIELDS, ZERO, late_fee_policy, line_fee_state
+from replenish.selectors import ZERO
 from replenish.services.payment import payment_record
 from units.portal import membership_of
 
@@ -56,34 +55,13 @@ def _today() -> date:
     return timezone.localdate()
 
 
-def _lines_owed(member, as_of: date) -> list[dict]:
-    """Each open line of the unit with what it owes as of `as_of`: principal unpaid and the late
-    fee the money rules compute for it (rounded per line), so the total can be checked."""
-    policy = late_fee_policy()
-    rows = []
-    for line in selectors.open_lines(member):
-        state = line_fee_state(*(getattr(line, name) for name in LINE_FEE_FIELDS))
-        fee = line_fee_due(state, as_of=as_of, policy=policy)
-        rows.append(
-            {
-                "line": line,
-                "person": line.person.name,
-                "id_number": line.person.masked_id_number,
-                "principal": state.principal_unpaid,
-                "late_fee": fee,
-                "total": state.principal_unpaid + fee,
-            }
-        )
-    return rows
-
-
 @member_required(unit_only=False)
 def home(request):
     member = request.member
     if member.unit_id is None:
         return HttpResponseRedirect(reverse("portal:agreements"))
     today = _today()
-    rows = _lines_owed(member, today)
+    rows = selectors.lines_owed(member, today)
     by_case: dict[str, dict] = {}
     for row in rows:
         case = by_case.setdefault(
@@ -114,7 +92,7 @@ def employees(request):
     """Unpaid months of each employee, ID numbers masked."""
     today = _today()
     people: dict[int, dict] = {}
-    for row in _lines_owed(request.member, today):
+    for row in selectors.lines_owed(request.member, today):
         person = people.setdefault(
             row["line"].person_id,
             {"name": row["person"], "id_number": row["id_number"], "months": [], "total": ZERO},

@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("notices/", include("notices.urls")),
     path("portal/", include("portal.urls")),
+    path("api/", include("api.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
