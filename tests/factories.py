@@ -97,7 +97,12 @@ def portal_user(username: str, *, unit=None, counterparty=None, password: str = 
     from units.portal import PORTAL_GROUP
 
     user = UserFactory(username=username, is_staff=False, password=password)
-    user.groups.add(Group.objects.get(name=PORTAL_GROUP))
+    # The group of migration units/0004, made again when a transactional test flushed it.
+    group, _created = Group.objects.get_or_create(name=PORTAL_GROUP)
+    group.permissions.add(
+        Permission.objects.get(content_type__app_label="notices", codename="acknowledge_notice")
+    )
+    user.groups.add(group)
     PortalMembership.objects.create(
         user=user, unit=unit, counterparty=counterparty, created_by="tests"
     )

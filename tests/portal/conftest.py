@@ -46,6 +46,15 @@ def sms_outbox():
     yield LocmemSmsBackend.outbox
 
 
+def finance_posts(unit_no: int, refs: list[str], amount: str = "100.00") -> None:
+    """Finance's side: the arrivals come in (matched to the unit's case) and are posted."""
+    result = import_arrivals(
+        [ArrivalRowFactory(unit_no=unit_no, arrival_ref=ref, amount=amount) for ref in refs]
+    )
+    assert result.matched == len(refs)
+    arrivals_post(actor=SYSTEM)
+
+
 def unit_history(unit_no: int, *, persons: int = 1, arrivals: int = 1) -> UnitWorld:
     """Unit `unit_no` owes 1,000.00 a person for 2025-12 (due 2026-01-15), was notified on
     2 March 2026, paid 100.00 per arrival (posted), declared nothing; its agreement is signed."""
@@ -56,14 +65,8 @@ def unit_history(unit_no: int, *, persons: int = 1, arrivals: int = 1) -> UnitWo
     notice = case_issue_notice(case_id=case.pk, actor=SYSTEM, issued_on=ISSUED_ON)
     for message in Notification.objects.filter(notice=notice, channel="portal"):
         notification_send(notification_id=message.pk)  # the worker puts it in the inbox
-    result = import_arrivals(
-        [
-            ArrivalRowFactory(unit_no=unit_no, arrival_ref=f"BANK-{unit_no}-{n}")
-            for n in range(arrivals)
-        ]
-    )
-    assert result.matched == arrivals
-    arrivals_post(actor=SYSTEM)
+    if arrivals:
+        finance_posts(unit_no, [f"BANK-{unit_no}-{n}" for n in range(arrivals)])
     payment = accepted_payment(case, "50.00", channel="bank")
     draft = agreement_draft(
         case_id=case.pk, installment_count=3, actor=SYSTEM, drafted_on=date(2026, 3, 10)
