@@ -6,13 +6,14 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from django.utils import timezone
 
 from notices.models import NoticeState
 from portal.models import PaymentProof
 from replenish.models import Payment, PaymentState, PaymentVia
 from replenish.selectors import case_owed
-from tests.factories import UserFactory, table_counts
+from tests.factories import UserFactory, portal_user, table_counts
 from units.samples import sample_id_number
 
 pytestmark = pytest.mark.django_db
@@ -193,3 +194,32 @@ def test_every_portal_form_carries_a_csrf_token(client, one):
         f"/portal/notices/{one.notice.pk}/",
     ]:
         assert "csrfmiddlewaretoken" in page(client, url), url
+
+
+@override_settings(AXES_FAILURE_LIMIT=3)
+def test_repeated_failed_portal_logins_lock_the_unit_user_out(client, one):
+    # when three logins on the portal fail
+    for _attempt in range(3):
+        response = client.post("/portal/login/", {"username": "unit1", "password": "wrong"})
+
+    # then the right password no longer gets in
+    assert response.status_code == 429
+    response = client.post("/portal/login/", {"username": "unit1", "password": "pw-for-tests"})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_counterparty_user_sees_the_agreements_it_is_party_to_and_nothing_else(client, one, two):
+    # given a user acting for the party of unit 1's agreement (not for a unit)
+    party_user = portal_user("party1", counterparty=one.agreement.counterparty)
+    client.force_login(party_user)
+
+    # then it sees that agreement, with its schedule, and not unit 2's
+    html = page(client, "/portal/agreements/")
+    assert one.agreement.number in html and two.agreement.number not in html
+    assert page(client, f"/portal/agreements/{one.agreement.pk}/").count("<tr><td>") == 3
+    assert client.get(f"/portal/agreements/{two.agreement.pk}/").status_code == 404
+    # and the unit's own pages are not its
+    assert client.get("/portal/").status_code == 302  # to its agreements
+    for url in ["/portal/employees/", "/portal/notices/", "/portal/payments/", "/portal/inbox/"]:
+        assert client.get(url).status_code == 404, url
