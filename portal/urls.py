@@ -32,7 +32,7 @@ urlpatterns = [
     path("agreements/", views.agreement_list, name="agreements"),
     path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
     path("payments/", views.payment_list, name="payments"),
-    path("payments/declare/", views.payment_declare, name="declare"),
+    path("payments/declare/", views.declare, name="declare"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/", views.inbox_message, name="message"),
 ]

@@ -24,9 +24,8 @@ from notices.notifications import notification_read
 from notices.services import notice_acknowledge
 from portal import selectors
 from portal.forms import PaymentDeclareForm
-from replenish.models import PaymentVia
+from portal.services import payment_declare
 from replenish.selectors import ZERO
-from replenish.services.payment import payment_record
 from units.portal import membership_of
 
 
@@ -195,7 +194,7 @@ def payment_list(request):
 
 
 @member_required()
-def payment_declare(request):
+def declare(request):
     member = request.member
     case_choices = list(selectors.cases(member).order_by("case_no").values_list("pk", "case_no"))
     form = PaymentDeclareForm(
@@ -204,14 +203,14 @@ def payment_declare(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            payment = payment_record(
+            payment = payment_declare(
                 case_id=int(data["case"]),
                 amount=data["amount"],
                 channel=data["channel"],
                 paid_on=data["paid_on"],
                 reference=data["reference"],
                 channel_ref=data["channel_ref"],
-                via=PaymentVia.PORTAL,
+                proof=data.get("proof"),
                 actor=request.user,
             )
         except ValidationError as exc:
@@ -221,12 +220,6 @@ def payment_declare(request):
             else:
                 form.add_error(None, exc.messages)
         else:
-            if data.get("proof"):
-                from portal.models import PaymentProof
-
-                PaymentProof.objects.create(
-                    payment=payment, file=data["proof"], uploaded_by=request.user.get_username()
-                )
             messages.success(
                 request,
                 _("Payment of %(amount)s declared; the collection department will check it.")
