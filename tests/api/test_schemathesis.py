@@ -5,6 +5,8 @@ examples per operation, so it runs in `make test`."""
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -24,8 +26,15 @@ def api_schema(db, settings):
     from replenish.wsgi import application
 
     settings.ALLOWED_HOSTS = ["localhost", "testserver"]
-
-    return schemathesis.openapi.from_wsgi("/api/schema/", application)
+    # As Django's test client does: a request must not close the test's database connection
+    # (on PostgreSQL it holds the test's transaction).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/schema/", application)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
