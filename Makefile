@@ -75,6 +75,8 @@ messages: $(VENV)/.run-installed
 	DEBUG=true $(BIN)/python manage.py compilemessages -l zh_Hans -i notices -i .venv -i tests
 	cd notices && DEBUG=true ../$(BIN)/python ../manage.py makemessages -l zh_Hans --no-location
 	cd notices && DEBUG=true ../$(BIN)/python ../manage.py compilemessages -l zh_Hans
+	cd portal && DEBUG=true ../$(BIN)/python ../manage.py makemessages -l zh_Hans --no-location
+	cd portal && DEBUG=true ../$(BIN)/python ../manage.py compilemessages -l zh_Hans
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var

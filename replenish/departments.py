@@ -62,6 +62,8 @@ DUTIES: dict[str, frozenset[str]] = {
             "replenish.add_payment",
             "replenish.accept_payment",
             "replenish.post_arrival",
+            "units.add_portalmembership",
+            "units.view_portalmembership",
         }
     ),
     # Collects the money, confirms arrivals (到账信息), imports arrival files, resolves unmatched
@@ -84,6 +86,7 @@ DUTIES: dict[str, frozenset[str]] = {
             "replenish.view_importbatch",
             "units.view_insuredperson",
             "replenish.decide_writeoff",
+            "units.view_portalmembership",
         }
     ),
 }

@@ -38,6 +38,12 @@ INSTALLED_APPS = [
     "units",
     "replenish",
     "notices",
+    "portal",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -200,4 +206,31 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # django-axes logs its start-up at INFO in every process; keep it for warnings.
     "loggers": {"axes": {"level": "WARNING"}},
+}
+
+# Inquiry API (api/): token credentials (DRF's Token, one per user: a unit's portal user, or the
+# finance system's service user in the finance group). Rate limits per credential, counted in the
+# default cache (per process unless CACHES names a shared cache).
+API_RATE_UNIT = env.str("API_RATE_UNIT", default="120/min")
+API_RATE_FINANCE = env.str("API_RATE_FINANCE", default="600/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"unit": API_RATE_UNIT, "finance": API_RATE_FINANCE},
+    "EXCEPTION_HANDLER": "api.errors.handle",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "欠费补缴查询接口 (arrears inquiry API)",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # The interactive docs' assets are served from this server (no CDN on a closed network).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }

@@ -92,6 +92,26 @@ COLLECTOR_PERMISSIONS = [
 ]
 
 
+def portal_user(username: str, *, unit=None, counterparty=None, password: str = "pw-for-tests"):
+    """A portal user (no staff rights) acting for a unit or a counterparty."""
+    from django.contrib.auth.models import Group
+
+    from units.models import PortalMembership
+    from units.portal import PORTAL_GROUP
+
+    user = UserFactory(username=username, is_staff=False, password=password)
+    # The group of migration units/0004, made again when a transactional test flushed it.
+    group, _created = Group.objects.get_or_create(name=PORTAL_GROUP)
+    group.permissions.add(
+        Permission.objects.get(content_type__app_label="notices", codename="acknowledge_notice")
+    )
+    user.groups.add(group)
+    PortalMembership.objects.create(
+        user=user, unit=unit, counterparty=counterparty, created_by="tests"
+    )
+    return get_user_model().objects.get(pk=user.pk)
+
+
 class SuperUserFactory(UserFactory):
     username = factory.Sequence(lambda n: f"admin{n}")
     is_superuser = True

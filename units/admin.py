@@ -10,16 +10,18 @@ from django.utils.translation import gettext_lazy as _
 from replenish.documents import claim_statement_context
 from replenish.models import ArrearsCase
 from units import events
-from units.forms import FORMS, PartyFields, SuccessorFormSet
+from units.forms import FORMS, PartyFields, PortalUserForm, SuccessorFormSet
 from units.models import (
     Counterparty,
     InsuredPerson,
+    PortalMembership,
     Unit,
     UnitEvent,
     UnitEventAttachment,
     UnitEventKind,
     UnitStatus,
 )
+from units.portal import portal_user_create
 
 
 def _id_number_fields(request, fields):
@@ -81,6 +83,11 @@ class UnitAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.record_event_view),
                 name="units_unit_record_event",
             ),
+            path(
+                "<int:unit_id>/portal-user/",
+                self.admin_site.admin_view(self.portal_user_view),
+                name="units_unit_portal_user",
+            ),
             *super().get_urls(),
         ]
 
@@ -94,8 +101,47 @@ class UnitAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "event_kinds": [(kind, FORMS[kind].title) for kind in FORMS] if can_record else [],
+            "can_add_portal_user": request.user.has_perm("units.add_portalmembership"),
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def portal_user_view(self, request, unit_id: int):
+        """Create a user of the unit's portal: a user name and a password for the unit."""
+        if not request.user.has_perm("units.add_portalmembership"):
+            raise PermissionDenied
+        unit = get_object_or_404(Unit, pk=unit_id)
+        form = PortalUserForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                membership = portal_user_create(
+                    unit_id=unit.pk,
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password1"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, errors in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, exc.messages)
+            else:
+                messages.success(
+                    request,
+                    _("Portal user %(user)s created for %(unit)s.")
+                    % {"user": membership.user.get_username(), "unit": unit.name},
+                )
+                return HttpResponseRedirect(reverse("admin:units_unit_change", args=[unit.pk]))
+        members = PortalMembership.objects.filter(unit=unit).select_related("user")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Create a portal user"),
+            "unit": unit,
+            "form": form,
+            "members": members,
+        }
+        return TemplateResponse(request, "admin/units/unit/portal_user.html", context)
 
     def record_event_view(self, request, unit_id: int, kind: str):
         """One page per event kind: the event's facts, its party (or the successors with their

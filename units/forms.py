@@ -91,3 +91,19 @@ FORMS = {
     "bankruptcy": BankruptcyForm,
     "auction": AuctionForm,
 }
+
+
+class PortalUserForm(forms.Form):
+    """A portal user for a unit, created by staff on the unit's page."""
+
+    username = forms.CharField(label=_("user name"), max_length=150)
+    password1 = forms.CharField(label=_("password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(
+        label=_("password (again)"), widget=forms.PasswordInput, strip=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        return data

@@ -1,6 +1,7 @@
 from datetime import date
 from fractions import Fraction
 
+from django.conf import settings
 from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
@@ -327,3 +328,51 @@ class Counterparty(models.Model):
         if self.share_numerator is None:
             return None
         return Fraction(self.share_numerator, self.share_denominator)
+
+
+class PortalMembership(models.Model):
+    """Who a portal user acts for: one insured unit, or one counterparty (a liquidation group, a
+    competent authority, a successor) that sees the agreements it is party to.
+
+    A user has at most one membership; staff create it with the user (`units.portal.
+    portal_user_create`). Portal pages and the portal's services ask it, never `is_staff`.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="portal_membership",
+        verbose_name=_("user"),
+    )
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="portal_memberships",
+        verbose_name=_("unit"),
+    )
+    counterparty = models.ForeignKey(
+        Counterparty,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="portal_memberships",
+        verbose_name=_("counterparty"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.CharField(_("created by"), max_length=150)
+
+    class Meta:
+        verbose_name = _("portal membership")
+        verbose_name_plural = _("portal memberships")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False, counterparty__isnull=True)
+                | Q(unit__isnull=True, counterparty__isnull=False),
+                name="portal_membership_unit_or_counterparty",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.unit or self.counterparty}"

@@ -32,12 +32,11 @@ def money_checked(amount: Decimal, field: str = "amount") -> Decimal:
 
 
 def portal_may_declare(actor: Actor, unit_id: int) -> bool:
-    """SEAM for the portal: whether a portal user acts for this unit (its portal membership).
+    """Whether a portal user acts for this unit: its portal membership is the unit's."""
+    from units.portal import membership_of
 
-    There are no portal memberships yet, so no portal user may declare a payment; the portal
-    issue replaces this body with the membership check.
-    """
-    return False
+    membership = membership_of(actor)
+    return membership is not None and membership.unit_id == unit_id
 
 
 def _require_recorder(actor: Actor, via: str, unit_id: int) -> None:

@@ -78,7 +78,10 @@ def test_demo_runs_twice_and_leaves_cases_in_several_states_and_one_user_per_rol
     assert users["auditor"].has_perm("replenish.decide_writeoff")
     assert users["finance"].has_perm("replenish.confirm_arrival")
     assert not users["auditor"].has_perm("replenish.add_payment")
-    assert {g.name for u in users.values() for g in u.groups.all()} == set(DEPARTMENTS)
+    staff = [u for name, u in users.items() if name != "unit"]
+    assert {g.name for u in staff for g in u.groups.all()} == set(DEPARTMENTS)
+    # and the unit user acts in the portal for a notified unit
+    assert users["unit"].portal_membership.unit.cases.exclude(state=CaseState.REGISTERED).exists()
     assert users["collector"].check_password("demo-collector")
     # and one signed agreement of each kind, each with the counterparty its kind calls for
     kinds = {}

@@ -20,7 +20,6 @@ from replenish.models import (
     PaymentState,
     PaymentVia,
 )
-from replenish.services import payment as payment_services
 from replenish.services.arrival import arrival_confirm, arrival_fail, arrivals_post
 from replenish.services.payment import payment_accept, payment_record, payment_reject
 from tests.factories import (
@@ -28,6 +27,7 @@ from tests.factories import (
     SYSTEM,
     ArrearsRowFactory,
     ArrivalRowFactory,
+    UnitFactory,
     UserFactory,
     accepted_payment,
     all_table_counts,
@@ -35,6 +35,7 @@ from tests.factories import (
     department_user,
     import_arrivals,
     import_rows,
+    portal_user,
 )
 from units.samples import sample_uscc
 
@@ -157,14 +158,9 @@ def test_audit_cannot_record_a_payment(case):
     assert not Payment.objects.exists()
 
 
-def test_the_portal_declares_a_payment_for_its_own_unit_only(case, monkeypatch):
-    # given a portal user (no staff permissions) of unit 1, once memberships exist
-    member = UserFactory(username="unit1", is_staff=False)
-    monkeypatch.setattr(
-        payment_services,
-        "portal_may_declare",
-        lambda actor, unit_id: actor == member and unit_id == case.unit_id,
-    )
+def test_the_portal_declares_a_payment_for_its_own_unit_only(case):
+    # given a portal user (no staff permissions) of unit 1
+    member = portal_user("unit1", unit=case.unit)
 
     # when the unit declares a bank transfer
     payment = record(case, member, via=PaymentVia.PORTAL, channel="bank")
@@ -176,12 +172,12 @@ def test_the_portal_declares_a_payment_for_its_own_unit_only(case, monkeypatch):
         member,
     )
     # and another unit's user may not declare for this unit
-    stranger = UserFactory(username="unit2", is_staff=False)
+    stranger = portal_user("unit2", unit=UnitFactory())
     with pytest.raises(PermissionDenied, match="unit2 may not declare a payment for this unit"):
         record(case, stranger, via=PaymentVia.PORTAL)
 
 
-def test_until_portal_memberships_exist_no_portal_user_may_declare(case):
+def test_a_user_without_a_portal_membership_may_not_declare(case):
     member = UserFactory(username="unit1", is_staff=False)
     with pytest.raises(PermissionDenied):
         record(case, member, via=PaymentVia.PORTAL)

@@ -302,6 +302,25 @@ class Command(BaseCommand):
                 )
         daily_run(as_of=today)
         self._money(today, users)
+        self._portal_member()
+
+    def _portal_member(self) -> None:
+        """The demo user `unit` acts in the portal for the unit of the first notified case."""
+        from units.models import PortalMembership
+        from units.portal import PORTAL_GROUP
+
+        unit_user = get_user_model().objects.get(username="unit")
+        unit_user.groups.add(Group.objects.get(name=PORTAL_GROUP))
+        if PortalMembership.objects.filter(user=unit_user).exists():
+            return
+        unit_id = (
+            ArrearsCase.objects.filter(import_batch__file_name="demo-arrears.csv")
+            .exclude(state=CaseState.REGISTERED)
+            .order_by("case_no")
+            .values_list("unit_id", flat=True)
+            .first()
+        )
+        PortalMembership.objects.create(user=unit_user, unit_id=unit_id, created_by="demo")
 
     def _money(self, today, users) -> None:
         """Payments at the counter in each state, an arrivals file with a matched and an

@@ -1,0 +1,21 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from api import views
+
+app_name = "api"
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("unit/balance/", views.BalanceView.as_view(), name="balance"),
+    path("unit/notices/", views.NoticeListView.as_view(), name="notices"),
+    path("unit/notices/<int:pk>/", views.NoticeDetailView.as_view(), name="notice"),
+    path("unit/agreements/", views.AgreementListView.as_view(), name="agreements"),
+    path("unit/agreements/<int:pk>/", views.AgreementDetailView.as_view(), name="agreement"),
+    path("unit/payments/", views.PaymentListView.as_view(), name="payments"),
+    path("unit/arrivals/", views.ArrivalListView.as_view(), name="arrivals"),
+    path("unit/messages/", views.MessageListView.as_view(), name="messages"),
+    path("finance/arrivals/", views.ArrivalPostView.as_view(), name="arrival_post"),
+    path("finance/arrivals/unmatched/", views.UnmatchedArrivalsView.as_view(), name="unmatched"),
+]

@@ -1,0 +1,39 @@
+from django import forms
+from django.core.validators import FileExtensionValidator
+from django.utils.translation import gettext_lazy as _
+
+from replenish.models import PaymentChannel
+
+PROOF_TYPES = ["pdf", "jpg", "jpeg", "png"]
+
+
+class PaymentDeclareForm(forms.Form):
+    """A payment the unit made: which case, how, when, how much, what it quoted, its proof."""
+
+    case = forms.TypedChoiceField(label=_("case"), coerce=int)
+    channel = forms.ChoiceField(
+        label=_("channel"),
+        choices=[c for c in PaymentChannel.choices if c[0] != PaymentChannel.COUNTER],
+    )
+    paid_on = forms.DateField(label=_("paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(label=_("amount"), max_digits=14, decimal_places=2, min_value=0)
+    reference = forms.CharField(
+        label=_("notice or agreement number quoted"), max_length=64, required=False
+    )
+    channel_ref = forms.CharField(label=_("transaction number"), max_length=64, required=False)
+    proof = forms.FileField(
+        label=_("proof of payment"),
+        required=False,
+        validators=[FileExtensionValidator(PROOF_TYPES)],
+        help_text=_("PDF, JPG or PNG, at most 5 MB."),
+    )
+
+    def __init__(self, *args, case_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case"].choices = case_choices
+
+    def clean_proof(self):
+        proof = self.cleaned_data.get("proof")
+        if proof and proof.size > 5 * 1024 * 1024:
+            raise forms.ValidationError(_("The proof is larger than 5 MB."))
+        return proof

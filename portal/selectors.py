@@ -1,0 +1,95 @@
+"""What a portal member may see: every read of the portal starts from one of these, so another
+unit's object is simply not found (404)."""
+
+from datetime import date
+
+from django.db.models import Q, QuerySet
+
+from notices.models import Notice, Notification
+from notices.selectors import unit_inbox
+from replenish.models import Agreement, ArrearsCase, ArrearsLine, Arrival, Installment, Payment
+from replenish.money import line_fee_due
+from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
+from units.models import PortalMembership
+
+
+def cases(member: PortalMembership) -> QuerySet[ArrearsCase]:
+    """The unit's cases: the cases of the unit, and those it owes now as a counterparty."""
+    if member.unit_id is None:
+        return ArrearsCase.objects.none()
+    return ArrearsCase.objects.filter(
+        Q(unit_id=member.unit_id) | Q(obligor__unit_id=member.unit_id)
+    ).distinct()
+
+
+def open_lines(member: PortalMembership) -> QuerySet[ArrearsLine]:
+    return (
+        ArrearsLine.objects.filter(case__in=cases(member))
+        .exclude(employer_unpaid=0, employee_unpaid=0, fee_unpaid=0)
+        .select_related("person", "case")
+        .order_by("person__name", "person_id", "period", "pk")
+    )
+
+
+def notices(member: PortalMembership) -> QuerySet[Notice]:
+    return Notice.objects.filter(case__in=cases(member)).select_related("case")
+
+
+def agreements(member: PortalMembership) -> QuerySet[Agreement]:
+    """A unit sees the agreements of its cases and those it signed; a counterparty (liquidation
+    group, competent authority, successor) those it is party to."""
+    if member.unit_id is None:
+        scope = Q(counterparty_id=member.counterparty_id)
+    else:
+        scope = Q(case__in=cases(member)) | Q(counterparty__unit_id=member.unit_id)
+    return (
+        Agreement.objects.filter(scope)
+        .exclude(state="draft")
+        .select_related("case", "counterparty")
+        .order_by("-pk")
+    )
+
+
+def installments(agreement_ids) -> QuerySet[Installment]:
+    return Installment.objects.filter(agreement_id__in=list(agreement_ids)).order_by(
+        "agreement_id", "seq"
+    )
+
+
+def payments(member: PortalMembership) -> QuerySet[Payment]:
+    return Payment.objects.filter(case__in=cases(member)).select_related("case", "arrival")
+
+
+def arrivals(member: PortalMembership) -> QuerySet[Arrival]:
+    return (
+        Arrival.objects.filter(case__in=cases(member))
+        .select_related("case")
+        .order_by("-arrived_on", "-pk")
+    )
+
+
+def inbox(member: PortalMembership) -> QuerySet[Notification]:
+    if member.unit_id is None:
+        return Notification.objects.none()
+    return unit_inbox(member.unit_id)
+
+
+def lines_owed(member, as_of: date) -> list[dict]:
+    """Each open line of the unit with what it owes as of `as_of`: principal unpaid and the late
+    fee the money rules compute for it (rounded per line), so the total can be checked."""
+    policy = late_fee_policy()
+    rows = []
+    for line in open_lines(member):
+        state = line_fee_state(*(getattr(line, name) for name in LINE_FEE_FIELDS))
+        fee = line_fee_due(state, as_of=as_of, policy=policy)
+        rows.append(
+            {
+                "line": line,
+                "person": line.person.name,
+                "id_number": line.person.masked_id_number,
+                "principal": state.principal_unpaid,
+                "late_fee": fee,
+                "total": state.principal_unpaid + fee,
+            }
+        )
+    return rows

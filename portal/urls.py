@@ -1,0 +1,38 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.urls import path, reverse_lazy
+
+from portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path(
+        "logout/",
+        auth_views.LogoutView.as_view(next_page=reverse_lazy("portal:login")),
+        name="logout",
+    ),
+    path(
+        "password/",
+        login_required(views.PasswordChangeView.as_view(), login_url="portal:login"),
+        name="password_change",
+    ),
+    path(
+        "password/done/",
+        login_required(views.PasswordChangeDoneView.as_view(), login_url="portal:login"),
+        name="password_change_done",
+    ),
+    path("employees/", views.employees, name="employees"),
+    path("notices/", views.notice_list, name="notices"),
+    path("notices/<int:pk>/", views.notice_detail, name="notice"),
+    path("notices/<int:pk>/document/", views.notice_document_html, name="notice_document"),
+    path("notices/<int:pk>/document.pdf", views.notice_pdf, name="notice_pdf"),
+    path("notices/<int:pk>/acknowledge/", views.notice_ack, name="notice_acknowledge"),
+    path("agreements/", views.agreement_list, name="agreements"),
+    path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
+    path("payments/", views.payment_list, name="payments"),
+    path("payments/declare/", views.declare, name="declare"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/", views.inbox_message, name="message"),
+]

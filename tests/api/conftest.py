@@ -1,0 +1,28 @@
+import pytest
+from django.core.cache import cache
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from replenish.departments import FINANCE
+from tests.factories import department_user
+from tests.portal.conftest import one, sms_outbox, two  # noqa: F401  (the two units' worlds)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def client_with(user) -> APIClient:
+    client = APIClient()
+    token, _created = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def finance(db):
+    """The finance system's service credential: a user of the finance department."""
+    return client_with(department_user(FINANCE, "finance-system"))
