@@ -2,7 +2,7 @@ from django import forms
 from django.core.validators import FileExtensionValidator
 from django.utils.translation import gettext_lazy as _
 
-from replenish.models import PaymentChannel
+from replenish.models import PaymentChannel, WriteOffDocumentKind
 
 PROOF_TYPES = ["pdf", "jpg", "jpeg", "png"]
 
@@ -37,3 +37,29 @@ class PaymentDeclareForm(forms.Form):
         if proof and proof.size > 5 * 1024 * 1024:
             raise forms.ValidationError(_("The proof is larger than 5 MB."))
         return proof
+
+
+class WriteOffApplyForm(forms.Form):
+    """A liquidation group's application to write off what a bankrupt unit cannot pay, with the
+    five documents the examination needs."""
+
+    case = forms.TypedChoiceField(label=_("case"), coerce=int)
+    note = forms.CharField(label=_("note"), max_length=500, required=False, widget=forms.Textarea)
+
+    def __init__(self, *args, case_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case"].choices = case_choices
+        for kind, label in WriteOffDocumentKind.choices:
+            self.fields[f"doc_{kind}"] = forms.FileField(
+                label=label,
+                validators=[FileExtensionValidator(PROOF_TYPES)],
+                help_text=_("PDF, JPEG or PNG"),
+            )
+
+    def uploads(self) -> list:
+        from replenish.services.writeoff import Upload
+
+        return [
+            Upload(kind=kind, file=self.cleaned_data[f"doc_{kind}"])
+            for kind in WriteOffDocumentKind.values
+        ]

@@ -8,9 +8,10 @@ from django.db.models import Q, QuerySet
 from notices.models import Notice, Notification
 from notices.selectors import unit_inbox
 from replenish.models import Agreement, ArrearsCase, ArrearsLine, Arrival, Installment, Payment
+from replenish.models.cases import WRITEOFF_RETURN_STATES
 from replenish.money import line_fee_due
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
-from units.models import PortalMembership
+from units.models import CounterpartyKind, PortalMembership
 
 
 def cases(member: PortalMembership) -> QuerySet[ArrearsCase]:
@@ -93,3 +94,15 @@ def lines_owed(member, as_of: date) -> list[dict]:
             }
         )
     return rows
+
+
+def writeoff_cases(member: PortalMembership) -> QuerySet[ArrearsCase]:
+    """The cases a liquidation group may apply to write off: those it owes that are open and not
+    already under examination."""
+    if member.counterparty_id is None:
+        return ArrearsCase.objects.none()
+    return ArrearsCase.objects.filter(
+        obligor_id=member.counterparty_id,
+        obligor__kind=CounterpartyKind.LIQUIDATION_GROUP,
+        state__in=WRITEOFF_RETURN_STATES,
+    )

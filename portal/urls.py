@@ -33,6 +33,7 @@ urlpatterns = [
     path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
     path("payments/", views.payment_list, name="payments"),
     path("payments/declare/", views.declare, name="declare"),
+    path("writeoffs/apply/", views.writeoff_apply, name="writeoff_apply"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/", views.inbox_message, name="message"),
 ]

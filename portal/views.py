@@ -23,9 +23,10 @@ from notices.messages import message_render
 from notices.notifications import notification_read
 from notices.services import notice_acknowledge
 from portal import selectors
-from portal.forms import PaymentDeclareForm
+from portal.forms import PaymentDeclareForm, WriteOffApplyForm
 from portal.services import payment_declare
 from replenish.selectors import ZERO
+from replenish.services.writeoff import writeoff_submit
 from units.portal import membership_of
 
 
@@ -278,3 +279,41 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "portal/password_change_done.html"
+
+
+@member_required(unit_only=False)
+def writeoff_apply(request):
+    """A liquidation group applies to write off what the bankrupt unit cannot pay (step 4): the
+    application goes to the collection department's queue to examine."""
+    member = request.member
+    case_choices = list(
+        selectors.writeoff_cases(member).order_by("case_no").values_list("pk", "case_no")
+    )
+    if member.counterparty_id is None:
+        raise Http404
+    form = WriteOffApplyForm(request.POST or None, request.FILES or None, case_choices=case_choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = writeoff_submit(
+                case_id=form.cleaned_data["case"],
+                documents=form.uploads(),
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Write-off application %(number)s filed; the collection department will "
+                    "examine it."
+                )
+                % {"number": application.writeoff_no},
+            )
+            return HttpResponseRedirect(reverse("portal:agreements"))
+    return render(
+        request,
+        "portal/writeoff_apply.html",
+        {"form": form, "counterparty": member.counterparty, "has_cases": bool(case_choices)},
+    )

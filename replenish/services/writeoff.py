@@ -55,12 +55,11 @@ class Upload:
 
 
 def portal_may_apply(actor: Actor, counterparty_id: int) -> bool:
-    """SEAM for the portal: whether a portal user acts for this liquidation group.
+    """Whether a portal user acts for this liquidation group (its portal membership)."""
+    from units.portal import membership_of
 
-    There are no portal memberships yet, so no portal user may apply; the portal issue replaces
-    this body with the membership check.
-    """
-    return False
+    member = membership_of(actor)
+    return member is not None and member.counterparty_id == counterparty_id
 
 
 def _require_applicant(actor: Actor, counterparty_id: int) -> None:

@@ -28,6 +28,8 @@ NOT_UNIT_DATA = {
     "portal:password_change_done",
 }
 POST_ONLY = {"portal:notice_acknowledge", "portal:logout"}
+# Pages of a counterparty only (a unit's user gets 404 there): tests/portal/test_writeoff_apply.py.
+COUNTERPARTY_ONLY = {"portal:writeoff_apply"}
 
 
 def patterns(namespace: str) -> list[tuple[str, str, list[str]]]:
