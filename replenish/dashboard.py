@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
-from replenish.admin_cases import OVERDUE_BUCKETS
+from replenish.admin.case_list import OVERDUE_BUCKETS
 from replenish.models import ArrearsCase, ArrearsLine, Arrival, ArrivalState, CaseState
 from replenish.models.ledger import LedgerEntry, LedgerKind
 

@@ -25,7 +25,7 @@ from units.portal import portal_user_create
 
 
 def _id_number_fields(request, fields):
-    from replenish.admin import id_number_fields
+    from replenish.admin.cases import id_number_fields
 
     return id_number_fields(request, fields)
 
@@ -238,7 +238,7 @@ class InsuredPersonAdmin(admin.ModelAdmin):
     fields = ["name", "masked_id_number"]
     readonly_fields = ["masked_id_number"]
 
-    # Shown in full only with `replenish.view_full_id_number` (replenish.admin.id_number_fields).
+    # Shown in full only with `replenish.view_full_id_number` (see `id_number_fields`).
     def get_list_display(self, request):
         return _id_number_fields(request, super().get_list_display(request))
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from replenish.admin_case_actions import refuse
+from replenish.admin.case_actions import refuse
 from replenish.csvfiles import FileRejected
 from replenish.services.arrears_import import arrears_import
 from replenish.services.export import EXPORT_COLUMNS, export_rows

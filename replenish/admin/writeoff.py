@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from replenish.admin_collection import (
+from replenish.admin.collection import (
     ReadOnlyAdmin,
     ReasonForm,
     _audit_trail,

@@ -5,16 +5,17 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from notices.models import Notice
-from replenish import (
-    admin_collection,  # noqa: F401  (registers payments, arrivals, credit)
-    admin_files,
+from replenish.admin import (
+    collection,  # noqa: F401  (registers payments, arrivals, credit)
+    files,
 )
-from replenish.admin_case_actions import (
+from replenish.admin.agreements import AgreementInline, SuccessorCaseInline, case_tools
+from replenish.admin.case_actions import (
     case_transition_buttons,
     dashboard_view,
     issue_notice_view,
 )
-from replenish.admin_cases import (
+from replenish.admin.case_list import (
     AgreementKindFilter,
     CaseListPaginator,
     ObligorStatusFilter,
@@ -22,8 +23,7 @@ from replenish.admin_cases import (
     QueueFilter,
     search_by_id_number,
 )
-from replenish.admin_writeoff import WriteOffInline
-from replenish.agreement_admin import AgreementInline, SuccessorCaseInline, case_tools
+from replenish.admin.writeoff import WriteOffInline
 from replenish.models import (
     ArrearsCase,
     ArrearsLine,
@@ -243,17 +243,17 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
         return [
             path(
                 "import/",
-                self.admin_site.admin_view(partial(admin_files.import_view, self)),
+                self.admin_site.admin_view(partial(files.import_view, self)),
                 name="replenish_arrearscase_import",
             ),
             path(
                 "export.csv",
-                self.admin_site.admin_view(partial(admin_files.export_csv_view, self)),
+                self.admin_site.admin_view(partial(files.export_csv_view, self)),
                 name="replenish_arrearscase_export_csv",
             ),
             path(
                 "export.xlsx",
-                self.admin_site.admin_view(partial(admin_files.export_xlsx_view, self)),
+                self.admin_site.admin_view(partial(files.export_xlsx_view, self)),
                 name="replenish_arrearscase_export_xlsx",
             ),
             path(
