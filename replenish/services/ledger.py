@@ -157,16 +157,7 @@ def _money(value) -> Decimal:
 
 def ledger_caches_rebuild() -> None:
     """Set every cached figure to what the ledger says (`check_ledger --fix`)."""
-    assignments = ", ".join(f"{name} = agg.{name}" for name in LINE_FIGURES)
-    aggregates = ", ".join(f"{_rounded(sql)} AS {name}" for name, sql in LINE_FIGURE_SQL.items())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE replenish_arrearsline SET {assignments}
-            FROM (SELECT line_id, {aggregates} FROM replenish_ledgerentry GROUP BY line_id) agg
-            WHERE replenish_arrearsline.id = agg.line_id
-            """
-        )
+    line_caches_refresh(None)
     case_totals_refresh(ArrearsCase.objects.values("pk"))
 
 
@@ -223,22 +214,25 @@ def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> list[LedgerEntr
     return entries
 
 
-def line_caches_refresh(line_ids: list[int]) -> None:
-    """Recompute the cached figures of these lines from the ledger: one UPDATE."""
-    if not line_ids:
+def line_caches_refresh(line_ids: list[int] | None) -> None:
+    """Recompute the cached figures of these lines (None: every line) from the ledger: one
+    UPDATE."""
+    if line_ids is not None and not line_ids:
         return
     assignments = ", ".join(f"{name} = agg.{name}" for name in LINE_FIGURES)
     aggregates = ", ".join(f"{_rounded(sql)} AS {name}" for name, sql in LINE_FIGURE_SQL.items())
-    placeholders = ", ".join(["%s"] * len(line_ids))
+    where = ""
+    if line_ids is not None:
+        where = f"WHERE line_id IN ({', '.join(['%s'] * len(line_ids))})"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             UPDATE replenish_arrearsline SET {assignments}
             FROM (SELECT line_id, {aggregates} FROM replenish_ledgerentry
-                  WHERE line_id IN ({placeholders}) GROUP BY line_id) agg
+                  {where} GROUP BY line_id) agg
             WHERE replenish_arrearsline.id = agg.line_id
             """,
-            line_ids,
+            line_ids or [],
         )
 
 
