@@ -49,7 +49,7 @@ from replenish.models import (
 from replenish.money import FEN
 from replenish.services.arrival_allocation import arrivals_plan
 from replenish.services.matching import staging_match
-from replenish.services.transitions import declared_transition, transition_apply_bulk
+from replenish.services.transitions import declared_transition, transition_record_created
 from replenish.sql import bulk_load, create_temp_table, is_postgres
 from units.identifiers import validate_uscc
 
@@ -303,7 +303,12 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
         file_name=file_name[:255], sha256=sha256, rows=rows, actor_label=actor_label(actor)
     )
     now = timezone.now()
-    # The unique arrival_ref makes a re-sent arrival a no-op, also against a concurrent import.
+    # Each arrival is inserted in the state its match gives it, and its transition out of
+    # `received` is recorded below (transition_record_created), not run as an UPDATE of every
+    # row just inserted. The unique arrival_ref makes a re-sent arrival a no-op, also against a
+    # concurrent import.
+    _, matched_state = declared_transition(Arrival, "match")
+    _, unmatched_state = declared_transition(Arrival, "queue")
     cursor.execute(
         f"""
         INSERT INTO replenish_arrival
@@ -312,32 +317,27 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
              applied_amount, credit_amount, posted_at)
         SELECT s.arrival_ref, s.arrived_on, s.amount, s.payer_uscc,
                (SELECT u.id FROM units_unit u WHERE u.uscc = s.payer_uscc), s.reference,
-               s.channel, %s, %s, s.case_id, COALESCE(s.matched_by, ''), s.note, %s, %s,
-               0, 0, NULL
+               s.channel, CASE WHEN s.case_id IS NULL THEN %s ELSE %s END, %s, s.case_id,
+               COALESCE(s.matched_by, ''), s.note, %s, %s, 0, 0, NULL
         FROM {STAGING} s WHERE true ORDER BY s.lineno
         ON CONFLICT (arrival_ref) DO NOTHING
         """,
-        [ArrivalState.RECEIVED, now, batch.pk, now],
+        [unmatched_state, matched_state, now, batch.pk, now],
     )
     received = cursor.rowcount
     mine = Arrival.objects.filter(import_batch=batch)
     label = f"arrivals file {file_name}"[:200]
-    by_reference = transition_apply_bulk(
+    record = partial(transition_record_created, actor=actor, at=now)
+    matched = record(
         mine.filter(matched_by=MatchedBy.REFERENCE),
         "match",
-        actor=actor,
         reason=f"{label}: matched by the reference quoted",
-    )
-    by_payer = transition_apply_bulk(
+    ) + record(
         mine.filter(matched_by=MatchedBy.PAYER),
         "match",
-        actor=actor,
         reason=f"{label}: matched to the payer's single open case",
     )
-    queued = transition_apply_bulk(
-        mine.filter(case__isnull=True), "queue", actor=actor, reason=f"{label}: no case found"
-    )
-    matched = len(by_reference) + len(by_payer)
+    unmatched = record(mine.filter(case__isnull=True), "queue", reason=f"{label}: no case found")
     batch_id = batch.pk
     if received == 0:
         # A file already imported adds nothing, not even a record of itself.
@@ -345,7 +345,7 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
         batch.pk = None
     else:
         ArrivalImport.objects.filter(pk=batch.pk).update(
-            received=received, resent=rows - received, matched=matched, unmatched=len(queued)
+            received=received, resent=rows - received, matched=matched, unmatched=unmatched
         )
     result = ArrivalsImportResult(
         import_id=batch.pk,
@@ -353,7 +353,7 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
         received=received,
         resent=rows - received,
         matched=matched,
-        unmatched=len(queued),
+        unmatched=unmatched,
     )
     return result, batch_id
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import FSMFieldMixin, can_proceed, has_transition_perm
@@ -143,6 +143,19 @@ def declared_transition(model: type[models.Model], name: str) -> tuple[set[str],
     return sources, targets.pop()
 
 
+def _bulk_actor_checked(model: type[models.Model], name: str, actor: Actor):
+    """The user behind `actor` (None for the system), refused unless they hold the permission
+    the transition declares."""
+    user = actor_user(actor)
+    if user is not None:
+        needed = sorted({t.permission for t in _declarations(model, name) if t.permission})
+        if not user.is_active or not all(user.has_perm(p) for p in needed):
+            raise PermissionDenied(
+                _("%(user)s may not %(action)s.") % {"user": actor_label(actor), "action": name}
+            )
+    return user
+
+
 def transition_apply_bulk(
     queryset: models.QuerySet,
     name: str,
@@ -163,13 +176,7 @@ def transition_apply_bulk(
     model = queryset.model
     sources, target = declared_transition(model, name)
     declarations = _declarations(model, name)
-    user = actor_user(actor)
-    if user is not None:
-        needed = sorted({t.permission for t in declarations if t.permission})
-        if not user.is_active or not all(user.has_perm(p) for p in needed):
-            raise PermissionDenied(
-                _("%(user)s may not %(action)s.") % {"user": actor_label(actor), "action": name}
-            )
+    user = _bulk_actor_checked(model, name, actor)
     if any(t.conditions for t in declarations) and conditions is None:
         raise ValueError(f"{model.__name__}.{name} has conditions: pass them as a filter")
     field = _state_field(model)
@@ -211,6 +218,55 @@ def transition_apply_bulk(
     return pks
 
 
+def transition_record_created(
+    queryset: models.QuerySet,
+    name: str,
+    *,
+    actor: Actor,
+    reason: str = "",
+    at=None,
+) -> int:
+    """Record transition `name` for rows a bulk insert created directly in its target state.
+
+    The set-based counterpart of creating rows in a transition's source and moving them with
+    `transition_apply_bulk` at once, without the UPDATE of every row just inserted: the caller
+    inserts them in the declared target (read with `declared_transition`), and this writes their
+    audit rows, from the declared source, with one INSERT … SELECT. The transition must have a
+    single source and no conditions. Returns the number of rows recorded.
+    """
+    model = queryset.model
+    sources, target = declared_transition(model, name)
+    if len(sources) != 1 or any(t.conditions for t in _declarations(model, name)):
+        raise ValueError(f"{model.__name__}.{name} needs a single source and no conditions")
+    user = _bulk_actor_checked(model, name, actor)
+    case_column = _case_column(model)
+    field = _state_field(model)
+    rows = queryset.filter(**{field.attname: target}).values_list(
+        "pk", case_column or models.Value(None, output_field=models.BigIntegerField())
+    )
+    select, params = rows.query.sql_with_params()
+    audit = AuditEntry._meta
+    columns = ("subject", "transition", "from_state", "to_state", "actor_id", "actor_label")
+    columns += ("at", "reason", "subject_id", "case_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {audit.db_table} ({', '.join(columns)}) "
+            f"SELECT %s, %s, %s, %s, %s, %s, %s, %s, created.* FROM ({select}) created",
+            [
+                model._meta.model_name.removeprefix("arrears"),
+                name,
+                next(iter(sources)),
+                target,
+                user.pk if user is not None else None,
+                actor_label(actor),
+                connection.ops.adapt_datetimefield_value(at or timezone.now()),
+                reason,
+                *params,
+            ],
+        )
+        return cursor.rowcount
+
+
 def pks_in_order(objs: Iterable[models.Model]) -> list[int]:
     return sorted(o.pk for o in objs)
 
@@ -222,4 +278,5 @@ __all__ = [
     "declared_transition",
     "transition_apply",
     "transition_apply_bulk",
+    "transition_record_created",
 ]
