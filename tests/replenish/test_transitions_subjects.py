@@ -8,7 +8,11 @@ from django.db.models import Q
 
 from replenish.departments import COLLECTION, FINANCE
 from replenish.models import ArrearsCase, Arrival, ArrivalState, AuditEntry, CaseState
-from replenish.services.transitions import transition_apply, transition_apply_bulk
+from replenish.services.transitions import (
+    transition_apply,
+    transition_apply_bulk,
+    transition_record_created,
+)
 from tests.factories import (
     SYSTEM,
     ArrearsCaseFactory,
@@ -95,3 +99,44 @@ def test_a_conditioned_transition_in_bulk_needs_its_conditions_as_a_filter():
     )
     assert settled == [owes_nothing.pk]
     assert ArrearsCase.objects.get(pk=owes.pk).state == CaseState.NOTIFIED
+
+
+def test_rows_created_in_a_transitions_target_get_its_audit_row_from_its_source(unmatched):
+    # given an arrival created directly in `unmatched` (the target of `queue`), and one matched
+    case = ArrearsCaseFactory()
+    import_arrivals([ArrivalRowFactory(arrival_ref="MINE", unit_no=9)])
+    matched = Arrival.objects.get(arrival_ref="MINE")
+    with transaction.atomic():
+        transition_apply(
+            Arrival.objects.select_for_update().get(pk=matched.pk),
+            "match_by_hand",
+            actor=SYSTEM,
+            case_id=case.pk,
+        )
+    AuditEntry.objects.all().delete()
+
+    # when `queue` is recorded for every arrival
+    recorded = transition_record_created(Arrival.objects.all(), "queue", actor=SYSTEM, reason="r")
+
+    # then only the one in the target is recorded, from the declared source, without a case
+    assert recorded == 1
+    assert list(
+        AuditEntry.objects.values_list(
+            "subject", "subject_id", "case_id", "transition", "from_state", "to_state", "reason"
+        )
+    ) == [("arrival", unmatched.pk, None, "queue", "received", "unmatched", "r")]
+
+
+def test_recording_a_created_transition_is_refused_without_its_permission_or_single_source(
+    unmatched,
+):
+    before = AuditEntry.objects.count()
+    # a transition with several sources: which one the rows came from is not known
+    with pytest.raises(ValueError, match="single source"):
+        transition_record_created(Arrival.objects.all(), "reverse", actor=SYSTEM)
+    # a user without the declared permission
+    with pytest.raises(PermissionDenied, match="may not"):
+        transition_record_created(
+            Arrival.objects.all(), "queue", actor=department_user(COLLECTION, "collector")
+        )
+    assert AuditEntry.objects.count() == before
