@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import JSONField, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,8 +25,8 @@ from notices.deadlines import add_working_days
 from notices.messages import Kind
 from notices.models import CURRENT_NOTICE_STATES, DeliveryChannel, Notice, NoticeState
 from notices.notifications import Outgoing, notifications_create, unit_channels
-from replenish.actors import Actor, System, actor_label, actor_user, require_permission
-from replenish.models import ArrearsCase, ArrearsLine, AuditEntry, CaseState
+from replenish.actors import Actor, System, actor_label, require_permission
+from replenish.models import ArrearsCase, ArrearsLine, CaseState
 from replenish.money import DEFAULT_RATE_TABLE, line_fee_due, round_fen
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
 from replenish.services.numbering import number_block_take
@@ -35,7 +34,9 @@ from replenish.services.transitions import (
     declared_transition,
     transition_apply,
     transition_apply_bulk,
+    transition_record_created,
 )
+from replenish.sql import models_insert
 from units.identifiers import mask_id_number
 
 LEGAL_BASIS = (
@@ -223,7 +224,7 @@ def notices_issue_bulk(
     """
     batch_size = batch_size or settings.BULK_BATCH_SIZE
     issued: list[IssuedNotice] = []
-    sources, target = declared_transition(Notice, "issue")
+    _, target = declared_transition(Notice, "issue")
     while True:
         with transaction.atomic():
             cases = list(
@@ -240,6 +241,7 @@ def notices_issue_bulk(
             for case in cases:
                 by_region[case.region_code].append(case)
             notices = []
+            snapshots = {}
             for region in sorted(by_region):
                 region_cases = by_region[region]
                 first = number_block_take(
@@ -251,6 +253,7 @@ def notices_issue_bulk(
                     )
                     number = notice_number(region, issued_on.year, first + offset)
                     snapshot["notice_no"] = snapshot["payment_reference"] = number
+                    snapshots[case.pk] = snapshot
                     notices.append(
                         Notice(
                             case=case,
@@ -258,44 +261,32 @@ def notices_issue_bulk(
                             region_code=region,
                             year=issued_on.year,
                             sequence=first + offset,
-                            # Created directly in the `issue` transition's target; the audit
-                            # rows below record the draft → issued step for each.
+                            # Created directly in the `issue` transition's target; its audit
+                            # rows are recorded below from the declared source.
                             state=target,
                             issued_on=issued_on,
                             principal=principal,
                             late_fee=fee,
                             total=principal + fee,
-                            # An expression, so that bulk_create inserts VALUES rows rather than
-                            # UNNEST arrays: psycopg quotes a jsonb[] array in Python, character
-                            # by character, which took half the time of a bulk issue
-                            # (docs/benchmarks.md).
-                            snapshot=Value(snapshot, output_field=JSONField()),
+                            snapshot=snapshot,
                         )
                     )
-            Notice.objects.bulk_create(notices)
+            # COPY on PostgreSQL: an INSERT of a batch of 5.5 KB snapshots took three times as
+            # long (docs/benchmarks.md).
+            models_insert(notices)
+            del notices
             # `state` is loaded too: ConcurrentTransitionMixin reads it on every instance, and a
-            # deferred state would cost one query per notice.
-            created = {
-                n.case_id: n
-                for n in Notice.objects.filter(
-                    case_id__in=[c.pk for c in cases], state=target, issued_on=issued_on
-                ).only("pk", "case_id", "number", "total", "state", "snapshot")
-            }
-            now = timezone.now()
-            AuditEntry.objects.bulk_create(
-                AuditEntry(
-                    case_id=notice.case_id,
-                    subject="notice",
-                    subject_id=notice.pk,
-                    transition="issue",
-                    from_state=next(iter(sources)),
-                    to_state=target,
-                    actor=actor_user(actor),
-                    actor_label=actor_label(actor),
-                    at=now,
-                )
-                for notice in created.values()
+            # deferred state would cost one query per notice. The snapshots are the ones just
+            # made, not decoded again.
+            issuing = Notice.objects.filter(
+                case_id__in=[c.pk for c in cases], state=target, issued_on=issued_on
             )
+            created = {
+                n.case_id: n for n in issuing.only("pk", "case_id", "number", "total", "state")
+            }
+            for case_id, notice in created.items():
+                notice.snapshot = snapshots[case_id]
+            transition_record_created(issuing, "issue", actor=actor)
             transition_apply_bulk(
                 ArrearsCase.objects.filter(pk__in=[c.pk for c in cases]),
                 "issue_notice",

@@ -6,7 +6,7 @@ ON CONFLICT, UPDATE … FROM, window functions.
 
 from collections.abc import Iterable, Sequence
 
-from django.db import connection
+from django.db import connection, models
 
 
 def is_postgres() -> bool:
@@ -39,3 +39,27 @@ def bulk_load(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequenc
         cursor.executemany(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows
         )
+
+
+def models_insert(objs: Sequence[models.Model]) -> None:
+    """Insert new model instances of one model, reading nothing back (their pk stays None).
+
+    PostgreSQL: one COPY, each value prepared by its field as `bulk_create` prepares it. For
+    large rows it is several times cheaper than `bulk_create`'s INSERT … VALUES, whose SQL text
+    psycopg must scan for placeholders (a batch of notices with their snapshots is tens of MB).
+    Other databases: `bulk_create`.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    if not is_postgres():
+        model.objects.bulk_create(objs)
+        return
+    fields = [f for f in model._meta.concrete_fields if f not in model._meta.db_returning_fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy,
+    ):
+        for obj in objs:
+            copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
