@@ -272,8 +272,13 @@ class ArrearsLine(models.Model):
     bankruptcy acceptance or while an agreement is in force).
     """
 
+    # No index of its own: the index `line_case_due` (case, due_date) serves every lookup by case.
     case = models.ForeignKey(
-        ArrearsCase, on_delete=models.PROTECT, related_name="lines", verbose_name=_("case")
+        ArrearsCase,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        verbose_name=_("case"),
+        db_index=False,
     )
     unit = models.ForeignKey(
         "units.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("original unit")

@@ -31,11 +31,13 @@ class LedgerEntry(models.Model):
         related_name="ledger_entries",
         verbose_name=_("case"),
     )
+    # No index of its own: the index `ledger_line_kind` (line, kind) serves every lookup by line.
     line = models.ForeignKey(
         "replenish.ArrearsLine",
         on_delete=models.PROTECT,
         related_name="ledger_entries",
         verbose_name=_("line"),
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=LedgerKind.choices)
     employer = money_field(_("employer portion"), default=0)
