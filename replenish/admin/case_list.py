@@ -62,6 +62,34 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset.filter(condition) if condition is not None else queryset
 
 
+class RegionFilter(admin.SimpleListFilter):
+    """The regions that have cases. Django's own filter for a field lists its values with a
+    `SELECT DISTINCT` over every case on each view; this walks the region index instead, one
+    probe per region (a loose index scan), so the list does not slow down as cases accumulate."""
+
+    title = _("region code")
+    parameter_name = "region_code"
+
+    def lookups(self, request, model_admin):
+        table = model_admin.model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH RECURSIVE regions(code) AS (
+                    SELECT min(region_code) FROM {table}
+                    UNION ALL
+                    SELECT (SELECT min(region_code) FROM {table} WHERE region_code > code)
+                    FROM regions WHERE code IS NOT NULL
+                )
+                SELECT code FROM regions WHERE code IS NOT NULL
+                """
+            )
+            return [(code, code) for (code,) in cursor.fetchall()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(region_code=self.value()) if self.value() else queryset
+
+
 class ObligorStatusFilter(admin.SimpleListFilter):
     """The status of the unit that owes (active, merged, split, bankrupt, auctioned): it decides
     with whom the case is settled."""

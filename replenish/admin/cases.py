@@ -21,6 +21,7 @@ from replenish.admin.case_list import (
     ObligorStatusFilter,
     OverdueFilter,
     QueueFilter,
+    RegionFilter,
     search_by_id_number,
 )
 from replenish.admin.writeoff import WriteOffInline
@@ -178,7 +179,7 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
     ]
     list_filter = [
         "state",
-        "region_code",
+        RegionFilter,
         ObligorStatusFilter,
         OverdueFilter,
         AgreementKindFilter,

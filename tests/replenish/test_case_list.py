@@ -70,6 +70,28 @@ def test_the_obligor_status_and_agreement_kind_filters(staff_client, cases):
     assert shown(staff_client, "agreement_kind=installment") == set()
 
 
+def test_the_region_filter_offers_the_regions_with_cases_without_reading_every_case(staff_client):
+    # given cases in two regions
+    import_rows(
+        [
+            ArrearsRowFactory(unit_no=1, person_no=1, region_code="110105"),
+            ArrearsRowFactory(unit_no=2, person_no=2, region_code="310104"),
+            ArrearsRowFactory(unit_no=3, person_no=3, region_code="310104"),
+        ]
+    )
+
+    # when the list is shown
+    with CaptureQueriesContext(connection) as queries:
+        html = staff_client.get(URL).content.decode()
+
+    # then both regions are offered, found without a DISTINCT over the cases
+    assert "?region_code=110105" in html and "?region_code=310104" in html
+    assert not any("DISTINCT" in q["sql"].upper() for q in queries.captured_queries)
+    # and choosing one shows its cases only
+    assert shown(staff_client, "region_code=310104") == {"单位2有限公司", "单位3有限公司"}
+    assert shown(staff_client, "region_code=110105") == {"单位1有限公司"}
+
+
 def test_an_id_number_finds_its_cases_by_exact_match_only(staff_client, cases):
     # given person 2 owes at unit 2
     full = sample_id_number(2, region_code="110101")
