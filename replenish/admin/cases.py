@@ -117,7 +117,8 @@ class LedgerInline(ReadOnlyInline):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("line")
+        # A line shows as its period and person.
+        return super().get_queryset(request).select_related("line__person")
 
 
 class AuditInline(ReadOnlyInline):

@@ -4,6 +4,8 @@ page, and the refusal of an action the user's department may not take."""
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notices.models import Notice
@@ -115,3 +117,25 @@ def test_a_notice_that_cannot_be_issued_is_a_message(client, case):
     assert response.status_code == 200
     assert Notice.objects.count() == 1
     assert 'class="error"' in response.content.decode()
+
+
+def test_the_case_page_runs_the_same_queries_for_one_line_and_for_many(client):
+    # given a case with one line, and a case with twelve lines of six persons
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=1)])
+    import_rows(
+        [
+            ArrearsRowFactory(unit_no=2, person_no=10 + n % 6, period=f"2025-{1 + n // 6:02d}")
+            for n in range(12)
+        ]
+    )
+    one, many = (ArrearsCase.objects.get(unit__name=f"单位{n}有限公司") for n in (1, 2))
+    client.force_login(department_user(COLLECTION, "collector"))
+
+    def queries(case) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("admin:replenish_arrearscase_change", args=[case.pk]))
+        assert response.status_code == 200
+        return len(captured)
+
+    # when / then: the lines, the ledger entries and their persons cost no query each
+    assert queries(many) == queries(one)
