@@ -43,6 +43,7 @@ from replenish.selectors import ZERO, case_owed, debt_by_period
 from replenish.services.ledger import lines_fee_fix
 from replenish.services.numbering import number_block_take
 from replenish.services.transitions import transition_apply, transition_apply_bulk
+from replenish.sql import models_update
 from units.models import DOCUMENT_EXTENSIONS, Counterparty, CounterpartyKind, UnitStatus
 
 # A case can take an agreement from these states (the sources of `agreement_take_effect`).
@@ -502,7 +503,7 @@ def agreements_breach_due(
                     f"date (as of {as_of})"
                 ),
             )
-            Agreement.objects.bulk_update(
+            models_update(
                 [
                     Agreement(pk=row["pk"], ended_on=as_of, breached_due_on=row["breached_due_on"])
                     for row in found

@@ -48,6 +48,7 @@ from replenish.services.arrival_allocation import (
 )
 from replenish.services.ledger import Posting, ledger_post
 from replenish.services.transitions import transition_apply, transition_apply_bulk
+from replenish.sql import models_update
 
 ZERO = Decimal("0.00")
 
@@ -343,7 +344,7 @@ def _post_batch(arrival_ids: list[int], *, actor: Actor) -> list[PostedArrival]:
         plan = arrivals_plan(lines, arrivals)
         ledger_post(plan.postings, actor=actor)
         if plan.moved_lines:
-            ArrearsLine.objects.bulk_update(plan.moved_lines, ["fee_accrues_after"])
+            models_update(plan.moved_lines, ["fee_accrues_after"])
 
         now = timezone.now()
         by_arrival = {p.arrival_id: p for p in plan.arrivals}
@@ -368,7 +369,7 @@ def _post_batch(arrival_ids: list[int], *, actor: Actor) -> list[PostedArrival]:
             a.credit_amount = by_arrival[a.pk].credit
             a.posted_at = now
         # The amounts first: the database checks that a posted arrival's amounts add up.
-        Arrival.objects.bulk_update(arrivals, ["applied_amount", "credit_amount", "posted_at"])
+        models_update(arrivals, ["applied_amount", "credit_amount", "posted_at"])
         transition_apply_bulk(
             Arrival.objects.filter(pk__in=[a.pk for a in arrivals]),
             "post",
