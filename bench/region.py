@@ -3,8 +3,7 @@
 `build(scale, work, run)` is the whole sequence; `run(argv, label)` carries out one step:
 `bench.run` runs each in its own process through `bench.timed` and measures the labelled ones,
 the test (tests/bench) runs them in-process. A step is a management command
-(`["import_arrears", FILE]`)
-or a step of this module (`["bench.region", "states"]`, see `main`).
+(`["import_arrears", FILE]`) or a step of this module (`["bench.region", "states"]`, see `main`).
 
 At full size (`SIZES`; `small` is 1/20 of every count, `tiny` 100 units for the test), and how
 each part is reached:
