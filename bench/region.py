@@ -311,8 +311,9 @@ def events(scale: Scale) -> dict[str, int]:
     return done
 
 
-# Which notified cases each set of agreements takes: (set, residue of the case id mod 5,
-# signing date, only wave-1 cases). The counts come from the scale.
+# Which notified cases each set of agreements takes: (set, residue of the case id mod 5 taken
+# first, signing date, only wave-1 cases). The counts come from the scale; a set takes other
+# cases when those of its residue run out (the events took some).
 AGREEMENT_SETS = (
     ("in_force", 2, SIGNED_IN_FORCE, False),
     ("to_breach", 3, SIGNED_TO_BREACH, True),
@@ -366,15 +367,15 @@ def sign_agreements(scale: Scale) -> dict[str, int]:
                 SELECT c.id, %s, %s, c.unit_id, c.region_code
                 FROM replenish_arrearscase c JOIN units_unit u ON u.id = c.unit_id
                 WHERE c.state = 'notified' AND c.obligor_id IS NULL AND u.status = 'active'
-                  AND c.id %% 5 = %s AND c.id NOT IN (SELECT case_id FROM bench_sign)
+                  AND c.id NOT IN (SELECT case_id FROM bench_sign)
                   {WAVE1_ONLY if wave1 else ""}
-                ORDER BY c.id LIMIT %s
+                ORDER BY c.id %% 5 <> %s, c.id LIMIT %s
                 """,
                 [
                     set_name,
                     signed_on,
-                    residue,
                     *([WAVE1_NOTICES] if wave1 else []),
+                    residue,
                     counts[set_name],
                 ],
             )
