@@ -15,12 +15,12 @@ from datetime import date
 import django
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--date", type=date.fromisoformat, required=True)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "replenish.settings")
-    django.setup()
+    django.setup()  # a no-op when bench.timed has set Django up
     from django.db import transaction
 
     from notices.models import CURRENT_NOTICE_STATES, Notice

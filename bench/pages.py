@@ -1,36 +1,62 @@
-"""Server-side latency of the staff pages, through the Django test client (no network, no browser).
+"""Server-side latency of the pages, through the Django test client (no network, no browser).
 
-    DATABASE_URL=... python -m bench.pages --repeat 20
+    DATABASE_URL=... python -m bench.timed bench.pages --repeat 20
 
 Prints one JSON object: {page: [median_ms, p95_ms]}. Run by `bench.run` once on the full region
-and once on a nearly empty database (one unit, one case, one notice); it signs in a superuser it
-creates.
-
-The portal notice list and the API call of the issue do not exist on main yet: add them to
-`extra_pages` (a hook) when they do, and the benchmark measures them with the others.
+and once on a nearly empty database (two units, two cases, two notices). It creates what it
+signs in with: a superuser for the staff pages, and a portal user acting for the unit of the
+case in the middle of the list (`portal_user_create`, the product's service) with a DRF token
+for the inquiry API (`extra_pages`).
 """
 
 import argparse
 import json
 import os
 import statistics
+import sys
 import time
 
 import django
 
 
-def extra_pages(case, notice) -> dict[str, str]:
-    """Hook: the portal and API pages, once they exist (name -> URL)."""
-    return {}
+def extra_pages(case, notice) -> dict[str, tuple[str, dict]]:
+    """The portal's notice list and one call of the inquiry API, as the portal user of the
+    case's unit: name -> (URL, what the client needs: a session user or request headers)."""
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+    from rest_framework.authtoken.models import Token
+
+    from replenish.actors import System
+    from units.portal import portal_user_create
+
+    User = get_user_model()
+    user = User.objects.filter(username="bench_portal").first()
+    if user is None:
+        portal_user_create(
+            username="bench_portal",
+            password="Quiet-harbour-7391",
+            actor=System("bench_pages"),
+            unit_id=case.unit_id,
+        )
+        user = User.objects.get(username="bench_portal")
+    token, _created = Token.objects.get_or_create(user=user)
+    return {
+        "portal notice list": (reverse("portal:notices"), {"user": user}),
+        "API notice list": (
+            reverse("api:notices"),
+            {"headers": {"HTTP_AUTHORIZATION": f"Token {token.key}"}},
+        ),
+    }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
-    args = parser.parse_args()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "replenish.settings")
-    django.setup()
+    django.setup()  # a no-op when bench.timed has set Django up
     from django.contrib.auth import get_user_model
+    from django.core.cache import cache
     from django.test import Client
     from django.urls import reverse
 
@@ -44,24 +70,29 @@ def main() -> None:
     count = ArrearsCase.objects.count()
     case = ArrearsCase.objects.order_by("pk")[count // 2]
     notice = Notice.objects.filter(case=case).order_by("-pk").first()
+    staff = {"user": user}
     pages = {
-        "admin case list": reverse("admin:replenish_arrearscase_changelist"),
-        "admin case page": reverse("admin:replenish_arrearscase_change", args=[case.pk]),
-        "notice document": reverse("notices:notice_html", args=[notice.pk]),
+        "admin case list": (reverse("admin:replenish_arrearscase_changelist"), staff),
+        "admin case page": (reverse("admin:replenish_arrearscase_change", args=[case.pk]), staff),
+        "notice document": (reverse("notices:notice_html", args=[notice.pk]), staff),
         **extra_pages(case, notice),
     }
-    client = Client()
-    client.force_login(user)
     result = {}
-    for name, url in pages.items():
-        response = client.get(url)  # warm-up (templates, caches), not counted
-        if response.status_code != 200:
-            raise SystemExit(f"{name}: {url} answered {response.status_code}")
+    for name, (url, how) in pages.items():
+        client = Client()
+        if "user" in how:
+            client.force_login(how["user"])
+        headers = how.get("headers", {})
         times = []
-        for _ in range(args.repeat):
+        for n in range(args.repeat + 1):
+            cache.clear()  # the API's rate limit counts in the cache: not part of the latency
             started = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
+            response = client.get(url, **headers)
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise SystemExit(f"{name}: {url} answered {response.status_code}")
+            if n:  # the first is a warm-up (templates, caches), not counted
+                times.append(elapsed)
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         result[name] = [statistics.median(times), p95]
