@@ -29,7 +29,7 @@ each part is reached:
   (**set-based SQL**, `make_due`), moved by `run_daily` and by `bench.one_at_a_time`.
 - 100,000 arrivals (+ 10,000 earlier): `import_arrivals` (`write_arrivals_files`); matched by
   reference, by payer, unmatched, and re-sent duplicates. The earlier ones are posted (by
-  `run_daily`); the measured ones stay matched, waiting for the adjustment (see `POST_BATCH`).
+  `run_daily`); the measured ones stay matched, waiting for the next adjustment.
 - the rest of the cases stay `notified`.
 
 SQL-made states (what they stand in for):
@@ -71,7 +71,6 @@ SIGNED_TO_BREACH = AS_OF - timedelta(days=50)
 SIGNED_OTHERS = AS_OF - timedelta(days=15)
 TERMINATED_ON = AS_OF - timedelta(days=5)
 INSTALLMENTS = 10
-POST_BATCH = 100
 ACTOR_NAME = "bench_region"
 
 
@@ -152,18 +151,14 @@ def build(scale: Scale, work: Path, run: Run) -> None:
     run(["bench.region", "arrivals-files", "--size", size, "--work", str(work)])
     run(["import_arrivals", str(earlier)])
     # Whatever is pending: the earlier arrivals posted (settled cases, fulfilled agreements), the
-    # approved write-offs posted, the agreements signed 50 days back breached. In batches of
-    # POST_BATCH arrivals: the posting moves the accrual start of the lines it pays with one
-    # `bulk_update`, a CASE of one branch per line over every line (quadratic: posting the 4,000
-    # measured arrivals of the small size took 10 s in batches of 100 or 400, 17 s in batches of
-    # 1,600, and more than two minutes, cancelled, in the default one batch of 5,000).
-    run(["run_daily", "--date", str(AS_OF)], env={"BULK_BATCH_SIZE": str(POST_BATCH)})
+    # approved write-offs posted, the agreements signed 50 days back breached.
+    run(["run_daily", "--date", str(AS_OF)])
     run(["run_daily", "--date", str(AS_OF)], label="run_daily nothing due")
     run(["bench.region", "due", "--every", "100", "--offset", "0"])
     run(["run_daily", "--date", str(AS_OF)], label="run_daily 1% due")
     run(["bench.region", "due", "--every", "100", "--offset", "1"])
     run(["bench.one_at_a_time", "--date", str(AS_OF)], label="one at a time (ORM)")
-    # The measured arrivals stay `matched`, waiting for the adjustment (see POST_BATCH).
+    # The measured arrivals stay `matched`, waiting for the next adjustment.
     run(["import_arrivals", str(arrivals)], label="import_arrivals")
     run(["bench.region", "analyze"])
 

@@ -58,6 +58,8 @@ def models_insert(objs: Sequence[models.Model]) -> None:
     fields = [f for f in model._meta.concrete_fields if f not in model._meta.db_returning_fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with (
+        # A constraint or trigger refusing a row raises Django's IntegrityError, as an INSERT's.
+        connection.wrap_database_errors,
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy,
     ):

@@ -17,6 +17,7 @@ from replenish.actors import Actor, actor_label, actor_user
 from replenish.models import ArrearsCase, ArrearsLine, LedgerEntry, LedgerKind
 from replenish.money import FEN, fee_to_fix
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
+from replenish.sql import models_insert
 
 CASE_FIGURES = (
     "principal_assessed",
@@ -179,19 +180,21 @@ class Posting:
     reason: str = ""
 
 
-def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> list[LedgerEntry]:
-    """Append entries and bring the cached figures of their lines and cases up to date.
+def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> int:
+    """Append entries and bring the cached figures of their lines and cases up to date; returns
+    the number of entries appended (a posting of nothing appends none).
 
     Runs in the caller's transaction, after the caller has locked the cases (then the lines) it
     changes. The caches are recomputed from the ledger, so they can only agree with it; the
     database refuses an entry that takes a portion of a line below zero.
     """
     if not postings:
-        return []
+        return 0
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger_post must run inside the service's transaction")
     now = timezone.now()
-    entries = LedgerEntry.objects.bulk_create(
+    user, label = actor_user(actor), actor_label(actor)
+    entries = [
         LedgerEntry(
             case_id=p.case_id,
             line_id=p.line_id,
@@ -201,17 +204,19 @@ def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> list[LedgerEntr
             late_fee=p.late_fee,
             effective_on=p.effective_on,
             recorded_at=now,
-            actor=actor_user(actor),
-            actor_label=actor_label(actor),
+            actor=user,
+            actor_label=label,
             source=p.source,
             reason=p.reason,
         )
         for p in postings
         if p.employer or p.employee or p.late_fee
-    )
+    ]
+    # COPY on PostgreSQL: posting a batch of arrivals writes tens of thousands of entries.
+    models_insert(entries)
     line_caches_refresh(sorted({p.line_id for p in postings}))
     case_totals_refresh(sorted({p.case_id for p in postings}))
-    return entries
+    return len(entries)
 
 
 def line_caches_refresh(line_ids: list[int] | None) -> None:
