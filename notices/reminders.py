@@ -126,8 +126,11 @@ class ReminderSource:
     rule: str
     subject: str
 
-    def anchors(self, *, subject_ids: Sequence[int] | None) -> Iterable[Anchor]:
-        """Things that need this reminder (all current ones, or those of `subject_ids`)."""
+    def anchors(
+        self, *, subject_ids: Sequence[int] | None, anchored_by: date | None = None
+    ) -> Iterable[Anchor]:
+        """Things that need this reminder (all current ones, or those of `subject_ids`); with
+        `anchored_by`, only those whose anchor date is on or before it."""
         raise NotImplementedError
 
     def still_due(self, subject_ids: Sequence[int]) -> set[int]:
@@ -162,19 +165,28 @@ def reminders_schedule(
     as_of: date,
     subject: str | None = None,
     subject_ids: Sequence[int] | None = None,
+    due_by: date | None = None,
     actor: Actor = SCHEDULER,
 ) -> int:
     """Create the reminder rows of every enabled rule with a source (or only of the rules about
     `subject`, for `subject_ids`). Idempotent: a reminder already there is left alone. Returns
-    the number of candidates seen."""
+    the number of candidates seen.
+
+    With `due_by`, only the reminders falling due on or before that day: the daily run schedules
+    what falls due before the next run, so that its cost follows the reminders due, not every
+    installment and notice of the region that will need one some day.
+    """
     seen = 0
     rules = ReminderRule.objects.filter(enabled=True, code__in=list(SOURCES))
     for rule in rules:
         source = SOURCES[rule.code]
         if subject is not None and source.subject != subject:
             continue
+        anchored_by = None
+        if due_by is not None:
+            anchored_by = due_by - timedelta(days=RULES[rule.code].direction * rule.days)
         batch: list[Reminder] = []
-        for anchor in source.anchors(subject_ids=subject_ids):
+        for anchor in source.anchors(subject_ids=subject_ids, anchored_by=anchored_by):
             seen += 1
             batch.append(
                 Reminder(
@@ -278,7 +290,7 @@ class _NoticeSource(ReminderSource):
     case_states: tuple[str, ...]
     department: str = ""
 
-    def anchors(self, *, subject_ids=None):
+    def anchors(self, *, subject_ids=None, anchored_by=None):
         notices = Notice.objects.filter(
             state__in=DELIVERED_NOTICE_STATES,
             deadline__isnull=False,
@@ -286,6 +298,8 @@ class _NoticeSource(ReminderSource):
         )
         if subject_ids is not None:
             notices = notices.filter(pk__in=list(subject_ids))
+        if anchored_by is not None:
+            notices = notices.filter(deadline__lte=anchored_by)
         for pk, deadline, case_id in notices.values_list("pk", "deadline", "case_id").iterator(
             chunk_size=BATCH
         ):

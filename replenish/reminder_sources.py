@@ -42,12 +42,14 @@ class WriteOffWaiting(ReminderSource):
     rule = "writeoff_waiting"
     subject = "writeoff"
 
-    def anchors(self, *, subject_ids=None):
+    def anchors(self, *, subject_ids=None, anchored_by=None):
         waiting = WriteOffApplication.objects.filter(
             state__in=WAITING_IN_AUDIT, accepted_at__isnull=False
         )
         if subject_ids is not None:
             waiting = waiting.filter(pk__in=list(subject_ids))
+        if anchored_by is not None:
+            waiting = waiting.filter(accepted_at__date__lte=anchored_by)
         rows = waiting.values_list("pk", "accepted_at", "case_id").iterator(chunk_size=BATCH)
         for pk, accepted_at, case_id in rows:
             yield Anchor(subject_id=pk, anchor=timezone.localdate(accepted_at), case_id=case_id)
@@ -88,10 +90,12 @@ class ArrivalUnmatched(ReminderSource):
     rule = "arrival_unmatched"
     subject = "arrival"
 
-    def anchors(self, *, subject_ids=None):
+    def anchors(self, *, subject_ids=None, anchored_by=None):
         unmatched = Arrival.objects.filter(state=ArrivalState.UNMATCHED)
         if subject_ids is not None:
             unmatched = unmatched.filter(pk__in=list(subject_ids))
+        if anchored_by is not None:
+            unmatched = unmatched.filter(arrived_on__lte=anchored_by)
         for pk, arrived_on in unmatched.values_list("pk", "arrived_on").iterator(chunk_size=BATCH):
             yield Anchor(subject_id=pk, anchor=arrived_on)
 
@@ -130,7 +134,7 @@ class AgreementBreached(ReminderSource):
     # The breach made the case overdue; a new notice may follow.
     case_states = (CaseState.OVERDUE, CaseState.NOTIFIED)
 
-    def anchors(self, *, subject_ids=None):
+    def anchors(self, *, subject_ids=None, anchored_by=None):
         breached = Agreement.objects.filter(
             state=AgreementState.BREACHED,
             ended_on__isnull=False,
@@ -138,6 +142,8 @@ class AgreementBreached(ReminderSource):
         )
         if subject_ids is not None:
             breached = breached.filter(pk__in=list(subject_ids))
+        if anchored_by is not None:
+            breached = breached.filter(ended_on__lte=anchored_by)
         rows = breached.values_list("pk", "ended_on", "case_id").iterator(chunk_size=BATCH)
         for pk, ended_on, case_id in rows:
             yield Anchor(subject_id=pk, anchor=ended_on, case_id=case_id)
@@ -208,10 +214,12 @@ class _InstallmentReminder(ReminderSource):
             cumulative__gt=F("agreement__case__paid_total") - F("agreement__paid_before"),
         )
 
-    def anchors(self, *, subject_ids=None):
+    def anchors(self, *, subject_ids=None, anchored_by=None):
         unpaid = self._unpaid()
         if subject_ids is not None:
             unpaid = unpaid.filter(pk__in=list(subject_ids))
+        if anchored_by is not None:
+            unpaid = unpaid.filter(due_on__lte=anchored_by)
         rows = unpaid.values_list("pk", "due_on", "agreement__case_id")
         for pk, due_on, case_id in rows.iterator(chunk_size=BATCH):
             yield Anchor(subject_id=pk, anchor=due_on, case_id=case_id)

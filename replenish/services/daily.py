@@ -55,7 +55,8 @@ def daily_run(
     report.agreements_fulfilled = agreements_fulfil_due(as_of=as_of, actor=actor)
     report.agreements_breached = agreements_breach_due(as_of=as_of, actor=actor)
     # Reminders last, so they see the day's payments, deadlines and breaches.
-    reminders_schedule(as_of=as_of, actor=actor)
+    # Those falling due by tomorrow: tomorrow's run schedules the day after.
+    reminders_schedule(as_of=as_of, due_by=as_of + timedelta(days=1), actor=actor)
     report.reminders_sent = reminders_send_due(now=now or _reminders_until(as_of), actor=actor)
     return report
 

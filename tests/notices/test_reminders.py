@@ -222,9 +222,11 @@ class FakeInstallments(ReminderSource):
     def __init__(self, due: dict[int, date], unit_id: int):
         self.due, self.unit_id = due, unit_id
 
-    def anchors(self, *, subject_ids=None):
+    def anchors(self, *, subject_ids=None, anchored_by=None):
         for pk, day in self.due.items():
-            if subject_ids is None or pk in subject_ids:
+            if (subject_ids is None or pk in subject_ids) and (
+                anchored_by is None or day <= anchored_by
+            ):
                 yield Anchor(subject_id=pk, anchor=day)
 
     def still_due(self, subject_ids):
@@ -282,3 +284,30 @@ def test_a_rule_without_a_source_waits_and_an_unknown_rule_cannot_be_registered(
             rule = "nonsense"
 
         reminders.register(Nonsense())
+
+
+def test_the_daily_run_schedules_the_reminders_due_by_the_next_run_only(monkeypatch, notice):
+    # given two installments due on 15 April and 15 May, reminded seven days before
+    monkeypatch.setitem(
+        reminders.SOURCES,
+        "installment_due_7",
+        FakeInstallments({41: date(2026, 4, 15), 42: date(2026, 5, 15)}, Unit.objects.get().pk),
+    )
+
+    def scheduled() -> set[int]:
+        return set(
+            Reminder.objects.filter(rule__code="installment_due_7").values_list(
+                "subject_id", flat=True
+            )
+        )
+
+    # when the daily run of 6 April runs / then nothing is due by 7 April
+    daily_run(as_of=date(2026, 4, 6))
+    assert scheduled() == set()
+    # when that of 7 April runs / then April's reminder (8 April, 09:00) is there, not May's
+    daily_run(as_of=date(2026, 4, 7))
+    assert scheduled() == {41}
+    assert Reminder.objects.get(subject_id=41).due_at == at(date(2026, 4, 8))
+    # when that of 7 May runs / then May's too
+    daily_run(as_of=date(2026, 5, 7))
+    assert scheduled() == {41, 42}
