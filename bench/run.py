@@ -10,7 +10,8 @@ each step runs in its own process through `bench.timed`, which reports the secon
 alone (no Python or Django start-up); the peak resident memory (`ru_maxrss`) and the wall time
 come from `os.wait4`. Measured against baselines:
 
-1. `import_arrears` of both waves (summed) against COPY of both files into a bare table (summed).
+1. `import_arrears` of both waves (summed) against COPY of both files into a bare table (summed),
+   and against COPY of the rows it wrote into the product's own tables (bench.floor).
 2. `issue_notices` after each wave (summed) against COPY of all the notices they issued.
 3. `run_daily` with nothing due, with 1% of the notices past their deadline, and the same 1%
    done one case at a time through the ORM (bench.one_at_a_time).
@@ -34,6 +35,7 @@ from urllib.parse import urlparse, urlunparse
 import psycopg
 
 from bench.arrears_file import write_arrears_file
+from bench.floor import import_rows_copy
 from bench.region import AS_OF, SEED, arrivals_paths, build, scale_of
 from bench.timed import parse_timed
 
@@ -230,6 +232,11 @@ def main() -> None:
         _earlier, arrivals = arrivals_paths(scale, work)
         copy_arrivals = copy_file(url, BARE_ARRIVALS, "bare_arrivals", arrivals)
         full_pages = pages(env)
+        floor_url = fresh_database(server, f"{name}_floor")
+        try:
+            floor_s, floor_lines = import_rows_copy(url, floor_url)
+        finally:
+            drop_database(server, f"{name}_floor")
     finally:
         drop_database(server, name)
     empty_url = fresh_database(server, f"{name}_empty")
@@ -246,12 +253,14 @@ def main() -> None:
     nothing = steps["run_daily nothing due"]
     daily = steps["run_daily 1% due"]
     one = steps["one at a time (ORM)"]
+    imports = [steps["import_arrears#1"], steps["import_arrears#2"]]
     rows = [
+        summed("import_arrears", imports, f"COPY {scale.lines} lines (2 files)", copy_arrears),
         summed(
-            "import_arrears",
-            [steps["import_arrears#1"], steps["import_arrears#2"]],
-            f"COPY {scale.lines} lines (2 files)",
-            copy_arrears,
+            "import_arrears (floor)",
+            imports,
+            f"COPY of its {floor_lines} lines' rows into the product's tables (bench.floor)",
+            floor_s,
         ),
         summed(
             "issue_notices",
