@@ -38,6 +38,7 @@ from notices.models import (
 from notices.sms import SendError, sms_backend
 from replenish.actors import Actor, System, actor_label, require_permission
 from replenish.models import ArrearsCase
+from replenish.sql import models_insert
 
 logger = logging.getLogger(__name__)
 WORKER = System("notifications")
@@ -122,7 +123,7 @@ def notifications_create(
     if dispatch == "each":
         for row in rows:
             row.enqueued_at = now
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    models_insert(rows, ignore_conflicts=True)
     if dispatch == "each":
         keys = [o.dedupe_key for o in outgoing]
         ids = list(

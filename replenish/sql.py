@@ -41,30 +41,47 @@ def bulk_load(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequenc
         )
 
 
-def models_insert(objs: Sequence[models.Model]) -> None:
+def models_insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> None:
     """Insert new model instances of one model, reading nothing back (their pk stays None).
 
     PostgreSQL: one COPY, each value prepared by its field as `bulk_create` prepares it. For
     large rows it is several times cheaper than `bulk_create`'s INSERT … VALUES, whose SQL text
-    psycopg must scan for placeholders (a batch of notices with their snapshots is tens of MB).
-    Other databases: `bulk_create`.
+    psycopg must scan for placeholders (a batch of notices with their snapshots is tens of MB),
+    or its UNNEST arrays, which psycopg quotes in Python (a jsonb[] of messages' contexts).
+    With `ignore_conflicts`, rows a unique constraint already holds are left out (COPY into a
+    temporary table, then INSERT … ON CONFLICT DO NOTHING). Other databases: `bulk_create`.
     """
     if not objs:
         return
     model = type(objs[0])
     if not is_postgres():
-        model.objects.bulk_create(objs)
+        model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
         return
+    table = model._meta.db_table
     fields = [f for f in model._meta.concrete_fields if f not in model._meta.db_returning_fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    target = f"{table}_incoming" if ignore_conflicts else table
     with (
         # A constraint or trigger refusing a row raises Django's IntegrityError, as an INSERT's.
         connection.wrap_database_errors,
         connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy,
     ):
-        for obj in objs:
-            copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+        if ignore_conflicts:
+            cursor.execute(f"DROP TABLE IF EXISTS {target}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {target} AS SELECT {columns} FROM {table} WITH NO DATA"
+            )
+        with cursor.cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row(
+                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+                )
+        if ignore_conflicts:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {target} "
+                "ON CONFLICT DO NOTHING"
+            )
+            cursor.execute(f"DROP TABLE {target}")
 
 
 def models_update(objs: Sequence[models.Model], fields: Sequence[str]) -> None:

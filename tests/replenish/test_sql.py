@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from notices.models import Notice
 from replenish.models import ArrearsLine
@@ -80,3 +81,32 @@ def test_models_update_of_nothing_does_nothing():
     with CaptureQueriesContext(connection) as queries:
         models_update([], ["ended_on"])
     assert len(queries) == 0
+
+
+def test_models_insert_ignoring_conflicts_leaves_the_rows_already_there_alone():
+    # given a message already stored
+    from notices.models import Notification
+
+    unit = ArrearsCaseFactory().unit
+
+    def message(key: str, address: str) -> Notification:
+        return Notification(
+            dedupe_key=key,
+            kind="notice_issued",
+            channel="portal",
+            unit_id=unit.pk,
+            address=address,
+            context={"n": key},
+            next_attempt_at=timezone.now(),
+        )
+
+    models_insert([message("a", "first")])
+
+    # when it comes again with a new one
+    models_insert([message("a", "second"), message("b", "first")], ignore_conflicts=True)
+
+    # then the old row is unchanged and the new one is there
+    assert dict(Notification.objects.values_list("dedupe_key", "address")) == {
+        "a": "first",
+        "b": "first",
+    }
