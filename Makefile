@@ -82,8 +82,9 @@ clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var
 
 ## make bench: every workload of issue 7 against a baseline measured in the same run, on the
-## PostgreSQL server of DATABASE_URL (it creates and drops databases bench_*). BENCH_SIZE=small
-## (default, 1/20 of the region, a few minutes) or full (1,000,000 arrears lines). docs/benchmarks.md
+## PostgreSQL server of DATABASE_URL (it creates and drops databases $BENCH_DB_PREFIX_*, default
+## bench_*). BENCH_SIZE=small (default, 1/20 of the region, about a minute) or full (1,000,000
+## arrears lines, about 10 minutes). docs/benchmarks.md
 bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 bench: export BENCH_SIZE ?= small
 bench: $(VENV)/.run-installed
