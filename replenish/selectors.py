@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from replenish.models import ArrearsLine
+from replenish.models import ArrearsCase, ArrearsLine, CaseState
 from replenish.money import LateFeePolicy, LineFeeState, line_fee_due
 
 ZERO = Decimal("0.00")
@@ -128,3 +128,13 @@ def debt_by_period(case_ids: Iterable[int], *, as_of: date) -> list[dict]:
         }
         for period, row in sorted(rows.items())
     ]
+
+
+def unit_has_another_registered_case(case: ArrearsCase) -> bool:
+    """Whether new arrears of the case's unit opened another registered case: a unit has one
+    registered case at most, so this case cannot return to `registered`."""
+    return (
+        ArrearsCase.objects.filter(unit_id=case.unit_id, state=CaseState.REGISTERED)
+        .exclude(pk=case.pk)
+        .exists()
+    )

@@ -206,10 +206,15 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
         target=RETURN_VALUE(*WRITEOFF_RETURN_STATES),
         permission="replenish.decide_writeoff",
     )
-    def writeoff_reject(self) -> str:
-        """A rejected write-off returns the case to the state it came from."""
+    def writeoff_reject(self, *, registered_taken: bool = False) -> str:
+        """A rejected write-off returns the case to the state it came from; to overdue instead
+        of registered when new arrears of the unit opened another registered case meanwhile
+        (`registered_taken`: a unit has one registered case at most; a notice can be issued
+        from overdue)."""
         previous = self.state_before_writeoff
         self.state_before_writeoff = ""
+        if previous == CaseState.REGISTERED and registered_taken:
+            return CaseState.OVERDUE
         return previous
 
     @transition(

@@ -39,7 +39,7 @@ from replenish.models import (
     PaymentState,
 )
 from replenish.money import LineFeeState, fee_to_fix
-from replenish.selectors import late_fee_policy
+from replenish.selectors import late_fee_policy, unit_has_another_registered_case
 from replenish.services.arrival_allocation import (
     arrival_source,
     arrivals_plan,
@@ -550,12 +550,7 @@ def _posting_reverse(
             .first()
         )
         to_state = settled_from or CaseState.OVERDUE
-        if (
-            to_state == CaseState.REGISTERED
-            and ArrearsCase.objects.filter(unit_id=case.unit_id, state=CaseState.REGISTERED)
-            .exclude(pk=case.pk)
-            .exists()
-        ):
+        if to_state == CaseState.REGISTERED and unit_has_another_registered_case(case):
             # New arrears of the unit opened another registered case meanwhile, and a unit has
             # one registered case at most: this one owes again as an overdue case (a notice can
             # be issued from there).

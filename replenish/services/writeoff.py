@@ -31,13 +31,14 @@ from replenish.actors import Actor, System, actor_label, actor_user, require_per
 from replenish.models import (
     ArrearsCase,
     ArrearsLine,
+    CaseState,
     LedgerKind,
     WriteOffApplication,
     WriteOffDocument,
     WriteOffDocumentKind,
     WriteOffState,
 )
-from replenish.selectors import ZERO
+from replenish.selectors import ZERO, unit_has_another_registered_case
 from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
 from replenish.services.numbering import number_block_take
 from replenish.services.transitions import audit_record, transition_apply
@@ -268,7 +269,8 @@ def writeoff_approve(
 def writeoff_reject(
     *, application_id: int, reason: str, actor: Actor, today: date | None = None
 ) -> WriteOffApplication:
-    """Audit rejects with a reason: the case returns to the state it came from."""
+    """Audit rejects with a reason: the case returns to the state it came from (overdue instead
+    of registered when the unit has another registered case by then)."""
     require_permission(actor, "replenish.decide_writeoff", action=_("decide a write-off"))
     reason = reason.strip()
     if not reason:
@@ -280,12 +282,11 @@ def writeoff_reject(
         application.decided_on = today or timezone.localdate()
         application.decision_reason = reason
         application.save(update_fields=["decided_on", "decision_reason"])
-        transition_apply(
-            case,
-            "writeoff_reject",
-            actor=actor,
-            reason=f"write-off {application.writeoff_no} rejected: {reason}",
-        )
+        why = f"write-off {application.writeoff_no} rejected: {reason}"
+        taken = unit_has_another_registered_case(case)
+        if taken and case.state_before_writeoff == CaseState.REGISTERED:
+            why += "; the unit has another registered case, so it returns as overdue"
+        transition_apply(case, "writeoff_reject", actor=actor, reason=why, registered_taken=taken)
     return application
 
 

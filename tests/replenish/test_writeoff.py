@@ -251,6 +251,30 @@ def test_audit_rejects_with_a_reason_and_the_case_returns_where_it_came_from(
     assert adjustments_post(actor=SYSTEM, as_of=DECIDED).writeoffs == []
 
 
+def test_a_rejected_case_returns_as_overdue_when_new_arrears_opened_a_registered_case(
+    case, accepted, auditor
+):
+    # given new arrears of the unit arrived while its case was under examination: they opened
+    # a new registered case, since lines never join a case under write-off
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=1, period="2026-01")])
+    newer = ArrearsCase.objects.exclude(pk=case.pk).get(unit_id=case.unit_id)
+    assert newer.state == CaseState.REGISTERED
+
+    # when audit rejects the write-off
+    writeoff_reject(application_id=accepted.pk, reason="尚有可供分配财产", actor=auditor)
+
+    # then the examined case owes again as overdue (a unit has one registered case at most),
+    # and its audit row says why
+    case = ArrearsCase.objects.get(pk=case.pk)
+    assert (case.state, case.state_before_writeoff) == (CaseState.OVERDUE, "")
+    assert ArrearsCase.objects.get(pk=newer.pk).state == CaseState.REGISTERED
+    assert (
+        AuditEntry.objects.filter(case=case, transition="writeoff_reject")
+        .get()
+        .reason.endswith("the unit has another registered case, so it returns as overdue")
+    )
+
+
 def test_the_person_who_accepted_may_not_approve(case, clerk):
     # given a collection clerk who also sits in audit accepted the application
     from django.contrib.auth.models import Group
