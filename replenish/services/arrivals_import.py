@@ -338,6 +338,9 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
         reason=f"{label}: matched to the payer's single open case",
     )
     unmatched = record(mine.filter(case__isnull=True), "queue", reason=f"{label}: no case found")
+    if matched + unmatched != received:
+        # Every arrival inserted has its transition recorded, or the import does not happen.
+        raise RuntimeError(f"{received} arrivals received, {matched + unmatched} recorded")
     batch_id = batch.pk
     if received == 0:
         # A file already imported adds nothing, not even a record of itself.
