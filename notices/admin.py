@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from notices.models import (
     DeliveryChannel,
@@ -183,7 +184,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=_("to"))
+    @admin.display(description=pgettext_lazy("message recipient", "to"))
     def recipient(self, obj):
         if obj.department:
             return obj.get_department_display()
@@ -238,11 +239,11 @@ class ReminderRuleAdmin(admin.ModelAdmin):
     def description(self, obj):
         return RULES[obj.code].label if obj.code in RULES else ""
 
-    @admin.display(description=_("to"))
+    @admin.display(description=pgettext_lazy("message recipient", "to"))
     def recipients(self, obj):
         return RULES[obj.code].recipients if obj.code in RULES else ""
 
-    @admin.display(description=_("active"), boolean=True)
+    @admin.display(description=pgettext_lazy("reminder rule", "active"), boolean=True)
     def installed(self, obj):
         """False while nothing provides what the rule reminds of (see notices/reminders.py)."""
         return obj.code in SOURCES

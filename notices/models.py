@@ -2,6 +2,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from replenish.models.cases import money_field
@@ -226,7 +227,8 @@ class Notification(ConcurrentTransitionMixin, models.Model):
     enqueued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    # "subject" is also the audit trail's word for what a row is about: a context keeps them apart.
+    subject = models.CharField(pgettext_lazy("message", "subject"), max_length=200, blank=True)
     body = models.TextField(_("text"), blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 

@@ -26,6 +26,7 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from replenish.actors import Actor, System, actor_label, actor_user, require_permission
 from replenish.models import (
@@ -106,7 +107,8 @@ def missing_documents(application: WriteOffApplication) -> list[str]:
 
 
 def _missing_labels(kinds: list[str]) -> str:
-    return "; ".join(str(WriteOffDocumentKind(kind).label) for kind in kinds)
+    separator = pgettext("between the names of missing documents", "; ")
+    return separator.join(str(WriteOffDocumentKind(kind).label) for kind in kinds)
 
 
 def _locked_application(application_id: int) -> tuple[ArrearsCase, WriteOffApplication]:

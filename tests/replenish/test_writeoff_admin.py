@@ -82,9 +82,10 @@ def test_accepting_without_all_documents_is_refused_with_the_missing_ones(client
         LIST, {"action": "accept", "_selected_action": [application.pk]}, follow=True
     )
 
+    # the staff read it in Chinese, the default language
     assert (
-        f"{application.writeoff_no}: Write-off {application.writeoff_no} cannot be accepted: "
-        "missing liquidation report;"
+        f"{application.writeoff_no}: 核销申请 {application.writeoff_no} 不能受理：缺少清算报告、"
+        "破产财产分配方案、"
     ) in response.content.decode()
     assert WriteOffApplication.objects.get().state == WriteOffState.SUBMITTED
 
