@@ -8,6 +8,7 @@ of how much is waiting.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -47,6 +48,15 @@ def register(queue: Queue) -> Queue:
 
 def queue(key: str) -> Queue | None:
     return next((q for q in QUEUES if q.key == key), None)
+
+
+def queue_shown(changelist: str, params) -> Queue | None:
+    """The queue an admin list shows when its filter is a queue's (`params`: the request's
+    query parameters): the list is then worked oldest first."""
+    for q in QUEUES:
+        if q.changelist == changelist and all(params.get(k) == v for k, v in parse_qsl(q.query)):
+            return q
+    return None
 
 
 def queues_for(user) -> list[Queue]:

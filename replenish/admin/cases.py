@@ -34,6 +34,7 @@ from replenish.models import (
     LedgerEntry,
     Payment,
 )
+from replenish.queues import queue_shown
 
 
 def id_number_fields(request, fields) -> list[str]:
@@ -230,9 +231,10 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
         return False
 
     def get_ordering(self, request):
-        # A department's queue is worked oldest first.
-        if request.GET.get("queue"):
-            return ["state_changed_at", "pk"]
+        # A department's queue (replenish/queues.py) is worked oldest first.
+        shown = queue_shown("admin:replenish_arrearscase_changelist", request.GET)
+        if shown is not None:
+            return [shown.oldest_first, "pk"]
         return super().get_ordering(request)
 
     def get_search_results(self, request, queryset, search_term):

@@ -28,6 +28,7 @@ from replenish.models import (
     Payment,
     PaymentChannel,
 )
+from replenish.queues import queue_shown
 from replenish.services.adjustment import adjustments_post
 from replenish.services.arrival import (
     arrival_confirm,
@@ -51,6 +52,14 @@ def _errors_of(exc: ValidationError | PermissionDenied) -> str:
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """A list and a page to read; every change goes through the services' actions."""
+
+    def get_ordering(self, request):
+        # A department's queue (replenish/queues.py) is worked oldest first.
+        changelist = f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
+        shown = queue_shown(changelist, request.GET)
+        if shown is not None:
+            return [shown.oldest_first, "pk"]
+        return super().get_ordering(request)
 
     def has_add_permission(self, request):
         return False

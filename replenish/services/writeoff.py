@@ -272,7 +272,8 @@ def writeoff_reject(
     *, application_id: int, reason: str, actor: Actor, today: date | None = None
 ) -> WriteOffApplication:
     """Audit rejects with a reason: the case returns to the state it came from (overdue instead
-    of registered when the unit has another registered case by then)."""
+    of registered when the unit has another registered case by then), and is settled at once
+    when money that arrived meanwhile paid everything it owed."""
     require_permission(actor, "replenish.decide_writeoff", action=_("decide a write-off"))
     reason = reason.strip()
     if not reason:
@@ -289,6 +290,15 @@ def writeoff_reject(
         if taken and case.state_before_writeoff == CaseState.REGISTERED:
             why += "; the unit has another registered case, so it returns as overdue"
         transition_apply(case, "writeoff_reject", actor=actor, reason=why, registered_taken=taken)
+        if case.principal_unpaid == 0 and case.fee_unpaid == 0:
+            # Money that arrived during the examination paid everything (a case in `writeoff`
+            # is not settled by the adjustment): it is settled now.
+            transition_apply(
+                case,
+                "settle",
+                actor=actor,
+                reason=f"write-off {application.writeoff_no} rejected; nothing is owed any more",
+            )
     return application
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from replenish.departments import AUDIT, COLLECTION, FINANCE
-from replenish.models import ArrearsCase
+from replenish.models import ArrearsCase, Arrival
 from replenish.queues import QUEUES
 from replenish.services.writeoff import writeoff_accept
 from tests.factories import (
@@ -151,3 +151,32 @@ def test_the_dashboard_link_is_on_the_index(client):
 
     # when / then
     assert DASHBOARD in client.get(INDEX).content.decode()
+
+
+def test_a_queue_opens_its_list_oldest_first_and_the_plain_list_stays_newest_first(client):
+    # given two unmatched arrivals: one waiting in the queue for nine days, one since today
+    today = timezone.localdate()
+    import_arrivals(
+        [
+            ArrivalRowFactory(arrival_ref="WAITING-LONG", unit_no=98, amount="10.00"),
+            ArrivalRowFactory(arrival_ref="WAITING-SHORT", unit_no=99, amount="20.00"),
+        ]
+    )
+    Arrival.objects.filter(arrival_ref="WAITING-LONG").update(
+        state_changed_at=timezone.now() - timedelta(days=9), arrived_on=today - timedelta(days=10)
+    )
+    Arrival.objects.filter(arrival_ref="WAITING-SHORT").update(arrived_on=today)
+    client.force_login(department_user(FINANCE, "cashier"))
+    unmatched = next(q for q in QUEUES if q.key == "unmatched_arrivals")
+
+    def order(url: str) -> list[str]:
+        html = client.get(url).content.decode()
+        return sorted(("WAITING-LONG", "WAITING-SHORT"), key=html.index)
+
+    # when the queue's link is followed / then the one waiting longest comes first
+    assert order(unmatched.url()) == ["WAITING-LONG", "WAITING-SHORT"]
+    # and the whole list is still newest arrival first
+    assert order(reverse("admin:replenish_arrival_changelist")) == [
+        "WAITING-SHORT",
+        "WAITING-LONG",
+    ]

@@ -37,6 +37,7 @@ from tests.factories import (
     department_user,
     go_bankrupt,
     import_rows,
+    pay,
     submitted_writeoff,
     writeoff_uploads,
 )
@@ -273,6 +274,24 @@ def test_a_rejected_case_returns_as_overdue_when_new_arrears_opened_a_registered
         .get()
         .reason.endswith("the unit has another registered case, so it returns as overdue")
     )
+
+
+def test_a_rejected_case_that_was_paid_during_the_examination_is_settled(case, accepted, auditor):
+    # given the liquidation group paid everything while the application was examined
+    pay(case.pk, str(case.principal_unpaid + case.fee_unpaid), on=DECIDED)
+    case.refresh_from_db()
+    assert (case.state, case.principal_unpaid, case.fee_unpaid) == (CaseState.WRITEOFF, 0, 0)
+
+    # when audit rejects the write-off
+    writeoff_reject(application_id=accepted.pk, reason="已全额缴纳", actor=auditor)
+
+    # then the case does not go back to owing nothing in `registered`: it is settled
+    assert ArrearsCase.objects.get(pk=case.pk).state == CaseState.SETTLED
+    assert list(
+        AuditEntry.objects.filter(case=case, subject="case")
+        .order_by("id")
+        .values_list("transition", flat=True)
+    )[-2:] == ["writeoff_reject", "settle"]
 
 
 def test_the_person_who_accepted_may_not_approve(case, clerk):
