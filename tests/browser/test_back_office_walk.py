@@ -95,6 +95,8 @@ def test_a_case_from_import_to_settlement(live_server, as_user):
     page.fill("#id_amount", "1000.00")
     page.select_option("#id_channel", "counter")
     page.locator("#content input[type=submit]").click()
+    # the form's answer first: leaving the page at once could cancel the submission
+    assert "登记缴款" in page.locator(".messagelist").inner_text()
     page.goto(f"{live_server.url}/admin/replenish/payment/")
     run_action(page, "accept")
     assert "已完成 1 项" in page.locator(".messagelist").inner_text()
