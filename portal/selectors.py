@@ -21,12 +21,17 @@ def _own_counterparty_ids(member: PortalMembership) -> list[int]:
     return list(Counterparty.objects.filter(unit_id=member.unit_id).values_list("pk", flat=True))
 
 
-def cases(member: PortalMembership) -> QuerySet[ArrearsCase]:
-    """The unit's cases: the cases of the unit, and those it owes now as a counterparty."""
+def cases(
+    member: PortalMembership, own_counterparty_ids: list[int] | None = None
+) -> QuerySet[ArrearsCase]:
+    """The unit's cases: the cases of the unit, and those it owes now as a counterparty (its
+    counterparty rows are read here unless the caller has them)."""
     if member.unit_id is None:
         return ArrearsCase.objects.none()
+    if own_counterparty_ids is None:
+        own_counterparty_ids = _own_counterparty_ids(member)
     return ArrearsCase.objects.filter(
-        Q(unit_id=member.unit_id) | Q(obligor_id__in=_own_counterparty_ids(member))
+        Q(unit_id=member.unit_id) | Q(obligor_id__in=own_counterparty_ids)
     )
 
 
@@ -49,7 +54,8 @@ def agreements(member: PortalMembership) -> QuerySet[Agreement]:
     if member.unit_id is None:
         scope = Q(counterparty_id=member.counterparty_id)
     else:
-        scope = Q(case__in=cases(member)) | Q(counterparty_id__in=_own_counterparty_ids(member))
+        own = _own_counterparty_ids(member)
+        scope = Q(case__in=cases(member, own)) | Q(counterparty_id__in=own)
     return (
         Agreement.objects.filter(scope)
         .exclude(state="draft")

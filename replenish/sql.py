@@ -59,7 +59,8 @@ def models_insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = Fals
         return
     table = model._meta.db_table
     fields = [f for f in model._meta.concrete_fields if f not in model._meta.db_returning_fields]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    quoted = [connection.ops.quote_name(f.column) for f in fields]
+    columns = ", ".join(quoted)
     target = f"{table}_incoming" if ignore_conflicts else table
     with (
         # A constraint or trigger refusing a row raises Django's IntegrityError, as an INSERT's.
@@ -71,11 +72,15 @@ def models_insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = Fals
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {target} AS SELECT {columns} FROM {table} WITH NO DATA"
             )
-        with cursor.cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
-            for obj in objs:
-                copy.write_row(
-                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-                )
+        bulk_load(
+            cursor,
+            target,
+            quoted,
+            (
+                [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+                for obj in objs
+            ),
+        )
         if ignore_conflicts:
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {target} "

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+from django_fsm import can_proceed
 
 from replenish.actors import Actor, System, actor_label, actor_user, require_permission
 from replenish.models import (
@@ -290,7 +291,7 @@ def writeoff_reject(
         if taken and case.state_before_writeoff == CaseState.REGISTERED:
             why += "; the unit has another registered case, so it returns as overdue"
         transition_apply(case, "writeoff_reject", actor=actor, reason=why, registered_taken=taken)
-        if case.principal_unpaid == 0 and case.fee_unpaid == 0:
+        if can_proceed(case.settle):
             # Money that arrived during the examination paid everything (a case in `writeoff`
             # is not settled by the adjustment): it is settled now.
             transition_apply(
