@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test check lint format migrations-check demo graph messages clean bench
+.PHONY: run test check lint imports format migrations-check demo graph messages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,9 @@ run: $(VENV)/.run-installed
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py demo
 	mkdir -p var
-	$(BIN)/celery -A replenish worker --loglevel=INFO --concurrency=2 --logfile=var/worker.log & \
+	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 --logfile=var/worker.log & \
 	worker=$$!; \
-	$(BIN)/celery -A replenish beat --loglevel=INFO --logfile=var/beat.log & \
+	$(BIN)/celery -A config beat --loglevel=INFO --logfile=var/beat.log & \
 	beat=$$!; \
 	trap 'kill $$worker $$beat 2>/dev/null' EXIT INT TERM; \
 	echo "worker (pid $$worker) and scheduler (pid $$beat) started; logs in var/"; \
@@ -51,8 +51,8 @@ $(CHROMIUM):
 test: $(VENV)/.test-installed $(CHROMIUM)
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-## make check: lint, format and missing migrations
-check: lint migrations-check
+## make check: lint, format, the import layers and missing migrations
+check: lint imports migrations-check
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
@@ -61,6 +61,9 @@ lint: $(VENV)/.test-installed
 format: $(VENV)/.test-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+imports: $(VENV)/.test-installed
+	$(BIN)/lint-imports
 
 migrations-check: $(VENV)/.test-installed
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run

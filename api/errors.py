@@ -8,7 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from replenish.csvfiles import FileRejected
+from kernel.csvfiles import FileRejected
 
 
 def _flatten(data, prefix: str = "") -> list[dict]:

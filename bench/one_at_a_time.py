@@ -19,12 +19,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--date", type=date.fromisoformat, required=True)
     args = parser.parse_args(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "replenish.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()  # a no-op when bench.timed has set Django up
     from django.db import transaction
 
+    from kernel.actors import System
     from notices.models import CURRENT_NOTICE_STATES, Notice
-    from replenish.actors import System
     from replenish.models import ArrearsCase, CaseState
     from replenish.services.transitions import transition_apply
 

@@ -26,7 +26,7 @@ def extra_pages(case, notice) -> dict[str, tuple[str, dict]]:
     from django.urls import reverse
     from rest_framework.authtoken.models import Token
 
-    from replenish.actors import System
+    from kernel.actors import System
     from units.portal import portal_user_create
 
     User = get_user_model()
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "replenish.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()  # a no-op when bench.timed has set Django up
     from django.contrib.auth import get_user_model
     from django.core.cache import cache

@@ -183,7 +183,7 @@ def arrivals_paths(scale: Scale, work: Path) -> tuple[Path, Path]:
 
 
 def _actor():
-    from replenish.actors import System
+    from kernel.actors import System
 
     return System(ACTOR_NAME)
 
@@ -231,13 +231,18 @@ def events(scale: Scale) -> dict[str, int]:
     from django.core.files.base import ContentFile
 
     from replenish.models import ArrearsCase, CaseState, WriteOffDocumentKind
+    from replenish.services.unit_events import (
+        EventDocument,
+        Party,
+        unit_record_bankruptcy,
+        unit_record_split,
+    )
     from replenish.services.writeoff import (
         Upload,
         writeoff_accept,
         writeoff_approve,
         writeoff_submit,
     )
-    from units.events import EventDocument, Party, unit_record_bankruptcy, unit_record_split
     from units.models import Unit
     from units.samples import sample_uscc
 
@@ -330,9 +335,9 @@ def sign_agreements(scale: Scale) -> dict[str, int]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from replenish.actors import actor_label
+    from kernel.actors import actor_label
+    from kernel.money.late_fee import DEFAULT_RATE_TABLE
     from replenish.models import ArrearsCase
-    from replenish.money.late_fee import DEFAULT_RATE_TABLE
     from replenish.services.ledger import case_totals_refresh
     from units.models import CounterpartyKind
 
@@ -770,6 +775,6 @@ if __name__ == "__main__":
 
     import django
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "replenish.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
     main()

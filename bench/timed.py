@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     if not argv:
         raise SystemExit("usage: python -m bench.timed <command or bench.module> [args]")
     name, args = argv[0], argv[1:]
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "replenish.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()

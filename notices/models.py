@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from replenish.models.cases import money_field
+from kernel.fields import money_field
 
 
 class NoticeState(models.TextChoices):

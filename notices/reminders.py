@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kernel.actors import Actor, System, require_permission
 from notices.messages import Kind
 from notices.models import (
     DELIVERED_NOTICE_STATES,
@@ -30,8 +31,7 @@ from notices.models import (
     ReminderRule,
     ReminderState,
 )
-from notices.notifications import Outgoing, notifications_create, unit_channels
-from replenish.actors import Actor, System, require_permission
+from notices.outbox import Outgoing, notifications_create, unit_channels
 from replenish.models import CaseState
 
 SCHEDULER = System("reminders")

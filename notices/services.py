@@ -1,7 +1,7 @@
 """Replenishment notices: issuing one case at a time (`case_issue_notice`) or every registered
 case at once (`notices_issue_bulk`, the `issue_notices` command), with the same snapshot and
 numbering; their delivery (`notice_deliver`, and by e-mail, SMS or the portal inbox through
-`notices.notifications`), which starts the time limit; and the unit's acknowledgement.
+`notices.sending`), which starts the time limit; and the unit's acknowledgement.
 
 Issuing writes the delivery messages as rows in the same transaction; they are sent after commit,
 and the PDF is rendered only by the worker that e-mails it, never while issuing.
@@ -21,13 +21,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kernel.actors import Actor, System, actor_label, require_permission
+from kernel.money import DEFAULT_RATE_TABLE, line_fee_due, round_fen
+from kernel.sql import models_insert
 from notices.deadlines import add_working_days
 from notices.messages import Kind
 from notices.models import CURRENT_NOTICE_STATES, DeliveryChannel, Notice, NoticeState
-from notices.notifications import Outgoing, notifications_create, unit_channels
-from replenish.actors import Actor, System, actor_label, require_permission
+from notices.outbox import Outgoing, notifications_create, unit_channels
+from notices.reminders import reminders_schedule
 from replenish.models import ArrearsCase, ArrearsLine, CaseState
-from replenish.money import DEFAULT_RATE_TABLE, line_fee_due, round_fen
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
 from replenish.services.numbering import number_block_take
 from replenish.services.transitions import (
@@ -36,7 +38,6 @@ from replenish.services.transitions import (
     transition_apply_bulk,
     transition_record_created,
 )
-from replenish.sql import models_insert
 from units.identifiers import mask_id_number
 
 LEGAL_BASIS = (
@@ -436,8 +437,6 @@ def notice_delivered(
         note=note[:200],
         proof=proof,
     )
-    from notices.reminders import reminders_schedule
-
     reminders_schedule(as_of=delivered_on, subject_ids=[notice.pk], subject="notice")
 
 

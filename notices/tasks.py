@@ -4,8 +4,9 @@ handed out again and finds its message sent, or sends it)."""
 from celery import shared_task
 from django.utils import timezone
 
-from notices.notifications import notification_send, notifications_sweep
+from notices.outbox import notifications_sweep
 from notices.reminders import reminders_send_due
+from notices.sending import notification_send
 
 
 @shared_task(name="notices.notification_send", acks_late=True, ignore_result=True)

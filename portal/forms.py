@@ -3,6 +3,7 @@ from django.core.validators import FileExtensionValidator
 from django.utils.translation import gettext_lazy as _
 
 from replenish.models import PaymentChannel, WriteOffDocumentKind
+from replenish.services.writeoff import Upload
 
 PROOF_TYPES = ["pdf", "jpg", "jpeg", "png"]
 
@@ -57,8 +58,6 @@ class WriteOffApplyForm(forms.Form):
             )
 
     def uploads(self) -> list:
-        from replenish.services.writeoff import Upload
-
         return [
             Upload(kind=kind, file=self.cleaned_data[f"doc_{kind}"])
             for kind in WriteOffDocumentKind.values

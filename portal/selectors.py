@@ -5,11 +5,11 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 
+from kernel.money import line_fee_due
 from notices.models import Notice, Notification
 from notices.selectors import unit_inbox
 from replenish.models import Agreement, ArrearsCase, ArrearsLine, Arrival, Installment, Payment
 from replenish.models.cases import WRITEOFF_RETURN_STATES
-from replenish.money import line_fee_due
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
 from units.models import Counterparty, CounterpartyKind, PortalMembership
 

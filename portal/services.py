@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from kernel.actors import Actor, actor_label
 from portal.models import PaymentProof
-from replenish.actors import Actor, actor_label
 from replenish.models import Payment, PaymentVia
 from replenish.services.payment import payment_record
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from notices.documents import html_render, notice_document, pdf_render
 from notices.messages import message_render
-from notices.notifications import notification_read
+from notices.sending import notification_read
 from notices.services import notice_acknowledge
 from portal import selectors
 from portal.forms import PaymentDeclareForm, WriteOffApplyForm

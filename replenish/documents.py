@@ -15,8 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from kernel.money import DEFAULT_RATE_TABLE, line_fee_due, to_fen
 from replenish.models import OPEN_STATES, Agreement, AgreementKind, AgreementState, ArrearsLine
-from replenish.money import DEFAULT_RATE_TABLE, line_fee_due, to_fen
 from replenish.selectors import (
     LINE_FEE_FIELDS,
     case_owed,

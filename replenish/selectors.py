@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from kernel.money import LateFeePolicy, LineFeeState, line_fee_due
 from replenish.models import ArrearsCase, ArrearsLine, CaseState
-from replenish.money import LateFeePolicy, LineFeeState, line_fee_due
 
 ZERO = Decimal("0.00")
 LINE_FEE_FIELDS = (

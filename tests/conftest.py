@@ -21,7 +21,7 @@ def pytest_collection_modifyitems(config, items):
 def celery_in_process():
     """Tasks run in the test's process, even when CELERY_BROKER_URL names a Redis: the tests of
     real workers and brokers (tests/notices/test_workers.py) point Celery at a private Redis."""
-    from replenish.celery import app
+    from config.celery import app
 
     saved = app.conf.task_always_eager
     app.conf.task_always_eager = True

@@ -18,8 +18,9 @@ from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from kernel.actors import System
+from kernel.money import LineDue, allocate_payment
 from notices.models import Notice, UnitContact
-from replenish.actors import System
 from replenish.models import (
     Agreement,
     ArrearsCase,
@@ -39,13 +40,12 @@ from replenish.models import (
     WriteOffDocument,
     WriteOffDocumentKind,
 )
-from replenish.money import LineDue, allocate_payment
 from replenish.services.arrears_import import COLUMNS, ArrearsImportResult, arrears_import
 from replenish.services.arrivals_import import COLUMNS as ARRIVAL_COLUMNS
 from replenish.services.arrivals_import import ArrivalsImportResult, arrivals_import
 from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
 from replenish.services.payment import payment_accept, payment_record
-from units.events import Party
+from replenish.services.unit_events import Party
 from units.models import Counterparty, InsuredPerson, Unit, UnitEvent, UnitEventAttachment
 from units.samples import sample_id_number, sample_uscc
 
@@ -157,7 +157,8 @@ class ArrearsCaseFactory(factory.django.DjangoModelFactory):
 
 
 class PartyFactory(factory.Factory):
-    """A party named by a unit event (`units.events.Party`): a successor enterprise by default."""
+    """A party named by a unit event (`replenish.services.unit_events.Party`): a successor
+    enterprise by default."""
 
     class Meta:
         model = Party
@@ -508,7 +509,7 @@ def all_table_counts() -> dict[str, int]:
 
 def go_bankrupt(case: ArrearsCase, *, accepted_on: date = date(2026, 2, 10), actor=SYSTEM):
     """The case's unit goes bankrupt: its liquidation group owes the case from then on."""
-    from units.events import unit_record_bankruptcy
+    from replenish.services.unit_events import unit_record_bankruptcy
 
     unit_record_bankruptcy(
         unit_id=case.unit_id,

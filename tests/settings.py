@@ -7,7 +7,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-suite-only")
 
-from replenish.settings import *  # noqa: F403
+from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405

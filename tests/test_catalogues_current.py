@@ -18,7 +18,19 @@ CATALOGUES = (
     ("notices", ()),
     ("portal", ()),
 )
-SOURCES = ("manage.py", "replenish", "units", "notices", "portal", "api", "templates")
+SOURCES = (
+    "manage.py",
+    "config",
+    "kernel",
+    "units",
+    "replenish",
+    "notices",
+    "portal",
+    "api",
+    "backoffice",
+    "operations",
+    "templates",
+)
 
 pytestmark = pytest.mark.skipif(
     shutil.which("xgettext") is None, reason="needs GNU gettext (xgettext) to extract strings"

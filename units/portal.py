@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from replenish.actors import Actor, actor_label, require_permission
+from kernel.actors import Actor, actor_label, require_permission
 from units.models import Counterparty, PortalMembership, Unit
 
 # The group of every portal user (migration units/0004): it may acknowledge a notice.

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from replenish.models.cases import money_field
+from kernel.fields import money_field
 from units.models import DOCUMENT_EXTENSIONS, CounterpartyKind
 
 

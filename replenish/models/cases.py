@@ -6,11 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from kernel.fields import money_field
+
 ZERO = Decimal("0.00")
-
-
-def money_field(verbose_name: str, **kwargs) -> models.DecimalField:
-    return models.DecimalField(verbose_name, max_digits=16, decimal_places=2, **kwargs)
 
 
 class CaseState(models.TextChoices):

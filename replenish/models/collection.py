@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from replenish.models.cases import ZERO, money_field
+from kernel.fields import money_field
+from replenish.models.cases import ZERO
 
 
 class PaymentChannel(models.TextChoices):

@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from replenish.models.cases import money_field
+from kernel.fields import money_field
 
 
 class LedgerKind(models.TextChoices):

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from replenish.actors import Actor, require_permission
+from kernel.actors import Actor, require_permission
 from replenish.services.arrival import PostedArrival, arrivals_post
 from replenish.services.writeoff import PostedWriteOff, writeoffs_post
 

@@ -26,7 +26,9 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from replenish.actors import Actor, System, actor_label, actor_user, require_permission
+from kernel.actors import Actor, System, actor_label, actor_user, require_permission
+from kernel.money import installment_schedule
+from kernel.sql import models_update
 from replenish.models import (
     KIND_OF_COUNTERPARTY,
     LIVE_AGREEMENT_STATES,
@@ -38,12 +40,10 @@ from replenish.models import (
     CaseState,
     Installment,
 )
-from replenish.money import installment_schedule
 from replenish.selectors import ZERO, case_owed, debt_by_period
 from replenish.services.ledger import lines_fee_fix
 from replenish.services.numbering import number_block_take
 from replenish.services.transitions import transition_apply, transition_apply_bulk
-from replenish.sql import models_update
 from units.models import DOCUMENT_EXTENSIONS, Counterparty, CounterpartyKind, UnitStatus
 
 # A case can take an agreement from these states (the sources of `agreement_take_effect`).
@@ -121,7 +121,7 @@ class SchedulePreview:
     as_of: date
     principal: Decimal
     late_fee: Decimal
-    installments: list  # of replenish.money.Installment
+    installments: list  # of kernel.money.Installment
 
     @property
     def total(self) -> Decimal:

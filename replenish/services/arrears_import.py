@@ -17,8 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from replenish.actors import Actor, actor_label, actor_user, require_permission
-from replenish.csvfiles import (
+from kernel.actors import Actor, actor_label, actor_user, require_permission
+from kernel.csvfiles import (
     FileRejected,
     RowError,
     checked,
@@ -29,11 +29,11 @@ from replenish.csvfiles import (
     read_rows,
     text_stream,
 )
+from kernel.money import FEN
+from kernel.sql import bulk_load, create_temp_table, zero_padded
 from replenish.models import ArrearsCase, CaseState, ImportBatch, LedgerKind
-from replenish.money import FEN
 from replenish.services.ledger import case_totals_refresh
 from replenish.services.numbering import number_block_take
-from replenish.sql import bulk_load, create_temp_table, zero_padded
 from units.identifiers import validate_id_number, validate_region_code, validate_uscc
 
 COLUMNS = (

@@ -22,7 +22,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from replenish.actors import Actor, actor_label, actor_user, require_permission
+from kernel.actors import Actor, actor_label, actor_user, require_permission
+from kernel.money import LineFeeState, fee_to_fix
+from kernel.sql import models_update
 from replenish.models import (
     ArrearsCase,
     ArrearsLine,
@@ -38,7 +40,6 @@ from replenish.models import (
     Payment,
     PaymentState,
 )
-from replenish.money import LineFeeState, fee_to_fix
 from replenish.selectors import late_fee_policy, unit_has_another_registered_case
 from replenish.services.arrival_allocation import (
     arrival_source,
@@ -48,7 +49,6 @@ from replenish.services.arrival_allocation import (
 )
 from replenish.services.ledger import Posting, ledger_post
 from replenish.services.transitions import transition_apply, transition_apply_bulk
-from replenish.sql import models_update
 
 ZERO = Decimal("0.00")
 

@@ -25,8 +25,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from replenish.actors import Actor, actor_label, require_permission
-from replenish.csvfiles import (
+from kernel.actors import Actor, actor_label, require_permission
+from kernel.csvfiles import (
     BadValue,
     FileRejected,
     RowError,
@@ -37,6 +37,8 @@ from replenish.csvfiles import (
     read_rows,
     text_stream,
 )
+from kernel.money import FEN
+from kernel.sql import bulk_load, create_temp_table, is_postgres
 from replenish.models import (
     ArrearsCase,
     ArrearsLine,
@@ -46,11 +48,9 @@ from replenish.models import (
     MatchedBy,
     PaymentChannel,
 )
-from replenish.money import FEN
 from replenish.services.arrival_allocation import arrivals_plan
 from replenish.services.matching import staging_match
 from replenish.services.transitions import declared_transition, transition_record_created
-from replenish.sql import bulk_load, create_temp_table, is_postgres
 from units.identifiers import validate_uscc
 
 COLUMNS = ("arrival_ref", "arrived_on", "amount", "payer_uscc", "reference", "channel")

@@ -13,11 +13,11 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from replenish.actors import Actor, actor_label, actor_user
+from kernel.actors import Actor, actor_label, actor_user
+from kernel.money import FEN, fee_to_fix
+from kernel.sql import models_insert
 from replenish.models import ArrearsCase, ArrearsLine, LedgerEntry, LedgerKind
-from replenish.money import FEN, fee_to_fix
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
-from replenish.sql import models_insert
 
 CASE_FIGURES = (
     "principal_assessed",

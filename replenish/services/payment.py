@@ -12,12 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from replenish.actors import Actor, System, actor_user, require_permission
+from kernel.actors import Actor, System, actor_user, require_permission
+from kernel.money import FEN
+from replenish.announcements import PaymentAccepted, announce
 from replenish.models import OPEN_STATES, ArrearsCase, Payment, PaymentChannel, PaymentVia
-from replenish.money import FEN
 from replenish.services.matching import reference_kinds, reference_names
-from replenish.services.notify import finance_collect_request
 from replenish.services.transitions import audit_record, transition_apply
+from units.portal import membership_of
 
 
 def money_checked(amount: Decimal, field: str = "amount") -> Decimal:
@@ -33,8 +34,6 @@ def money_checked(amount: Decimal, field: str = "amount") -> Decimal:
 
 def portal_may_declare(actor: Actor, unit_id: int) -> bool:
     """Whether a portal user acts for this unit: its portal membership is the unit's."""
-    from units.portal import membership_of
-
     membership = membership_of(actor)
     return membership is not None and membership.unit_id == unit_id
 
@@ -140,7 +139,7 @@ def payment_accept(*, payment_id: int, actor: Actor) -> Payment:
     with transaction.atomic():
         payment = _locked_payment(payment_id)
         transition_apply(payment, "accept", actor=actor)
-        finance_collect_request(payment_id=payment.pk)
+        announce(PaymentAccepted(payment_id=payment.pk))
     return payment
 
 

@@ -1,11 +1,12 @@
-"""What a unit's succession event does to its cases (the events themselves: `units.events`).
+"""What a unit's succession event does to its cases (the events themselves:
+`replenish.services.unit_events`).
 
 * merger, auction: the case stays, its obligor becomes the merging party or the competent
   authority; an agreement live with the unit ends.
 * bankruptcy: the same with the liquidation group, and the late fee is fixed to the day before the
   court's acceptance and stops there (企业破产法 art. 46).
 * split (`case_split`): the case is apportioned into one new case per separated party, each owing
-  its share, by controlled rounding (`replenish.money.apportion`); the original case is
+  its share, by controlled rounding (`kernel.money.apportion`); the original case is
   transferred. Every successor line keeps `source_line` (and through it the original unit, period
   and insured person) and the ledger shows the move as `transferred` entries, negative on the
   original line and positive on the successor's.
@@ -19,9 +20,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from replenish.actors import Actor, actor_label, actor_user, require_permission
+from kernel.actors import Actor, actor_label, actor_user, require_permission
+from kernel.money import apportion
 from replenish.models import ArrearsCase, ArrearsLine, AuditEntry, LedgerKind
-from replenish.money import apportion
 from replenish.services.agreements import live_agreements_end
 from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
 from replenish.services.numbering import number_block_take

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import FSMFieldMixin, can_proceed, has_transition_perm
 
-from replenish.actors import Actor, actor_label, actor_user
+from kernel.actors import Actor, actor_label, actor_user
 from replenish.models import AuditEntry
 
 

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django_fsm import can_proceed
 
-from replenish.actors import Actor, System, actor_label, actor_user, require_permission
+from kernel.actors import Actor, System, actor_label, actor_user, require_permission
 from replenish.models import (
     ArrearsCase,
     ArrearsLine,
@@ -45,6 +45,7 @@ from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
 from replenish.services.numbering import number_block_take
 from replenish.services.transitions import audit_record, transition_apply
 from units.models import CounterpartyKind
+from units.portal import membership_of
 
 REQUIRED_DOCUMENTS = tuple(WriteOffDocumentKind.values)
 
@@ -59,8 +60,6 @@ class Upload:
 
 def portal_may_apply(actor: Actor, counterparty_id: int) -> bool:
     """Whether a portal user acts for this liquidation group (its portal membership)."""
-    from units.portal import membership_of
-
     member = membership_of(actor)
     return member is not None and member.counterparty_id == counterparty_id
 

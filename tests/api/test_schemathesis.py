@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 @pytest.fixture
 def api_schema(db, settings):
-    from replenish.wsgi import application
+    from config.wsgi import application
 
     settings.ALLOWED_HOSTS = ["localhost", "testserver"]
     # As Django's test client does: a request must not close the test's database connection

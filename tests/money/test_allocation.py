@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replenish.money import Allocation, LineAllocation, LineDue, allocate_payment, from_fen
+from kernel.money import Allocation, LineAllocation, LineDue, allocate_payment, from_fen
 
 D = Decimal
 

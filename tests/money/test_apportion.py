@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replenish.money import apportion, from_fen, validate_shares
-from replenish.money.apportion import _repair
+from kernel.money import apportion, from_fen, validate_shares
+from kernel.money.apportion import _repair
 
 D = Decimal
 FEN = D("0.01")

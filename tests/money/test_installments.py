@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replenish.money import Installment, from_fen, installment_schedule
+from kernel.money import Installment, from_fen, installment_schedule
 
 D = Decimal
 

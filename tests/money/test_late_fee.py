@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replenish.money import (
+from kernel.money import (
     DEFAULT_POLICY,
     FEN,
     Freeze,

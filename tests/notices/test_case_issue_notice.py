@@ -9,9 +9,9 @@ from django.utils import translation
 
 from notices.models import Notice, NoticeState
 from notices.services import case_issue_notice
+from operations.daily import daily_run
 from replenish.models import ArrearsCase, AuditEntry, CaseState, NumberSequence
 from replenish.selectors import line_late_fee
-from replenish.services.daily import daily_run
 from replenish.services.ledger import ledger_differences
 from tests.factories import (
     SYSTEM,

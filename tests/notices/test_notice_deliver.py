@@ -9,8 +9,8 @@ from django.utils import translation
 
 from notices.models import Notice, NoticeState, Reminder
 from notices.services import case_issue_notice, notice_acknowledge, notice_deliver
+from operations.daily import daily_run
 from replenish.models import ArrearsCase, AuditEntry, CaseState
-from replenish.services.daily import daily_run
 from tests.factories import (
     SYSTEM,
     ArrearsRowFactory,

@@ -13,14 +13,8 @@ from kombu.exceptions import OperationalError
 
 from notices.messages import Kind
 from notices.models import Notice, NoticeState, Notification
-from notices.notifications import (
-    Outgoing,
-    notification_read,
-    notification_send,
-    notifications_create,
-    notifications_retry,
-    notifications_sweep,
-)
+from notices.outbox import Outgoing, notifications_create, notifications_sweep
+from notices.sending import notification_read, notification_send, notifications_retry
 from notices.services import case_issue_notice
 from notices.sms import LocmemSmsBackend, SendError, SentSms
 from notices.tasks import notification_send_task

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from notices import reminders
 from notices.messages import Kind
 from notices.models import Notification, Reminder, ReminderRule
-from notices.notifications import Outgoing
+from notices.outbox import Outgoing
 from notices.reminders import (
     RULES,
     SOURCES,
@@ -21,8 +21,8 @@ from notices.reminders import (
 )
 from notices.services import case_issue_notice
 from notices.tasks import dispatch_task
+from operations.daily import daily_run
 from replenish.models import ArrearsCase, CaseState
-from replenish.services.daily import daily_run
 from tests.factories import (
     SYSTEM,
     ArrearsRowFactory,

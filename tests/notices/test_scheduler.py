@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
-from replenish.celery import app
-from replenish.tasks import run_daily_task
+from config.celery import app
+from operations.tasks import run_daily_task
 
 pytestmark = pytest.mark.django_db
 

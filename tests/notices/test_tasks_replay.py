@@ -9,8 +9,8 @@ from notices.models import Notification, Reminder
 from notices.selectors import unit_inbox
 from notices.services import case_issue_notice
 from notices.tasks import dispatch_task, notification_send_task, notifications_sweep_task
+from operations.tasks import run_daily_task
 from replenish.models import ArrearsCase, CaseState
-from replenish.tasks import run_daily_task
 from tests.factories import (
     SYSTEM,
     ArrearsRowFactory,

@@ -18,12 +18,12 @@ import redis
 from django.conf import settings
 from django.db import connection, transaction
 
+from config.celery import app
 from notices.messages import Kind
 from notices.models import Notice, NoticeState, Notification
-from notices.notifications import Outgoing, notifications_create
+from notices.outbox import Outgoing, notifications_create
 from notices.services import case_issue_notice
 from notices.tasks import dispatch_task
-from replenish.celery import app
 from replenish.models import ArrearsCase
 from tests.factories import SYSTEM, ArrearsRowFactory, UnitContactFactory, import_rows
 from units.models import Unit
@@ -125,7 +125,7 @@ class Workers:
         db = connection.settings_dict
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "replenish.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "SECRET_KEY": "worker-test",
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
             "CELERY_BROKER_URL": broker_url,

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from notices.models import Notice, Notification
-from notices.notifications import notification_send
+from notices.sending import notification_send
 from notices.services import case_issue_notice
 from notices.sms import LocmemSmsBackend
 from replenish.models import Agreement, ArrearsCase, Arrival

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from portal import selectors
+from replenish.services.unit_events import EventDocument, Party, unit_record_merger
 from tests.factories import SYSTEM, ArrearsRowFactory, case_of, import_rows, portal_user
-from units.events import EventDocument, Party, unit_record_merger
 from units.models import PortalMembership
 from units.samples import sample_uscc
 

@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from backoffice.queues import queue
 from replenish.models import CaseState, WriteOffApplication, WriteOffDocumentKind, WriteOffState
-from replenish.queues import queue
 from tests.factories import (
     ArrearsRowFactory,
     all_table_counts,

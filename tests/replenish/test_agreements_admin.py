@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from replenish.models import Agreement, AgreementState, ArrearsCase, CaseState
 from replenish.services.agreements import agreement_draft, agreement_sign
+from replenish.services.unit_events import EventDocument, unit_record_split
 from tests.factories import (
     COLLECTOR_PERMISSIONS,
     ArrearsRowFactory,
@@ -20,7 +21,6 @@ from tests.factories import (
     import_rows,
     table_counts,
 )
-from units.events import EventDocument, unit_record_split
 
 pytestmark = pytest.mark.django_db
 

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from operations.daily import DAILY_ACTOR
 from replenish.models import (
     Agreement,
     AgreementState,
@@ -22,7 +23,6 @@ from replenish.models import (
 )
 from replenish.selectors import case_owed
 from replenish.services.agreements import agreement_draft, agreement_sign, agreements_breach_due
-from replenish.services.daily import DAILY_ACTOR
 from replenish.services.ledger import ledger_differences
 from replenish.services.transitions import transition_apply
 from tests.factories import (

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kernel.csvfiles import FileRejected, RowError
 from notices.services import case_issue_notice
-from replenish.csvfiles import FileRejected, RowError
 from replenish.models import (
     ArrearsCase,
     ArrearsLine,

@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from kernel.csvfiles import FileRejected
 from notices.services import case_issue_notice
-from replenish.csvfiles import FileRejected
 from replenish.departments import AUDIT, FINANCE
 from replenish.models import (
     ArrearsCase,

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from notices.services import case_issue_notice
+from operations.daily import daily_run
 from replenish.models import (
     ArrearsCase,
     ArrearsLine,
@@ -27,7 +28,6 @@ from replenish.models import (
 from replenish.selectors import case_owed
 from replenish.services.adjustment import adjustments_post
 from replenish.services.arrival import PostedArrival, arrival_post, arrivals_post
-from replenish.services.daily import daily_run
 from replenish.services.ledger import ledger_differences
 from tests.factories import (
     SYSTEM,

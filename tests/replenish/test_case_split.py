@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from replenish.models import ArrearsCase, ArrearsLine, CaseState, LedgerEntry
 from replenish.services.ledger import ledger_differences
 from replenish.services.succession import case_split
+from replenish.services.unit_events import EventDocument, unit_record_split
 from tests.factories import (
     COLLECTOR_PERMISSIONS,
     SYSTEM,
@@ -26,7 +27,6 @@ from tests.factories import (
     import_rows,
     table_counts,
 )
-from units.events import EventDocument, unit_record_split
 from units.samples import sample_id_number, sample_uscc
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from backoffice.queues import QUEUES
 from replenish.departments import AUDIT, COLLECTION, FINANCE
 from replenish.models import ArrearsCase, Arrival
-from replenish.queues import QUEUES
 from replenish.services.writeoff import writeoff_accept
 from tests.factories import (
     ArrearsRowFactory,

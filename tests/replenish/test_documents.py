@@ -9,8 +9,13 @@ import pytest
 from replenish.documents import agreement_document_context, claim_statement_context, rmb_upper
 from replenish.models import ArrearsCase
 from replenish.services.agreements import agreement_draft, agreement_sign
+from replenish.services.unit_events import (
+    EventDocument,
+    Party,
+    unit_record_bankruptcy,
+    unit_record_split,
+)
 from tests.factories import SYSTEM, ArrearsRowFactory, PartyFactory, import_rows
-from units.events import EventDocument, Party, unit_record_bankruptcy, unit_record_split
 
 D = Decimal
 TODAY = date(2026, 3, 1)

@@ -8,8 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from notices.services import case_issue_notice
-from tests.factories import SYSTEM, ArrearsCaseFactory, ArrearsRowFactory, case_of, import_rows
-from units.events import (
+from replenish.services.unit_events import (
     EventDocument,
     Party,
     unit_record_auction,
@@ -17,6 +16,7 @@ from units.events import (
     unit_record_merger,
     unit_record_split,
 )
+from tests.factories import SYSTEM, ArrearsCaseFactory, ArrearsRowFactory, case_of, import_rows
 from units.samples import sample_uscc
 
 pytestmark = pytest.mark.django_db

@@ -21,9 +21,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from kernel.csvfiles import FileRejected
 from notices.models import CURRENT_NOTICE_STATES, Notice
 from notices.services import case_issue_notice
-from replenish.csvfiles import FileRejected
+from operations.daily import daily_run
 from replenish.departments import AUDIT
 from replenish.models import (
     ArrearsCase,
@@ -40,7 +41,6 @@ from replenish.models import (
 )
 from replenish.services.adjustment import adjustments_post
 from replenish.services.arrival import arrival_confirm, arrival_match, arrival_reverse
-from replenish.services.daily import daily_run
 from replenish.services.ledger import ledger_differences
 from replenish.services.writeoff import writeoff_accept, writeoff_approve, writeoff_reject
 from tests.factories import (

@@ -236,7 +236,7 @@ def test_accepting_a_payment_asks_finance_to_collect_once_after_commit(
     # and a second request for the same payment adds nothing
     from django.db import transaction
 
-    from replenish.services.notify import finance_collect_request
+    from notices.workflow_messages import finance_collect_request
 
     with transaction.atomic():
         finance_collect_request(payment_id=payment.pk)

@@ -11,11 +11,11 @@ from django.db import transaction
 from notices.messages import message_render
 from notices.models import Notification, Reminder
 from notices.reminders import reminders_schedule, reminders_send_due
+from operations.daily import daily_run
 from replenish.departments import AUDIT, COLLECTION
 from replenish.models import ArrearsCase, Arrival, WriteOffApplication
 from replenish.services.agreements import agreement_draft, agreement_sign
 from replenish.services.arrival import arrival_match
-from replenish.services.daily import daily_run
 from replenish.services.transitions import transition_apply
 from replenish.services.writeoff import writeoff_accept, writeoff_approve
 from tests.factories import (

@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from kernel.sql import models_insert, models_update
 from notices.models import Notice
 from replenish.models import ArrearsLine
-from replenish.sql import models_insert, models_update
 from tests.factories import ArrearsCaseFactory, ArrearsRowFactory, import_rows
 
 pytestmark = pytest.mark.django_db

@@ -13,6 +13,7 @@ from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from operations.daily import DAILY_ACTOR
 from replenish.models import (
     Agreement,
     AgreementKind,
@@ -25,8 +26,16 @@ from replenish.models import (
 )
 from replenish.selectors import case_owed
 from replenish.services.agreements import agreement_draft, agreement_sign, agreements_breach_due
-from replenish.services.daily import DAILY_ACTOR
 from replenish.services.ledger import ledger_differences
+from replenish.services.unit_events import (
+    EventDocument,
+    Party,
+    unit_event_attach,
+    unit_record_auction,
+    unit_record_bankruptcy,
+    unit_record_merger,
+    unit_record_split,
+)
 from tests.factories import (
     COLLECTOR_PERMISSIONS,
     SYSTEM,
@@ -37,15 +46,6 @@ from tests.factories import (
     UserFactory,
     import_rows,
     table_counts,
-)
-from units.events import (
-    EventDocument,
-    Party,
-    unit_event_attach,
-    unit_record_auction,
-    unit_record_bankruptcy,
-    unit_record_merger,
-    unit_record_split,
 )
 from units.models import CounterpartyKind, Unit, UnitEventKind, UnitStatus
 from units.samples import sample_uscc

@@ -13,6 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from replenish.models import ArrearsCase, CaseState
+from replenish.services.unit_events import (
+    EventDocument,
+    Party,
+    unit_record_bankruptcy,
+    unit_record_merger,
+)
 from tests.factories import (
     COLLECTOR_PERMISSIONS,
     ArrearsRowFactory,
@@ -21,7 +27,6 @@ from tests.factories import (
     import_rows,
     table_counts,
 )
-from units.events import EventDocument, Party, unit_record_bankruptcy, unit_record_merger
 from units.models import Unit, UnitEvent, UnitEventKind, UnitStatus
 from units.samples import sample_id_number, sample_uscc
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 
+from kernel.actors import System
+from kernel.commands import add_date_option, date_or_today
 from notices.services import notices_issue_bulk
-from replenish.actors import System
-from replenish.management.commands._common import add_date_option, date_or_today
 
 
 class Command(BaseCommand):

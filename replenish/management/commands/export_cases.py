@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from replenish.management.commands._common import add_date_option, date_or_today
+from kernel.commands import add_date_option, date_or_today
 from replenish.services.export import cases_export
 
 

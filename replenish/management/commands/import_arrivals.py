@@ -2,9 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from replenish.actors import System
-from replenish.csvfiles import FileRejected
-from replenish.management.commands._common import report_rejection
+from kernel.actors import System
+from kernel.commands import report_rejection
+from kernel.csvfiles import FileRejected
 from replenish.services.arrivals_import import arrivals_import
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from replenish.actors import System
-from replenish.management.commands._common import add_date_option, date_or_today
+from kernel.actors import System
+from kernel.commands import add_date_option, date_or_today
 from replenish.services.adjustment import adjustments_post
 
 

@@ -1,0 +1,159 @@
+"""The case list's files: the arrears file upload (preview with every error, then confirm,
+through `arrears_import`, the service of `manage.py import_arrears`) and the export of the list
+shown as CSV (the `export_cases` format, formats/README.md) or Excel."""
+
+import csv
+import io
+import secrets
+
+from django import forms
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.admin.case_actions import refuse
+from kernel.csvfiles import FileRejected
+from replenish.services.arrears_import import arrears_import
+from replenish.services.export import EXPORT_COLUMNS, export_rows
+
+UPLOADS = "arrears-imports"
+SESSION_KEY = "arrears_import"
+
+
+class ArrearsFileForm(forms.Form):
+    file = forms.FileField(label=_("arrears file (CSV, UTF-8)"))
+
+
+class _Preview(Exception):
+    """Rolls back the import that was run to preview it."""
+
+    def __init__(self, result):
+        self.result = result
+
+
+def _preview(stream, name: str, user):
+    try:
+        with transaction.atomic():
+            raise _Preview(arrears_import(file=stream, file_name=name, actor=user))
+    except _Preview as preview:
+        return preview.result
+
+
+def import_view(modeladmin, request):
+    """Upload, preview (the import itself, rolled back), confirm."""
+    if not request.user.has_perm("replenish.add_arrearsline"):
+        return refuse(modeladmin, request, _("Your department may not import arrears files."))
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": _("Import an arrears file"),
+        "opts": modeladmin.model._meta,
+    }
+    pending = request.session.get(SESSION_KEY)
+    if request.method == "POST" and "confirm" in request.POST:
+        return _confirm(modeladmin, request, pending)
+    form = ArrearsFileForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        if pending:
+            default_storage.delete(pending["path"])
+            del request.session[SESSION_KEY]
+        upload = form.cleaned_data["file"]
+        stored = default_storage.save(f"{UPLOADS}/{secrets.token_hex(16)}.csv", upload)
+        try:
+            with default_storage.open(stored, "rb") as stream:
+                result = _preview(stream, upload.name, request.user)
+        except FileRejected as rejected:
+            default_storage.delete(stored)
+            context["errors"] = rejected.errors
+        else:
+            token = secrets.token_urlsafe(16)
+            request.session[SESSION_KEY] = {"token": token, "path": stored, "name": upload.name}
+            context.update(result=result, token=token, file_name=upload.name)
+    context["form"] = form
+    return TemplateResponse(request, "admin/replenish/arrearscase/import.html", context)
+
+
+def _confirm(modeladmin, request, pending):
+    back = reverse("admin:replenish_arrearscase_import")
+    if not pending or request.POST.get("token") != pending["token"]:
+        modeladmin.message_user(
+            request, _("That preview has expired; upload the file again."), messages.ERROR
+        )
+        return HttpResponseRedirect(back)
+    del request.session[SESSION_KEY]
+    try:
+        with default_storage.open(pending["path"], "rb") as stream:
+            result = arrears_import(file=stream, file_name=pending["name"], actor=request.user)
+    except FileRejected as rejected:
+        for error in rejected.errors:
+            modeladmin.message_user(request, str(error), messages.ERROR)
+        return HttpResponseRedirect(back)
+    finally:
+        default_storage.delete(pending["path"])
+    modeladmin.message_user(
+        request,
+        _(
+            "%(name)s imported: %(rows)s rows, %(created)s lines created, %(skipped)s already "
+            "imported, %(opened)s cases opened."
+        )
+        % {
+            "name": pending["name"],
+            "rows": result.rows,
+            "created": result.lines_created,
+            "skipped": result.lines_skipped,
+            "opened": result.cases_opened,
+        },
+        messages.SUCCESS,
+    )
+    return HttpResponseRedirect(reverse("admin:replenish_arrearscase_changelist"))
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _listed_cases(modeladmin, request):
+    """The cases of the list as filtered and searched (the export links keep the list's query)."""
+    return modeladmin.get_changelist_instance(request).get_queryset(request)
+
+
+def export_csv_view(modeladmin, request):
+    if not request.user.has_perm("replenish.view_arrearscase"):
+        return refuse(modeladmin, request, _("Your department may not export cases."))
+    cases = _listed_cases(modeladmin, request)
+    writer = csv.writer(_Echo(), lineterminator="\n")
+    rows = export_rows(as_of=timezone.localdate(), cases=cases)
+    body = (writer.writerow(row) for row in _with_header(rows))
+    response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="cases.csv"'
+    return response
+
+
+def _with_header(rows):
+    yield EXPORT_COLUMNS
+    yield from rows
+
+
+def export_xlsx_view(modeladmin, request):
+    from openpyxl import Workbook
+
+    if not request.user.has_perm("replenish.view_arrearscase"):
+        return refuse(modeladmin, request, _("Your department may not export cases."))
+    cases = _listed_cases(modeladmin, request)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("cases")
+    for row in _with_header(export_rows(as_of=timezone.localdate(), cases=cases)):
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="cases.xlsx"'
+    return response

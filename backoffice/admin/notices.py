@@ -1,0 +1,282 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from notices.models import (
+    DeliveryChannel,
+    Notice,
+    NoticeState,
+    Notification,
+    NotificationState,
+    Reminder,
+    ReminderRule,
+    UnitContact,
+)
+from notices.reminders import RULES, SOURCES, reminder_rule_change
+from notices.sending import notifications_retry
+from notices.services import notice_deliver
+
+
+class DeliveryForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("delivered by"), choices=DeliveryChannel.choices, initial=DeliveryChannel.POST
+    )
+    delivered_on = forms.DateField(
+        label=_("delivered on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    proof = forms.FileField(label=_("proof of delivery"), required=False)
+    note = forms.CharField(label=_("delivery note"), max_length=200, required=False)
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "case",
+        "state",
+        "issued_on",
+        "delivered_on",
+        "deadline",
+        "total",
+    ]
+    list_filter = ["state", "delivery_channel", "region_code", "year"]
+    search_fields = ["=number", "=case__case_no", "=case__unit__uscc"]
+    list_select_related = ["case"]
+    readonly_fields = [
+        "number",
+        "case",
+        "state",
+        "documents",
+        "issued_on",
+        "delivered_on",
+        "delivery_channel",
+        "delivery_proof",
+        "delivery_note",
+        "deadline",
+        "acknowledged_at",
+        "acknowledged_by",
+        "principal",
+        "late_fee",
+        "total",
+        "snapshot",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("documents"))
+    def documents(self, obj):
+        links = format_html(
+            '<a href="{}">HTML</a> · <a href="{}">PDF</a> · <a href="{}?lang=en">PDF (English)</a>',
+            reverse("notices:notice_html", args=[obj.pk]),
+            reverse("notices:notice_pdf", args=[obj.pk]),
+            reverse("notices:notice_pdf", args=[obj.pk]),
+        )
+        if obj.state == NoticeState.ISSUED:
+            links += format_html(
+                ' · <a href="{}">{}</a>',
+                reverse("admin:notices_notice_deliver", args=[obj.pk]),
+                _("record delivery"),
+            )
+        return links
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/deliver/",
+                self.admin_site.admin_view(self.deliver_view),
+                name="notices_notice_deliver",
+            ),
+            *super().get_urls(),
+        ]
+
+    def deliver_view(self, request, pk: int):
+        """Staff record a delivery (by post: the date on the return receipt and its scan)."""
+        notice = get_object_or_404(Notice, pk=pk)
+        form = DeliveryForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                notice_deliver(
+                    notice_id=notice.pk,
+                    channel=form.cleaned_data["channel"],
+                    delivered_on=form.cleaned_data["delivered_on"],
+                    proof=form.cleaned_data["proof"],
+                    note=form.cleaned_data["note"],
+                    actor=request.user,
+                )
+            except PermissionDenied as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, errors in exc.error_dict.items():
+                        for error in errors:
+                            form.add_error(field if field in form.fields else None, error)
+                else:
+                    form.add_error(None, exc)
+            else:
+                notice.refresh_from_db()
+                self.message_user(
+                    request,
+                    _("Notice %(number)s delivered on %(date)s; deadline %(deadline)s.")
+                    % {
+                        "number": notice.number,
+                        "date": notice.delivered_on,
+                        "deadline": notice.deadline,
+                    },
+                    messages.SUCCESS,
+                )
+                return redirect("admin:notices_notice_change", notice.pk)
+        return TemplateResponse(
+            request,
+            "admin/notices/notice/deliver.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "notice": notice,
+                "form": form,
+                "title": _("Record the delivery of notice %(number)s") % {"number": notice},
+            },
+        )
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "kind",
+        "channel",
+        "recipient",
+        "state",
+        "attempts",
+        "short_error",
+        "next_attempt_at",
+        "sent_at",
+    ]
+    list_filter = [
+        "state",
+        "channel",
+        "kind",
+        "department",
+        ("last_error", admin.EmptyFieldListFilter),
+    ]
+    search_fields = ["=dedupe_key", "=notice__number", "=case__case_no", "=unit__uscc", "address"]
+    list_select_related = ["unit"]
+    actions = ["retry"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Notification._meta.concrete_fields if f.name not in ("id",)]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=pgettext_lazy("message recipient", "to"))
+    def recipient(self, obj):
+        if obj.department:
+            return obj.get_department_display()
+        return f"{obj.unit.name if obj.unit else ''} {obj.address}".strip()
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj):
+        return obj.last_error.splitlines()[0][:80] if obj.last_error else ""
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("notices.retry_notification")
+
+    @admin.action(
+        description=_("Send the selected failed notifications again"), permissions=["retry"]
+    )
+    def retry(self, request, queryset):
+        failed = list(queryset.filter(state=NotificationState.FAILED).values_list("pk", flat=True))
+        skipped = queryset.exclude(state=NotificationState.FAILED).count()
+        try:
+            count = notifications_retry(notification_ids=failed, actor=request.user)
+        except (PermissionDenied, ValidationError) as exc:
+            self.message_user(request, "; ".join(getattr(exc, "messages", [str(exc)])), "error")
+            return
+        self.message_user(
+            request,
+            _("%(count)d notification(s) queued again; %(skipped)d not failed, left alone.")
+            % {"count": count, "skipped": skipped},
+            messages.SUCCESS,
+        )
+
+
+class ReminderRuleForm(forms.ModelForm):
+    class Meta:
+        model = ReminderRule
+        fields = ["enabled", "days"]
+
+
+@admin.register(ReminderRule)
+class ReminderRuleAdmin(admin.ModelAdmin):
+    form = ReminderRuleForm
+    list_display = ["code", "description", "recipients", "enabled", "days", "installed"]
+    list_editable = ["enabled", "days"]
+    fields = ["enabled", "days"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("what"))
+    def description(self, obj):
+        return RULES[obj.code].label if obj.code in RULES else ""
+
+    @admin.display(description=pgettext_lazy("message recipient", "to"))
+    def recipients(self, obj):
+        return RULES[obj.code].recipients if obj.code in RULES else ""
+
+    @admin.display(description=pgettext_lazy("reminder rule", "active"), boolean=True)
+    def installed(self, obj):
+        """False while nothing provides what the rule reminds of (see notices/reminders.py)."""
+        return obj.code in SOURCES
+
+    def save_model(self, request, obj, form, change):
+        reminder_rule_change(
+            rule_id=obj.pk,
+            enabled=form.cleaned_data["enabled"],
+            days=form.cleaned_data["days"],
+            actor=request.user,
+        )
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ["due_at", "rule", "subject", "subject_id", "case", "anchor", "state", "done_at"]
+    list_filter = ["state", "rule"]
+    search_fields = ["=dedupe_key", "=case__case_no"]
+    list_select_related = ["rule", "case"]
+    date_hierarchy = "due_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(UnitContact)
+class UnitContactAdmin(admin.ModelAdmin):
+    list_display = ["unit", "person", "email", "mobile"]
+    search_fields = ["=unit__uscc", "unit__name", "email", "mobile"]
+    raw_id_fields = ["unit"]
