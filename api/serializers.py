@@ -90,7 +90,7 @@ class MessageSerializer(serializers.Serializer):
 
 
 class ArrivalInSerializer(serializers.Serializer):
-    """One arrival, with the fields and rules of a row of the arrivals file (formats/README.md);
+    """One arrival, with the fields and rules of a row of the arrivals file (docs/formats.md);
     the file's import checks each value again and matches the arrival."""
 
     arrival_ref = serializers.CharField(max_length=64)

@@ -1,4 +1,4 @@
-"""Reading the interchange files of formats/README.md: UTF-8 CSV (a BOM accepted), a header row,
+"""Reading the interchange files of docs/formats.md: UTF-8 CSV (a BOM accepted), a header row,
 every bad value reported as `line N: column: reason` with N counting the header as line 1.
 
 A file is validated whole before anything is written: a file with any bad row is rejected whole.

@@ -1,4 +1,4 @@
-"""The three departments of the agency and their duties (DESIGN.md, "Who uses it").
+"""The three departments of the agency and their duties (docs/rules.md, "Who uses it").
 
 Each department is a `Group` created by migration 0006 with exactly these permissions; staff are
 given their department's group. Segregation of duties follows from the sets: finance cannot

@@ -1,6 +1,6 @@
 """Reads: what a case owes as of a date, derived from its lines' cached ledger state.
 
-The late fee is never stored day by day (DESIGN.md): it is computed per line by the pure money
+The late fee is never stored day by day (docs/rules.md): it is computed per line by the pure money
 rules, rounded per line and summed.
 """
 

@@ -51,7 +51,7 @@ from units.samples import sample_id_number, sample_uscc
 
 SYSTEM = System("tests")
 # The date the imports of the suite pretend to run on: the periods of the factories' rows are
-# before it and the DESIGN.md worked example (due 2026-01-15) falls after it.
+# before it and the docs/rules.md worked example (due 2026-01-15) falls after it.
 IMPORT_DAY = date(2026, 3, 1)
 REGION = "310101"
 
@@ -208,7 +208,7 @@ def deliver(notice: Notice, on: date, *, channel: str = "post", actor=SYSTEM) ->
 
 @dataclass(frozen=True)
 class ArrearsRow:
-    """One data row of an arrears file (formats/README.md), every value as the file holds it."""
+    """One data row of an arrears file (docs/formats.md), every value as the file holds it."""
 
     unit_uscc: str
     unit_name: str
@@ -329,7 +329,7 @@ def case_of(uscc: str, state: str = CaseState.REGISTERED) -> ArrearsCase:
 
 
 def pay(case_id: int, amount: str, *, on: date) -> None:
-    """Apply an arrived payment to a case by DESIGN.md's allocation rule: a stand-in for the
+    """Apply an arrived payment to a case by docs/rules.md's allocation rule: a stand-in for the
     collection service (issue 4), through the same ledger functions it uses."""
     with transaction.atomic():
         case = ArrearsCase.objects.select_for_update().get(pk=case_id)
@@ -408,7 +408,7 @@ def department_user(department: str, username: str | None = None):
 
 @dataclass(frozen=True)
 class ArrivalRow:
-    """One data row of an arrivals file (formats/README.md), every value as the file holds it."""
+    """One data row of an arrivals file (docs/formats.md), every value as the file holds it."""
 
     arrival_ref: str
     arrived_on: str

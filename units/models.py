@@ -159,7 +159,7 @@ AUCTION_KINDS = (UnitEventKind.AUCTION_SALE, UnitEventKind.AUCTION_LEASE)
 
 
 class UnitEvent(models.Model):
-    """A change of a unit that routes its arrears to another counterparty (DESIGN.md, step 2).
+    """A change of a unit that routes its arrears to another counterparty (docs/rules.md, step 2).
 
     Recorded once, by a service, and never edited: a unit has at most one succession event, since
     each one ends the unit as the agency's debtor. The parties it names are its `Counterparty`

@@ -39,7 +39,7 @@ from replenish.models import (
 
 def id_number_fields(request, fields) -> list[str]:
     """ID numbers are shown in full only to users with `replenish.view_full_id_number`; the
-    others see them masked (DESIGN.md: personal data)."""
+    others see them masked (docs/rules.md: personal data)."""
     if request.user.has_perm("replenish.view_full_id_number"):
         return ["full_id_number" if f == "masked_id_number" else f for f in fields]
     return list(fields)

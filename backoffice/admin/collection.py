@@ -1,6 +1,6 @@
 """Admin screens of money in: payments, arrivals (the import with its preview, the unmatched queue,
 the adjustment) and credit. Every button calls a service; each department sees the actions of
-its duties only (DESIGN.md: segregation of duties)."""
+its duties only (docs/rules.md: segregation of duties)."""
 
 import secrets
 

@@ -1,6 +1,6 @@
 """The case list's files: the arrears file upload (preview with every error, then confirm,
 through `arrears_import`, the service of `manage.py import_arrears`) and the export of the list
-shown as CSV (the `export_cases` format, formats/README.md) or Excel."""
+shown as CSV (the `export_cases` format, docs/formats.md) or Excel."""
 
 import csv
 import io

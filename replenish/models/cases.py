@@ -136,7 +136,7 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
                 condition=Q(principal_unpaid__lte=F("principal_assessed")),
                 name="case_unpaid_within_assessed",
             ),
-            # New arrears of a unit join its one registered case (formats/README.md); the
+            # New arrears of a unit join its one registered case (docs/formats.md); the
             # constraint keeps two concurrent imports from opening two. A successor's case of a
             # split (it has a predecessor) is never joined by an import.
             models.UniqueConstraint(
@@ -271,7 +271,7 @@ class ArrearsLine(models.Model):
 
     The assessed amounts never change. The `*_unpaid`, `fee_*` columns are a cache of the line's
     ledger entries; `fee_accrues_after` and `fee_stops_on` say over which days the late fee runs now
-    (DESIGN.md: it runs from the day after the due date, is fixed at each payment, stops at a
+    (docs/rules.md: it runs from the day after the due date, is fixed at each payment, stops at a
     bankruptcy acceptance or while an agreement is in force).
     """
 

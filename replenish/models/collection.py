@@ -3,7 +3,7 @@
 A *payment* is what a unit says it paid (recorded at the counter, later declared on the portal);
 the collection department accepts it and asks finance to collect. An *arrival* (到账信息) is money
 finance confirms has arrived, from a payment or from an arrivals file; only arrived money counts
-(DESIGN.md). Matched to a case, an arrival is *posted* by the adjustment: applied to the case's
+(docs/rules.md). Matched to a case, an arrival is *posted* by the adjustment: applied to the case's
 lines, and what is beyond the debt kept as the unit's credit.
 """
 
@@ -164,7 +164,7 @@ class MatchedBy(models.TextChoices):
 
 
 class ArrivalImport(models.Model):
-    """One accepted arrivals file (formats/README.md): the arrivals it brought point back to it."""
+    """One accepted arrivals file (docs/formats.md): the arrivals it brought point back to it."""
 
     file_name = models.CharField(_("file name"), max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
@@ -337,7 +337,7 @@ class CreditKind(models.TextChoices):
 
 
 class CreditEntry(models.Model):
-    """An append-only change of a unit's overpayment credit (DESIGN.md: never dropped).
+    """An append-only change of a unit's overpayment credit (docs/rules.md: never dropped).
 
     The arrears ledger is per line and never below zero, so money beyond a case's debt cannot
     live there: it is kept here, per unit, each entry pointing at the arrival it came from. The

@@ -1,4 +1,4 @@
-"""`arrears_import`: arrears lines from the core contribution system (formats/README.md).
+"""`arrears_import`: arrears lines from the core contribution system (docs/formats.md).
 
 The file is validated whole in Python first (one pass, keeping only the keys needed to find
 duplicates), then loaded in one statement into a staging table (COPY on PostgreSQL) and moved into

@@ -2,7 +2,7 @@
 
 For each arrival, in the order the money arrived: the late fee of the case's lines is fixed
 through the arrival date (`lines_fee_plan`, the in-memory half of `lines_fee_fix`), then the money
-is allocated by `kernel.money.allocate_payment` (DESIGN.md: lines oldest due first; within a
+is allocated by `kernel.money.allocate_payment` (docs/rules.md: lines oldest due first; within a
 line late fee, then the employee portion, then the employer portion) and what is left is the
 unit's credit. Planning a whole batch first lets the adjustment run write it with a fixed number
 of statements; the import's preview uses the same plan to show what would be posted.

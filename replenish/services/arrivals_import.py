@@ -1,4 +1,4 @@
-"""`arrivals_import`: arrival information from finance or the tax bureau (formats/README.md).
+"""`arrivals_import`: arrival information from finance or the tax bureau (docs/formats.md).
 
 The same design as the arrears import: each row is checked as it streams into a staging table
 (COPY on PostgreSQL), the rules across rows are checked there, and the rows are matched and moved

@@ -1,4 +1,4 @@
-"""`cases_export`: the case export of formats/README.md, streamed in case-number order."""
+"""`cases_export`: the case export of docs/formats.md, streamed in case-number order."""
 
 import csv
 from collections.abc import Iterator

@@ -1,4 +1,4 @@
-"""How an arrival finds its case (formats/README.md): by the reference the payer quoted, then by
+"""How an arrival finds its case (docs/formats.md): by the reference the payer quoted, then by
 the payer's single open case; what cannot be matched waits for finance and is never dropped.
 
 Set-based: the import matches all its rows with a fixed number of UPDATEs on its staging table.

@@ -1,4 +1,4 @@
-"""`arrears_import`: the arrears file of formats/README.md, accepted whole or rejected whole."""
+"""`arrears_import`: the arrears file of docs/formats.md, accepted whole or rejected whole."""
 
 import io
 from datetime import date

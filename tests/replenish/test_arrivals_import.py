@@ -1,4 +1,4 @@
-"""`arrivals_import`: the arrivals file of formats/README.md, matched, accepted whole or rejected
+"""`arrivals_import`: the arrivals file of docs/formats.md, matched, accepted whole or rejected
 whole; a re-sent arrival_ref posts nothing."""
 
 import re

@@ -1,5 +1,5 @@
 """The adjustment: matched arrivals posted to the ledger (`arrivals_post`, `arrival_post`,
-`adjustments_post`, `post_adjustments`, the daily run), by the allocation rules of DESIGN.md."""
+`adjustments_post`, `post_adjustments`, the daily run), by the allocation rules of docs/rules.md."""
 
 import io
 from datetime import date

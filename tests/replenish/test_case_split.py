@@ -1,4 +1,4 @@
-"""`case_split`: a case apportioned among the separated parties, exact to the fen (DESIGN.md: every
+"""`case_split`: a case apportioned among the separated parties, exact to the fen (docs/rules.md: every
 line's portions sum exactly to the line; every successor's total within 0.01 of its exact share).
 """
 
@@ -46,7 +46,7 @@ def split_unit(unit_id: int, shares, *, actor=SYSTEM) -> None:
 
 
 def check_apportionment(original: ArrearsCase, shares) -> None:
-    """The rules of DESIGN.md, checked on the database after a split."""
+    """The rules of docs/rules.md, checked on the database after a split."""
     successors = list(ArrearsCase.objects.filter(predecessor=original).order_by("pk"))
     assert len(successors) == len(shares)
     # every line: each portion, summed over the successors' lines taken from it, is the line's

@@ -1,4 +1,4 @@
-"""`manage.py export_cases [--date] [FILE]`: the case export of formats/README.md."""
+"""`manage.py export_cases [--date] [FILE]`: the case export of docs/formats.md."""
 
 import io
 from datetime import date

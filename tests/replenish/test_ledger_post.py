@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def line():
-    # given one line of 800.00 + 200.00 due 2026-01-15 (the DESIGN.md worked example)
+    # given one line of 800.00 + 200.00 due 2026-01-15 (the docs/rules.md worked example)
     import_rows([ArrearsRowFactory(unit_no=1, person_no=1)])
     return ArrearsLine.objects.get()
 

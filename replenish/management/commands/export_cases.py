@@ -7,7 +7,7 @@ from replenish.services.export import cases_export
 
 
 class Command(BaseCommand):
-    help = "Export every case with its amounts as of a date (formats/README.md)."
+    help = "Export every case with its amounts as of a date (docs/formats.md)."
 
     def add_arguments(self, parser):
         add_date_option(parser, "the date the amounts are computed for")

@@ -9,7 +9,7 @@ from replenish.services.arrears_import import arrears_import
 
 
 class Command(BaseCommand):
-    help = "Import arrears lines from the core contribution system (formats/README.md)."
+    help = "Import arrears lines from the core contribution system (docs/formats.md)."
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help="the arrears CSV file")

@@ -9,7 +9,7 @@ from replenish.services.arrivals_import import arrivals_import
 
 
 class Command(BaseCommand):
-    help = "Import arrival information from finance or the tax bureau (formats/README.md)."
+    help = "Import arrival information from finance or the tax bureau (docs/formats.md)."
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help="the arrivals CSV file")
