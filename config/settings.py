@@ -180,7 +180,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DAILY_RUN_HOUR = env.int("DAILY_RUN_HOUR", default=1)
 DAILY_RUN_MINUTE = env.int("DAILY_RUN_MINUTE", default=0)
 
-# Money and workflow policy (docs/rules.md, "Money rules"): each rule is a setting with this default.
+# Money and workflow policy (docs/rules.md, "Money rules"): each rule is a setting, this default.
 LATE_FEE_CAP_AT_PRINCIPAL = env.bool("LATE_FEE_CAP_AT_PRINCIPAL", default=False)
 # A write-off of more than this (yuan) needs two different approvers in audit.
 WRITEOFF_DUAL_APPROVAL_ABOVE = Decimal(env.str("WRITEOFF_DUAL_APPROVAL_ABOVE", default="100000.00"))

@@ -67,7 +67,7 @@ def _daily_rate(on: date) -> Decimal:
 
 def _snapshot(case: ArrearsCase, unit, lines: list[tuple], *, issued_on: date):
     """The notice's fixed content: amounts by line and by period and portion, with the late fee
-    to the issue date rounded per line (docs/rules.md); how the fee keeps accruing; the deadline rule
+    to the issue date rounded per line; how the fee keeps accruing; the deadline rule
     (it runs from delivery); how to pay and what to quote; the legal basis; the agency.
 
     Only plain strings, numbers and lists, so the same snapshot always renders the same text.

@@ -4,7 +4,7 @@ Staff draft, sign and terminate them (`agreement_draft`, `agreement_sign`, `agre
 `agreement_scan_attach`); the daily run finds the ones breached or fulfilled
 (`agreements_breach_due`, `agreements_fulfil_due`).
 
-Late fee while an agreement is in force (docs/rules.md): signing fixes the fee to the signing date and
+Late fee while an agreement is in force: signing fixes the fee to the signing date and
 stops accrual there (`fee_stops_on` = signing date); a breach resumes it on the principal then
 unpaid from the day after the breached installment's due date; a termination resumes it from the
 day after the termination. A bankrupt unit's stop (the day before acceptance) is never lifted.

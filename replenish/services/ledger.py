@@ -245,7 +245,7 @@ def lines_fee_fix(
     lines: Sequence[ArrearsLine], *, on: date, actor: Actor, source: str, reason: str = ""
 ) -> list[Posting]:
     """Fix the late fee accrued on these (locked) lines through `on`: post it, rounded per line,
-    as `late_fee_fixed`, and move each line's accrual start to `on` (docs/rules.md: the fee is posted
+    as `late_fee_fixed`, and move each line's accrual start to `on` (the rules: the fee is posted
     only when it becomes fixed — agreement signed, payment allocated, claim, write-off).
 
     Returns the postings made. The line objects are updated in place.

@@ -1,4 +1,4 @@
-"""`case_split`: a case apportioned among the separated parties, exact to the fen (docs/rules.md: every
+"""`case_split`: a case apportioned among the separated parties, exact to the fen (the rules: every
 line's portions sum exactly to the line; every successor's total within 0.01 of its exact share).
 """
 
