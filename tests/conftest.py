@@ -3,6 +3,7 @@ import sqlite3
 import pytest
 from django.db import connection
 
+from notices.sms import LocmemSmsBackend
 from tests.factories import SuperUserFactory
 
 
@@ -27,6 +28,16 @@ def celery_in_process():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = saved
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox():
+    """The test SMS gateway's outbox, empty for each test; `failures` makes sends fail."""
+    LocmemSmsBackend.outbox = []
+    LocmemSmsBackend.failures = []
+    yield LocmemSmsBackend.outbox
+    LocmemSmsBackend.outbox = []
+    LocmemSmsBackend.failures = []
 
 
 @pytest.fixture

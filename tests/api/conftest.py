@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from replenish.departments import FINANCE
 from tests.factories import department_user
-from tests.portal.conftest import one, sms_outbox, two  # noqa: F401  (the two units' worlds)
+from tests.portal.conftest import one, two  # noqa: F401  (the two units' worlds)
 
 
 @pytest.fixture(autouse=True)

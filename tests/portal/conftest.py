@@ -9,7 +9,6 @@ import pytest
 from notices.models import Notice, Notification
 from notices.sending import notification_send
 from notices.services import case_issue_notice
-from notices.sms import LocmemSmsBackend
 from replenish.models import Agreement, ArrearsCase, Arrival
 from replenish.services.agreements import agreement_draft, agreement_sign
 from replenish.services.arrival import arrivals_post
@@ -37,13 +36,6 @@ class UnitWorld:
     agreement: Agreement
     arrival: Arrival
     payment: object
-
-
-@pytest.fixture(autouse=True)
-def sms_outbox():
-    LocmemSmsBackend.outbox = []
-    LocmemSmsBackend.failures = []
-    yield LocmemSmsBackend.outbox
 
 
 def finance_posts(unit_no: int, refs: list[str], amount: str = "100.00") -> None:
