@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from api import views
+from api import records, views
 
 app_name = "api"
 urlpatterns = [
@@ -18,4 +18,11 @@ urlpatterns = [
     path("unit/messages/", views.MessageListView.as_view(), name="messages"),
     path("finance/arrivals/", views.ArrivalPostView.as_view(), name="arrival_post"),
     path("finance/arrivals/unmatched/", views.UnmatchedArrivalsView.as_view(), name="unmatched"),
+    path("core/paid-months/", records.PaidMonthBatchListView.as_view(), name="paid_months"),
+    path(
+        "core/paid-months/<int:number>/",
+        records.PaidMonthBatchFileView.as_view(),
+        name="paid_month_batch",
+    ),
+    path("person/months/", records.PersonInquiryView.as_view(), name="person_months"),
 ]

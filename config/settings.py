@@ -221,13 +221,22 @@ LOGGING = {
 # default cache (per process unless CACHES names a shared cache).
 API_RATE_UNIT = env.str("API_RATE_UNIT", default="120/min")
 API_RATE_FINANCE = env.str("API_RATE_FINANCE", default="600/min")
+API_RATE_CORE = env.str("API_RATE_CORE", default="60/min")
+API_RATE_FRONT_END = env.str("API_RATE_FRONT_END", default="600/min")
+API_RATE_PERSON = env.str("API_RATE_PERSON", default="30/hour")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"unit": API_RATE_UNIT, "finance": API_RATE_FINANCE},
+    "DEFAULT_THROTTLE_RATES": {
+        "unit": API_RATE_UNIT,
+        "finance": API_RATE_FINANCE,
+        "core": API_RATE_CORE,
+        "front_end": API_RATE_FRONT_END,
+        "person": API_RATE_PERSON,
+    },
     "EXCEPTION_HANDLER": "api.errors.handle",
 }
 SPECTACULAR_SETTINGS = {

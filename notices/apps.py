@@ -8,7 +8,9 @@ class NoticesConfig(AppConfig):
 
     def ready(self) -> None:
         # The reminder sources and the workflow's messages read the workflow's models, so they
-        # register once the app registry is ready (Django's rule for model imports).
+        # register once the app registry is ready (Django's rule for model imports). The tasks
+        # register too, in every process, so that the outbox can publish them by name.
+        from notices import tasks  # noqa: F401
         from notices.reminder_sources import register_sources
         from notices.workflow_messages import listen_to_the_workflow
 

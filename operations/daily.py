@@ -10,9 +10,10 @@ from django.utils import timezone
 from kernel.actors import System
 from notices.models import CURRENT_NOTICE_STATES
 from notices.reminders import reminders_schedule, reminders_send_due
-from replenish.models import ArrearsCase, CaseState
+from replenish.models import ArrearsCase, CaseState, PaidMonthBatch
 from replenish.services.adjustment import AdjustmentReport, adjustments_post
 from replenish.services.agreements import agreements_breach_due, agreements_fulfil_due
+from replenish.services.records import paid_months_batch_make
 from replenish.services.transitions import transition_apply_bulk
 
 DAILY_ACTOR = System("run_daily")
@@ -26,6 +27,7 @@ class DailyReport:
     agreements_breached: list[int] = field(default_factory=list)
     adjustments: AdjustmentReport | None = None
     reminders_sent: int = 0
+    paid_months: PaidMonthBatch | None = None
 
     def lines(self) -> list[str]:
         lines = [
@@ -38,6 +40,11 @@ class DailyReport:
             lines.append(self.adjustments.summary())
             lines.append(self.adjustments.writeoff_summary())
         lines.append(f"{self.as_of}: {self.reminders_sent} reminder(s) sent")
+        if self.paid_months is not None:
+            lines.append(
+                f"{self.as_of}: paid person-month batch {self.paid_months.number} "
+                f"({self.paid_months.rows} month(s))"
+            )
         return lines
 
 
@@ -58,6 +65,8 @@ def daily_run(
     # Those falling due by tomorrow: tomorrow's run schedules the day after.
     reminders_schedule(as_of=as_of, due_by=as_of + timedelta(days=1), actor=actor)
     report.reminders_sent = reminders_send_due(now=now or _reminders_until(as_of), actor=actor)
+    # The months restored or reopened today, for the core contribution system to pull.
+    report.paid_months = paid_months_batch_make(actor=actor, today=as_of)
     return report
 
 

@@ -11,7 +11,9 @@ from notices.selectors import unit_inbox
 from replenish.models import Agreement, ArrearsCase, ArrearsLine, Arrival, Installment, Payment
 from replenish.models.cases import WRITEOFF_RETURN_STATES
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
-from units.models import Counterparty, CounterpartyKind, PortalMembership
+from replenish.services.records import unit_settled_months
+from units.identifiers import mask_id_number
+from units.models import Counterparty, CounterpartyKind, InsuredPerson, PortalMembership
 
 
 def _own_counterparty_ids(member: PortalMembership) -> list[int]:
@@ -107,6 +109,27 @@ def lines_owed(member, as_of: date) -> list[dict]:
             }
         )
     return rows
+
+
+def settled_months(member: PortalMembership) -> list[dict]:
+    """The months of the unit's employees no longer owed — paid (the employee's record restored)
+    or written off — with the person's name and masked ID number. Two queries."""
+    if member.unit_id is None:
+        return []
+    months = unit_settled_months(member.unit_id)
+    names = dict(
+        InsuredPerson.objects.filter(id_number__in={m.id_number for m in months}).values_list(
+            "id_number", "name"
+        )
+    )
+    return [
+        {
+            "person": names.get(m.id_number, ""),
+            "id_number": mask_id_number(m.id_number),
+            "month": m,
+        }
+        for m in months
+    ]
 
 
 def writeoff_cases(member: PortalMembership) -> QuerySet[ArrearsCase]:

@@ -89,16 +89,29 @@ def home(request):
 
 @member_required()
 def employees(request):
-    """Unpaid months of each employee, ID numbers masked."""
+    """Each employee's months still owed and those no longer owed (paid: the employee's record is
+    restored; or written off), ID numbers masked."""
     today = _today()
-    people: dict[int, dict] = {}
-    for row in selectors.lines_owed(request.member, today):
-        person = people.setdefault(
-            row["line"].person_id,
-            {"name": row["person"], "id_number": row["id_number"], "months": [], "total": ZERO},
+    people: dict[tuple[str, str], dict] = {}
+
+    def person_of(row: dict) -> dict:
+        return people.setdefault(
+            (row["person"], row["id_number"]),
+            {
+                "name": row["person"],
+                "id_number": row["id_number"],
+                "months": [],
+                "total": ZERO,
+                "settled": [],
+            },
         )
+
+    for row in selectors.lines_owed(request.member, today):
+        person = person_of(row)
         person["months"].append(row)
         person["total"] += row["total"]
+    for row in selectors.settled_months(request.member):
+        person_of(row)["settled"].append(row["month"])
     return render(
         request,
         "portal/employees.html",

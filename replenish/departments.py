@@ -12,6 +12,10 @@ COLLECTION = "征缴部门"
 FINANCE = "财务管理部门"
 AUDIT = "稽核监督部门"
 DEPARTMENTS = (COLLECTION, FINANCE, AUDIT)
+# Groups of service credentials (migration 0011), not departments: the core contribution system
+# reads the paid person-month batches; the city-service front ends answer a person's inquiry.
+CORE_SYSTEM = "核心征缴系统"
+CITY_FRONT_ENDS = "城市服务前端"
 
 _SEE_CASES = (
     "replenish.view_arrearscase",
@@ -64,6 +68,9 @@ DUTIES: dict[str, frozenset[str]] = {
             "replenish.post_arrival",
             "units.add_portalmembership",
             "units.view_portalmembership",
+            "replenish.view_paidmonthbatch",
+            "replenish.view_paidmonthrow",
+            "replenish.view_person_records",
         }
     ),
     # Collects the money, confirms arrivals (到账信息), imports arrival files, resolves unmatched
@@ -76,6 +83,10 @@ DUTIES: dict[str, frozenset[str]] = {
             "replenish.add_arrival",
             "replenish.match_arrival",
             "replenish.reverse_arrival",
+            "replenish.view_paidmonthbatch",
+            "replenish.view_paidmonthrow",
+            "replenish.view_person_records",
+            "replenish.add_paidmonthbatch",
         }
     ),
     # Supervises: sees everything, decides write-offs, handles no money.
@@ -87,6 +98,7 @@ DUTIES: dict[str, frozenset[str]] = {
             "units.view_insuredperson",
             "replenish.decide_writeoff",
             "units.view_portalmembership",
+            "replenish.view_personrecordaccess",
         }
     ),
 }

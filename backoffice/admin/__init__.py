@@ -17,6 +17,7 @@ from backoffice.admin import (  # noqa: F401  (registration)
     collection,
     notices,
     portal,
+    records,
     units,
     writeoff,
 )

@@ -29,6 +29,14 @@ from replenish.models.collection import (
 )
 from replenish.models.ledger import LedgerEntry, LedgerKind
 from replenish.models.numbering import NumberSequence
+from replenish.models.records import (
+    AccessChannel,
+    MonthStatus,
+    PaidMonthBatch,
+    PaidMonthRow,
+    PersonRecordAccess,
+    ReportedMonth,
+)
 from replenish.models.writeoff import (
     OPEN_WRITEOFF_STATES,
     WriteOffApplication,
@@ -43,6 +51,7 @@ __all__ = [
     "LIVE_AGREEMENT_STATES",
     "OPEN_STATES",
     "OPEN_WRITEOFF_STATES",
+    "AccessChannel",
     "Agreement",
     "AgreementKind",
     "AgreementState",
@@ -60,11 +69,16 @@ __all__ = [
     "LedgerEntry",
     "LedgerKind",
     "MatchedBy",
+    "MonthStatus",
     "NumberSequence",
+    "PaidMonthBatch",
+    "PaidMonthRow",
     "Payment",
     "PaymentChannel",
     "PaymentState",
     "PaymentVia",
+    "PersonRecordAccess",
+    "ReportedMonth",
     "WriteOffApplication",
     "WriteOffDocument",
     "WriteOffDocumentKind",

@@ -15,8 +15,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from replenish.departments import FINANCE
-from tests.factories import department_user
+from replenish.departments import CITY_FRONT_ENDS, CORE_SYSTEM, FINANCE
+from replenish.services.records import paid_months_batch_make
+from tests.factories import SYSTEM, department_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -41,14 +42,26 @@ def api_schema(db, settings):
 def tokens(one):
     """A unit with a history (notices, agreements, arrivals, messages) and the finance system."""
     finance = department_user(FINANCE, "finance-system")
+    core = department_user(CORE_SYSTEM, "core-system")
+    front_end = department_user(CITY_FRONT_ENDS, "wechat-city-service")
+    paid_months_batch_make(actor=SYSTEM)
     return {
         "unit": Token.objects.get_or_create(user=one.user)[0].key,
         "finance": Token.objects.get_or_create(user=finance)[0].key,
+        "core": Token.objects.get_or_create(user=core)[0].key,
+        "front_end": Token.objects.get_or_create(user=front_end)[0].key,
     }
 
 
 def credential(path: str) -> str:
-    return "finance" if path.startswith("/api/finance/") else "unit"
+    for prefix, name in (
+        ("/api/finance/", "finance"),
+        ("/api/core/", "core"),
+        ("/api/person/", "front_end"),
+    ):
+        if path.startswith(prefix):
+            return name
+    return "unit"
 
 
 def test_the_api_keeps_to_its_schema(api_schema, tokens):

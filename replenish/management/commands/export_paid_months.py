@@ -1,0 +1,39 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from kernel.actors import System
+from replenish.models import PaidMonthBatch
+from replenish.services.records import HEADER, paid_months_batch_make, paid_months_csv
+
+
+class Command(BaseCommand):
+    help = (
+        "Write the next batch of paid person-months for the core contribution system, or batch N "
+        "again byte for byte (docs/formats.md, 'Paid person-months')."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch", type=int, help="write this batch again instead")
+        parser.add_argument("file", nargs="?", type=Path, help="output file (default stdout)")
+
+    def handle(self, *args, batch: int | None = None, file: Path | None = None, **options):
+        if file is not None and file.parent and not file.parent.is_dir():
+            raise CommandError(f"{file.parent}: no such directory")
+        if batch is not None:
+            if batch < 1 or not PaidMonthBatch.objects.filter(number=batch).exists():
+                raise CommandError(f"batch {batch} does not exist")
+            number = batch
+        else:
+            made = paid_months_batch_make(actor=System("export_paid_months"))
+            number = made.number if made else None
+        lines = paid_months_csv(number) if number else iter([",".join(HEADER) + "\n"])
+        if file is None:
+            for line in lines:
+                self.stdout.write(line, ending="")
+        else:
+            tmp = file.with_name(f".{file.name}.partial")
+            with tmp.open("w", encoding="utf-8", newline="") as out:
+                out.writelines(lines)
+            tmp.replace(file)
+        self.stderr.write(f"batch {number}" if number else "nothing changed: no batch made")

@@ -1,0 +1,362 @@
+"""Employees' records restored: the paid person-month feed to the core contribution system
+(docs/formats.md, "Paid person-months") and a person's months for the back office and the
+city-service front ends.
+
+A month is (original unit, insured person, period). Its figures come from the ledger of all its
+lines — the original line and every successor's share of it, however often it was passed on — in
+one grouped query, so the feed of a whole region takes a fixed number of statements:
+
+- assessed: the `assessed` and `correction` entries (transfers between shares cancel out);
+- owed: the sum of every principal entry (what is still unpaid, wherever it now sits);
+- `paid` when nothing is owed and nothing was written off, `written_off` when nothing is owed
+  and some was written off, `reopened` when a month reported as one of these (or as reopened)
+  is owed again, else owed (never reported). A month partly paid stays owed.
+"""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kernel.actors import Actor, actor_label, actor_user, require_permission
+from replenish.models import (
+    AccessChannel,
+    ArrearsCase,
+    ArrearsLine,
+    CaseState,
+    LedgerEntry,
+    LedgerKind,
+    MonthStatus,
+    PaidMonthBatch,
+    PaidMonthRow,
+    PersonRecordAccess,
+    ReportedMonth,
+)
+from replenish.services.numbering import number_block_take
+from units.identifiers import mask_id_number
+from units.models import InsuredPerson, Unit
+
+HEADER = (
+    "batch",
+    "unit_uscc",
+    "id_number",
+    "period",
+    "employer_amount",
+    "employee_amount",
+    "status",
+    "status_on",
+)
+BATCH_SCOPE = "paid-months"
+STATUS_LABELS = {
+    MonthStatus.OWED: gettext_lazy("owed"),
+    MonthStatus.PAID: gettext_lazy("paid on"),
+    MonthStatus.WRITTEN_OFF: gettext_lazy("written off on"),
+    MonthStatus.REOPENED: gettext_lazy("reopened on"),
+    CaseState.AGREEMENT: gettext_lazy("under agreement"),
+    CaseState.WRITEOFF: gettext_lazy("in write-off"),
+}
+_K = LedgerKind
+_S = MonthStatus
+
+
+def _month_figures_sql(where: str = "") -> str:
+    """Every month's figures from its ledger, one row per (unit, person, period)."""
+    entry, line = LedgerEntry._meta.db_table, ArrearsLine._meta.db_table
+    unit, person = Unit._meta.db_table, InsuredPerson._meta.db_table
+    principal = "e.employer + e.employee"
+    return f"""
+        SELECT u.uscc AS unit_uscc, p.id_number AS id_number, l.period AS period,
+            ROUND(SUM(CASE WHEN e.kind IN ('{_K.ASSESSED}', '{_K.CORRECTION}')
+                      THEN e.employer ELSE 0 END), 2) AS employer_amount,
+            ROUND(SUM(CASE WHEN e.kind IN ('{_K.ASSESSED}', '{_K.CORRECTION}')
+                      THEN e.employee ELSE 0 END), 2) AS employee_amount,
+            ROUND(SUM({principal}), 2) AS owed,
+            ROUND(SUM(CASE WHEN e.kind = '{_K.WRITTEN_OFF}' THEN {principal} ELSE 0 END), 2)
+                AS written_off,
+            MAX(CASE WHEN {principal} < 0
+                     AND e.kind NOT IN ('{_K.TRANSFERRED}', '{_K.WRITTEN_OFF}')
+                THEN e.effective_on END) AS paid_on,
+            MAX(CASE WHEN e.kind = '{_K.WRITTEN_OFF}' THEN e.effective_on END) AS written_off_on,
+            MAX(CASE WHEN {principal} > 0
+                     AND e.kind IN ('{_K.PAYMENT_REVERSED}', '{_K.CORRECTION}')
+                THEN e.effective_on END) AS reopened_on
+        FROM {entry} e
+        JOIN {line} l ON l.id = e.line_id
+        JOIN {unit} u ON u.id = l.unit_id
+        JOIN {person} p ON p.id = l.person_id
+        {where}
+        GROUP BY u.uscc, p.id_number, l.period
+    """
+
+
+def _status_sql(figures: str) -> str:
+    """The months with their current status beside the status last reported."""
+    reported = ReportedMonth._meta.db_table
+    return f"""
+        SELECT m.*, COALESCE(r.status, '{_S.OWED}') AS reported,
+            CASE
+                WHEN m.employer_amount + m.employee_amount = 0 THEN COALESCE(r.status, '{_S.OWED}')
+                WHEN m.owed = 0 AND m.written_off = 0 THEN '{_S.PAID}'
+                WHEN m.owed = 0 THEN '{_S.WRITTEN_OFF}'
+                WHEN r.status IN ('{_S.PAID}', '{_S.WRITTEN_OFF}', '{_S.REOPENED}')
+                    THEN '{_S.REOPENED}'
+                ELSE '{_S.OWED}'
+            END AS status
+        FROM ({figures}) m
+        LEFT JOIN {reported} r
+            ON r.unit_uscc = m.unit_uscc AND r.id_number = m.id_number AND r.period = m.period
+    """
+
+
+def _status_on_sql(today: date) -> str:
+    return f"""
+        CASE s.status
+            WHEN '{_S.PAID}' THEN COALESCE(s.paid_on, '{today.isoformat()}')
+            WHEN '{_S.WRITTEN_OFF}' THEN COALESCE(s.written_off_on, '{today.isoformat()}')
+            ELSE COALESCE(s.reopened_on, '{today.isoformat()}')
+        END
+    """
+
+
+def paid_months_batch_make(*, actor: Actor, today: date | None = None) -> PaidMonthBatch | None:
+    """Make the next batch of every month whose status changed since it was last reported, or
+    nothing (None) when no month changed. Two runs at once make one batch: the batch number's
+    sequence row is locked first, and the second run finds nothing left to report."""
+    require_permission(actor, "replenish.add_paidmonthbatch", action=_("make a paid-month batch"))
+    today = today or timezone.localdate()
+    rows, reported = PaidMonthRow._meta.db_table, ReportedMonth._meta.db_table
+    with transaction.atomic():
+        number = number_block_take(scope=BATCH_SCOPE)
+        batch = PaidMonthBatch.objects.create(number=number, made_by=actor_label(actor), rows=0)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {rows} (batch_id, unit_uscc, id_number, period, employer_amount,
+                                    employee_amount, status, status_on)
+                SELECT %s, s.unit_uscc, s.id_number, s.period, s.employer_amount,
+                       s.employee_amount, s.status, {_status_on_sql(today)}
+                FROM ({_status_sql(_month_figures_sql())}) s
+                WHERE s.status <> s.reported
+                """,
+                [batch.pk],
+            )
+            count = cursor.rowcount
+            if count == 0:
+                transaction.set_rollback(True)  # gives the batch number back
+                return None
+            cursor.execute(
+                f"""
+                DELETE FROM {reported} WHERE EXISTS (
+                    SELECT 1 FROM {rows} n WHERE n.batch_id = %s
+                    AND n.unit_uscc = {reported}.unit_uscc
+                    AND n.id_number = {reported}.id_number AND n.period = {reported}.period)
+                """,
+                [batch.pk],
+            )
+            cursor.execute(
+                f"""
+                INSERT INTO {reported} (unit_uscc, id_number, period, status, batch_id)
+                SELECT unit_uscc, id_number, period, status, batch_id FROM {rows}
+                WHERE batch_id = %s
+                """,
+                [batch.pk],
+            )
+        batch.rows = count
+        batch.save(update_fields=["rows"])
+    return batch
+
+
+def paid_months_csv(number: int) -> Iterator[str]:
+    """Batch `number` as the file's lines (the header first), the same bytes every time."""
+    months = (
+        PaidMonthRow.objects.filter(batch__number=number)
+        .order_by("unit_uscc", "id_number", "period")
+        .values_list(
+            "unit_uscc",
+            "id_number",
+            "period",
+            "employer_amount",
+            "employee_amount",
+            "status",
+            "status_on",
+        )
+    )
+    yield ",".join(HEADER) + "\n"
+    for uscc, id_number, period, employer, employee, status, status_on in months.iterator(
+        chunk_size=5000
+    ):
+        yield f"{number},{uscc},{id_number},{period},{employer:.2f},{employee:.2f},"
+        yield f"{status},{status_on.isoformat()}\n"
+
+
+@dataclass(frozen=True)
+class PersonMonth:
+    """One month of a person, as the person's page and the inquiry API show it."""
+
+    unit_name: str
+    unit_uscc: str
+    period: str
+    employer_amount: Decimal
+    employee_amount: Decimal
+    owed: Decimal
+    status: str  # owed, agreement, writeoff, paid, written_off (MonthStatus or the case's state)
+    status_on: date | None
+    owed_by: str  # who owes it now: the unit itself or its successor(s)
+    case_nos: tuple[str, ...]
+
+    @property
+    def restored(self) -> bool:
+        return self.status in (MonthStatus.PAID, MonthStatus.WRITTEN_OFF)
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS.get(self.status, self.status))
+
+
+def person_months(person: InsuredPerson) -> list[PersonMonth]:
+    """Every month of the person across every unit, oldest first: its status now, who owes it
+    and the cases it belongs to. Three queries whatever the number of months."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _status_sql(_month_figures_sql("WHERE l.person_id = %s"))
+            + " ORDER BY period, unit_uscc",
+            [person.pk],
+        )
+        columns = [c[0] for c in cursor.description]
+        figures = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    lines = (
+        ArrearsLine.objects.filter(person=person)
+        .select_related("unit", "case", "case__obligor", "case__unit")
+        .order_by("period", "pk")
+    )
+    open_cases: dict[tuple[str, str], list[ArrearsCase]] = {}
+    unit_names: dict[str, str] = {}
+    for line in lines:
+        unit_names[line.unit.uscc] = line.unit.name
+        if line.principal_unpaid > 0:
+            open_cases.setdefault((line.unit.uscc, line.period), []).append(line.case)
+    months = []
+    for row in figures:
+        key = (row["unit_uscc"], row["period"])
+        cases = open_cases.get(key, [])
+        owed = Decimal(str(row["owed"])).quantize(Decimal("0.01"))
+        status, status_on = _person_status(row, cases)
+        months.append(
+            PersonMonth(
+                unit_name=unit_names.get(row["unit_uscc"], ""),
+                unit_uscc=row["unit_uscc"],
+                period=row["period"],
+                employer_amount=Decimal(str(row["employer_amount"])).quantize(Decimal("0.01")),
+                employee_amount=Decimal(str(row["employee_amount"])).quantize(Decimal("0.01")),
+                owed=owed,
+                status=status,
+                status_on=status_on,
+                owed_by="、".join(dict.fromkeys(_owed_by(c) for c in cases)),
+                case_nos=tuple(dict.fromkeys(c.case_no for c in cases)),
+            )
+        )
+    return months
+
+
+@dataclass(frozen=True)
+class SettledMonth:
+    """A month of a unit's employee no longer owed: paid (restored) or written off."""
+
+    id_number: str
+    period: str
+    status: str
+    status_on: date | None
+
+
+def unit_settled_months(unit_id: int) -> list[SettledMonth]:
+    """The months of the unit's employees (the unit as the original employer) that are paid or
+    written off, by person and period: one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.id_number, s.period, s.status, s.paid_on, s.written_off_on FROM "
+            f"({_status_sql(_month_figures_sql('WHERE l.unit_id = %s'))}) s "
+            f"WHERE s.status IN ('{_S.PAID}', '{_S.WRITTEN_OFF}') ORDER BY s.id_number, s.period",
+            [unit_id],
+        )
+        return [
+            SettledMonth(
+                id_number=id_number,
+                period=period,
+                status=status,
+                status_on=_day(paid_on if status == _S.PAID else written_off_on),
+            )
+            for id_number, period, status, paid_on, written_off_on in cursor.fetchall()
+        ]
+
+
+def _owed_by(case: ArrearsCase) -> str:
+    return case.obligor.name if case.obligor_id else case.unit.name
+
+
+def _day(value) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _person_status(row: dict, cases: Sequence[ArrearsCase]) -> tuple[str, date | None]:
+    """The month's status for a person's page: the feed's status, and for a month still owed
+    whether it is under agreement or in write-off now."""
+    status = row["status"]
+    if status == MonthStatus.PAID:
+        return status, _day(row["paid_on"])
+    if status == MonthStatus.WRITTEN_OFF:
+        return status, _day(row["written_off_on"])
+    states = {c.state for c in cases}
+    for state in (CaseState.WRITEOFF, CaseState.AGREEMENT):
+        if state in states:
+            return state, None
+    if status == MonthStatus.REOPENED:
+        return status, _day(row["reopened_on"])
+    return MonthStatus.OWED, None
+
+
+def person_records_open(
+    *,
+    id_number: str,
+    reason: str,
+    actor: Actor,
+    channel: str = AccessChannel.BACK_OFFICE,
+    expected_name: str | None = None,
+) -> tuple[InsuredPerson | None, list[PersonMonth]]:
+    """A person's months, with the opening recorded in the access log (who, when, why, whose):
+    Personal Information Protection Law. Unknown numbers are recorded too.
+
+    A city-service front end passes the name it authenticated (`expected_name`): a number whose
+    person has another name is answered as an unknown number is, and logged as such.
+    """
+    front_end = channel == AccessChannel.FRONT_END
+    require_permission(
+        actor,
+        "replenish.inquire_person_records" if front_end else "replenish.view_person_records",
+        action=_("open a person's months"),
+    )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why you open this person's records.")})
+    id_number = id_number.strip().upper()
+    person = InsuredPerson.objects.filter(id_number=id_number).first()
+    shown = person
+    if person is not None and expected_name is not None and person.name != expected_name.strip():
+        shown = None
+        reason = f"{reason} (name did not match: nothing shown)"
+    PersonRecordAccess.objects.create(
+        channel=channel,
+        user=actor_user(actor),
+        actor_label=actor_label(actor),
+        person=person,
+        masked_id_number=mask_id_number(id_number),
+        reason=reason[:2000],
+    )
+    return shown, (person_months(shown) if shown else [])
