@@ -325,16 +325,28 @@ class Dossier(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=[DossierState.TRANSFER_PROPOSED, DossierState.COURT_PROPOSED],
-        target=RETURN_VALUE(*COURT_SOURCES),
+        source=DossierState.TRANSFER_PROPOSED,
+        target=DossierState.INQUIRY_ANSWERED,
         permission="enforcement.approve_dossier",
     )
-    def proposal_refuse(self) -> str:
-        """The second collection user refuses: back to where the proposal was made."""
-        previous = self.proposed_from
+    def transfer_refuse(self) -> None:
+        """The second collection user refuses the transfer request."""
         self.proposed_by = None
         self.proposed_from = ""
         self.transfer_amount = None
+
+    @transition(
+        field=state,
+        source=DossierState.COURT_PROPOSED,
+        target=RETURN_VALUE(*COURT_SOURCES),
+        permission="enforcement.approve_dossier",
+    )
+    def court_refuse(self) -> str:
+        """The second collection user refuses the court application: back to where it was
+        proposed from."""
+        previous = self.proposed_from
+        self.proposed_by = None
+        self.proposed_from = ""
         return previous
 
     @transition(

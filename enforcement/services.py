@@ -481,7 +481,10 @@ def dossier_proposal_refuse(*, dossier_id: int, reason: str, actor: Actor) -> Do
             _("refusing a proposal"),
         )
         _require_second(actor, dossier, _("the proposal"))
-        transition_apply(dossier, "proposal_refuse", actor=actor, reason=reason)
+        name = (
+            "transfer_refuse" if dossier.state == DossierState.TRANSFER_PROPOSED else "court_refuse"
+        )
+        transition_apply(dossier, name, actor=actor, reason=reason)
     return dossier
 
 
