@@ -6,3 +6,8 @@ class EnforcementConfig(AppConfig):
     name = "enforcement"
     verbose_name = _("Enforcement")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from enforcement.reminder_sources import register_sources
+
+        register_sources()

@@ -238,7 +238,8 @@ def _kind(counterparty: Counterparty, *, deferred: bool, case: ArrearsCase) -> s
     if counterparty.kind != CounterpartyKind.UNIT:
         raise ValidationError(
             _(
-                "Case %(case)s is owed by %(party)s: a deferred-payment agreement is signed with the unit itself."
+                "Case %(case)s is owed by %(party)s: a deferred-payment agreement is signed "
+                "with the unit itself."
             )
             % {"case": case.case_no, "party": counterparty},
             code="obligor",
