@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from enforcement.models import DocumentKind, EnforcementDocument, ServiceChannel
 from notices.documents import Document, Section, Table
@@ -35,7 +36,7 @@ def _agency(snap: dict) -> Section:
 def _head(snap: dict, addressee: str) -> Section:
     return Section(
         fields=(
-            (_("to"), addressee),
+            (pgettext("the addressee of a document", "to"), addressee),
             (_("insured unit"), snap["unit"]["name"]),
             (_("Unified Social Credit Code"), snap["unit"]["uscc"]),
             (_("case number"), snap["case_no"]),

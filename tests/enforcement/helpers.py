@@ -24,7 +24,9 @@ COURT_CLOSES = date(2026, 12, 2)
 def overdue_case(unit_no: int = 1, *, lines: int = 1) -> ArrearsCase:
     """1,000.00 a line (800.00 employer, 200.00 employee), due 2026-01-15, notice delivered on
     2026-03-02, overdue from 2026-03-10."""
-    import_rows([ArrearsRowFactory(unit_no=unit_no, person_no=10 * unit_no + n) for n in range(lines)])
+    import_rows(
+        [ArrearsRowFactory(unit_no=unit_no, person_no=10 * unit_no + n) for n in range(lines)]
+    )
     case = case_of(sample_uscc(unit_no))
     notice = case_issue_notice(case_id=case.pk, actor=department_user(COLLECTION), issued_on=ISSUED)
     deliver(notice, ISSUED)
