@@ -923,13 +923,14 @@ class DossierReport:
 DAILY = System("run_daily")
 
 
-def dossiers_follow(*, as_of: date, actor: System = DAILY) -> DossierReport:
+def dossiers_follow(*, as_of: date, actor: Actor = DAILY) -> DossierReport:
     """The daily run's step: close the open dossiers whose case settled, went under agreement or
     was written off, and mark those whose guarantee period passed without one.
 
     One dossier per transaction: dossiers are worked by hand, so the open ones number in the
     hundreds, not the hundreds of thousands the set-based steps are built for.
     """
+    require_permission(actor, RUN, action=_("move the dossiers that are due"))
     report = DossierReport(closed=[], guarantees_lapsed=[])
     closing = (
         Dossier.objects.filter(state__in=OPEN_DOSSIER_STATES, case__state__in=list(CASE_CLOSES))

@@ -14,11 +14,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # (folder, what makemessages leaves out there): the Makefile's `messages` target.
 CATALOGUES = (
-    (".", ("notices", ".venv", "tests", "bench", "docs", "var")),
+    (".", ("notices", "enforcement", ".venv", "tests", "bench", "docs", "var")),
     ("notices", ()),
+    ("enforcement", ()),
     ("portal", ()),
 )
-SOURCES = ("manage.py", "replenish", "units", "notices", "portal", "api", "templates")
+SOURCES = (
+    "manage.py",
+    "replenish",
+    "units",
+    "notices",
+    "enforcement",
+    "portal",
+    "api",
+    "templates",
+)
 
 pytestmark = pytest.mark.skipif(
     shutil.which("xgettext") is None, reason="needs GNU gettext (xgettext) to extract strings"

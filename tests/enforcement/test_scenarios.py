@@ -19,9 +19,9 @@ from pypdf import PdfReader
 from enforcement.documents import enforcement_document
 from enforcement.models import (
     CloseReason,
+    DocumentKind,
     Dossier,
     DossierState,
-    DocumentKind,
     EnforcementDocument,
     Guarantee,
 )
