@@ -320,8 +320,19 @@ class DossierAdmin(ReadOnlyAdmin):
     def unit(self, dossier):
         return dossier.case.unit.name
 
+    def get_changelist_instance(self, request):
+        # What each listed case owes today, in one query for the page (not one per row).
+        changelist = super().get_changelist_instance(request)
+        rows = changelist.result_list
+        owed = owed_by_case([d.case_id for d in rows], as_of=timezone.localdate())
+        for dossier in rows:
+            dossier.owed_today = owed.get(dossier.case_id)
+        return changelist
+
     @admin.display(description=_("owed now (yuan)"))
     def owed_now(self, dossier):
+        if hasattr(dossier, "owed_today"):
+            return dossier.owed_today.total if dossier.owed_today else "0.00"
         return case_owed(dossier.case_id, as_of=timezone.localdate()).total
 
     @admin.display(description=_("notice enforced"))
