@@ -303,6 +303,21 @@ class DossierAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("case__unit", "notice")
 
+    # Sections whose every field is still empty (the court before the court route, the outcome
+    # before the end) are left out, so the page shows what has happened.
+    OPTIONAL_SECTIONS = {_("Transfer"), _("Court")}
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [
+            (name, opts)
+            for name, opts in fieldsets
+            if name not in self.OPTIONAL_SECTIONS
+            or any(getattr(obj, f, None) not in (None, "") for f in opts["fields"])
+        ]
+
     def has_run_permission(self, request):
         return request.user.has_perm(RUN)
 

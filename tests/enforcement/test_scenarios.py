@@ -8,6 +8,7 @@ import io
 import re
 from datetime import date, timedelta
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -73,6 +74,7 @@ from tests.factories import ArrivalRowFactory, all_table_counts, import_arrivals
 from units.samples import sample_uscc
 
 pytestmark = pytest.mark.django_db
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 COURT_USCC = sample_uscc(77, kind="11")
 DECISION_NO = "沪医保划〔2026〕3号"
 COURT_CASE_NO = "(2026)沪0101执123号"
@@ -108,7 +110,10 @@ def rendered(document: EnforcementDocument, *phrases: str) -> str:
     document.refresh_from_db()
     doc = enforcement_document(document, language="zh-hans")
     html = flat(html_render(doc))
-    pdf = flat("".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf_render(doc))).pages))
+    pdf_bytes = pdf_render(doc)
+    SHOTS.mkdir(parents=True, exist_ok=True)  # to look at: pdftoppm -png var/screenshots/…
+    (SHOTS / f"enforcement-{document.kind}.pdf").write_bytes(pdf_bytes)
+    pdf = flat("".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf_bytes)).pages))
     for phrase in (document.number, doc.title, "医疗保障事务中心", "法律依据", *phrases):
         assert flat(phrase) in html, f"{document.number}: {phrase!r} not in the HTML"
         assert flat(phrase) in pdf, f"{document.number}: {phrase!r} not in the PDF"
