@@ -74,12 +74,14 @@ graph: $(VENV)/.run-installed
 ## make messages: extract the notices' strings and the project's other strings into their .po files
 ## and compile the .mo files (all committed; needs GNU gettext, Debian's package gettext)
 messages: $(VENV)/.run-installed
-	DEBUG=true $(BIN)/python manage.py makemessages -l zh_Hans --no-location -i notices -i .venv -i tests -i bench -i docs -i var
-	DEBUG=true $(BIN)/python manage.py compilemessages -l zh_Hans -i notices -i .venv -i tests
+	DEBUG=true $(BIN)/python manage.py makemessages -l zh_Hans --no-location -i notices -i enforcement -i .venv -i tests -i bench -i docs -i var
+	DEBUG=true $(BIN)/python manage.py compilemessages -l zh_Hans -i notices -i enforcement -i .venv -i tests
 	cd notices && DEBUG=true ../$(BIN)/python ../manage.py makemessages -l zh_Hans --no-location
 	cd notices && DEBUG=true ../$(BIN)/python ../manage.py compilemessages -l zh_Hans
 	cd portal && DEBUG=true ../$(BIN)/python ../manage.py makemessages -l zh_Hans --no-location
 	cd portal && DEBUG=true ../$(BIN)/python ../manage.py compilemessages -l zh_Hans
+	cd enforcement && DEBUG=true ../$(BIN)/python ../manage.py makemessages -l zh_Hans --no-location
+	cd enforcement && DEBUG=true ../$(BIN)/python ../manage.py compilemessages -l zh_Hans
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var

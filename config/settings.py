@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "units",
     "replenish",
     "notices",
+    "enforcement",
     "portal",
     "backoffice",
     "operations",
@@ -192,6 +193,11 @@ BULK_BATCH_SIZE = env.int("BULK_BATCH_SIZE", default=1000)
 AGENCY_NAME = env.str("AGENCY_NAME", default="医疗保障事务中心")
 AGENCY_CONTACT = env.str("AGENCY_CONTACT", default="12393")
 AGENCY_ADDRESS = env.str("AGENCY_ADDRESS", default="")
+# Enforcement (issue 18): the periods the law leaves to the agency, in working days, and who the
+# transfer decisions are requested from.
+ENFORCEMENT_BANK_REPLY_WORKING_DAYS = env.int("ENFORCEMENT_BANK_REPLY_WORKING_DAYS", default=5)
+ENFORCEMENT_GUARANTEE_WORKING_DAYS = env.int("ENFORCEMENT_GUARANTEE_WORKING_DAYS", default=10)
+ENFORCEMENT_DECISION_DEPARTMENT = env.str("ENFORCEMENT_DECISION_DEPARTMENT", default="医疗保障局")
 
 # Notices, notifications and reminders (notices/).
 NOTICE_SEND_CHANNELS = env.list("NOTICE_SEND_CHANNELS", default=["portal", "email", "sms"])

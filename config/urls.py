@@ -9,6 +9,7 @@ admin.site.index_title = "业务办理"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("notices/", include("notices.urls")),
+    path("enforcement/", include("enforcement.urls")),
     path("portal/", include("portal.urls")),
     path("api/", include("api.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

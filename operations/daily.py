@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from enforcement.services import DossierReport, dossiers_follow
 from kernel.actors import System
 from notices.models import CURRENT_NOTICE_STATES
 from notices.reminders import reminders_schedule, reminders_send_due
@@ -26,6 +27,7 @@ class DailyReport:
     agreements_fulfilled: list[int] = field(default_factory=list)
     agreements_breached: list[int] = field(default_factory=list)
     adjustments: AdjustmentReport | None = None
+    dossiers: DossierReport | None = None
     reminders_sent: int = 0
     paid_months: PaidMonthBatch | None = None
 
@@ -39,6 +41,8 @@ class DailyReport:
         if self.adjustments is not None:
             lines.append(self.adjustments.summary())
             lines.append(self.adjustments.writeoff_summary())
+        if self.dossiers is not None:
+            lines += self.dossiers.lines(self.as_of)
         lines.append(f"{self.as_of}: {self.reminders_sent} reminder(s) sent")
         if self.paid_months is not None:
             lines.append(
@@ -61,6 +65,8 @@ def daily_run(
     # Fulfilments first: an agreement paid in full is never reported breached.
     report.agreements_fulfilled = agreements_fulfil_due(as_of=as_of, actor=actor)
     report.agreements_breached = agreements_breach_due(as_of=as_of, actor=actor)
+    # Enforcement dossiers follow their cases (settled, under agreement, written off).
+    report.dossiers = dossiers_follow(as_of=as_of, actor=actor)
     # Reminders last, so they see the day's payments, deadlines and breaches.
     # Those falling due by tomorrow: tomorrow's run schedules the day after.
     reminders_schedule(as_of=as_of, due_by=as_of + timedelta(days=1), actor=actor)

@@ -39,6 +39,12 @@ _SEE_MONEY = (
     "replenish.view_creditentry",
     "replenish.view_writeoffapplication",
     "replenish.view_writeoffdocument",
+    # Enforcement dossiers (enforcement migration 0002): every department reads them.
+    "enforcement.view_dossier",
+    "enforcement.view_bankaccount",
+    "enforcement.view_guarantee",
+    "enforcement.view_finereferral",
+    "enforcement.view_enforcementdocument",
 )
 
 DUTIES: dict[str, frozenset[str]] = {
@@ -71,6 +77,10 @@ DUTIES: dict[str, frozenset[str]] = {
             "replenish.view_paidmonthbatch",
             "replenish.view_paidmonthrow",
             "replenish.view_person_records",
+            # Works the enforcement dossiers; a second collection user approves a transfer
+            # request or a court application (four eyes, checked by the services).
+            "enforcement.run_dossier",
+            "enforcement.approve_dossier",
         }
     ),
     # Collects the money, confirms arrivals (到账信息), imports arrival files, resolves unmatched
@@ -87,6 +97,7 @@ DUTIES: dict[str, frozenset[str]] = {
             "replenish.view_paidmonthrow",
             "replenish.view_person_records",
             "replenish.add_paidmonthbatch",
+            "enforcement.confirm_enforcement_money",
         }
     ),
     # Supervises: sees everything, decides write-offs, handles no money.

@@ -14,8 +14,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # (folder, what makemessages leaves out there): the Makefile's `messages` target.
 CATALOGUES = (
-    (".", ("notices", ".venv", "tests", "bench", "docs", "var")),
+    (".", ("notices", "enforcement", ".venv", "tests", "bench", "docs", "var")),
     ("notices", ()),
+    ("enforcement", ()),
     ("portal", ()),
 )
 SOURCES = (
@@ -25,6 +26,7 @@ SOURCES = (
     "units",
     "replenish",
     "notices",
+    "enforcement",
     "portal",
     "api",
     "backoffice",

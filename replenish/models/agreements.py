@@ -17,6 +17,9 @@ class AgreementKind(models.TextChoices):
     SPLIT = "split", _("split (with a separated party)")
     LIQUIDATION = "liquidation", _("liquidation (with the liquidation group)")
     AUCTION = "auction", _("auction (with the competent authority)")
+    # Social Insurance Law Art. 63 para. 2: with the unit itself, against its guarantee, when its
+    # accounts cannot pay what is owed (drafted from an enforcement dossier).
+    DEFERRED = "deferred", _("deferred payment (with the unit, against a guarantee)")
 
 
 # Who an agreement of each kind is signed with: the case's obligor decides the kind.
@@ -128,6 +131,8 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
 
     @property
     def title(self) -> str:
+        if self.kind == AgreementKind.DEFERRED:
+            return "社会保险费延期缴费协议"
         return "清算协议" if self.kind == AgreementKind.LIQUIDATION else "社会保险费补缴协议"
 
     @transition(

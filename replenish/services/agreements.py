@@ -33,6 +33,7 @@ from replenish.models import (
     KIND_OF_COUNTERPARTY,
     LIVE_AGREEMENT_STATES,
     Agreement,
+    AgreementKind,
     AgreementState,
     ArrearsCase,
     ArrearsLine,
@@ -170,10 +171,13 @@ def agreement_draft(
     actor: Actor,
     drafted_on: date | None = None,
     note: str = "",
+    deferred: bool = False,
 ) -> Agreement:
     """Draft the agreement of a case with whoever owes it now; the kind follows from that party
     (the unit itself: installment; merging party: merger; separated party: split; liquidation
-    group: liquidation; competent authority: auction). Numbered when drafted."""
+    group: liquidation; competent authority: auction). Numbered when drafted. `deferred`: a
+    deferred-payment agreement (延期缴费协议, Social Insurance Law Art. 63) with the unit itself,
+    drafted by an enforcement dossier against the unit's guarantee."""
     require_permission(actor, "replenish.sign_agreement")
     today = timezone.localdate()
     drafted_on = drafted_on or today
@@ -208,7 +212,7 @@ def agreement_draft(
         agreement = Agreement.objects.create(
             number=agreement_number(case.region_code, drafted_on.year, sequence),
             case=case,
-            kind=KIND_OF_COUNTERPARTY[counterparty.kind],
+            kind=_kind(counterparty, deferred=deferred, case=case),
             counterparty=counterparty,
             installment_count=installment_count,
             drafted_on=drafted_on,
@@ -226,6 +230,21 @@ def agreement_draft(
             reason=f"agreement {agreement.number} drafted with {counterparty}",
         )
     return agreement
+
+
+def _kind(counterparty: Counterparty, *, deferred: bool, case: ArrearsCase) -> str:
+    if not deferred:
+        return KIND_OF_COUNTERPARTY[counterparty.kind]
+    if counterparty.kind != CounterpartyKind.UNIT:
+        raise ValidationError(
+            _(
+                "Case %(case)s is owed by %(party)s: a deferred-payment agreement is signed "
+                "with the unit itself."
+            )
+            % {"case": case.case_no, "party": counterparty},
+            code="obligor",
+        )
+    return AgreementKind.DEFERRED
 
 
 # --- sign ---------------------------------------------------------------------------------------

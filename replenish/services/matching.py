@@ -5,7 +5,8 @@ Set-based: the import matches all its rows with a fixed number of UPDATEs on its
 
 A reference matcher is a SQL relation `(reference, case_id, payer_uscc)`: the case a reference
 names and the payer who may pay it by quoting it — the case's obligor (a merging party, a
-successor, …) when it has a code, else the unit itself. Notices and agreements have one each.
+successor, …) when it has a code, else the unit itself. Notices, agreements and enforcement
+dossiers (transfer decisions, court cases) have one each.
 """
 
 import re
@@ -53,7 +54,35 @@ AGREEMENT_MATCHER = ReferenceMatcher(
     """,
 )
 
-REFERENCE_MATCHERS: tuple[ReferenceMatcher, ...] = (NOTICE_MATCHER, AGREEMENT_MATCHER)
+_DOSSIER_CASE = """
+        FROM enforcement_dossier d
+        JOIN replenish_arrearscase c ON c.id = d.case_id
+        JOIN units_unit u ON u.id = c.unit_id
+        LEFT JOIN units_counterparty ob ON ob.id = c.obligor_id
+"""
+ENFORCEMENT_MATCHER = ReferenceMatcher(
+    name="enforcement",
+    # Issue 18: money from enforcement quotes the administrative department's transfer decision
+    # number (paid from the unit's account by its bank: the payer is the unit) or the court's
+    # case number (the proceeds paid by the court, or by the unit). Both are official numbers
+    # with the year in brackets, e.g. 沪医保划〔2026〕3号, (2026)沪0101执123号.
+    pattern=re.compile(r".*[〔\[(（]\d{4}[〕\])）].*号"),
+    relation=f"""
+        SELECT d.transfer_decision_no AS reference, d.case_id AS case_id, {PAYER_USCC} AS payer_uscc
+        {_DOSSIER_CASE} WHERE d.transfer_decision_no <> ''
+        UNION ALL
+        SELECT d.court_case_no, d.case_id, {PAYER_USCC} {_DOSSIER_CASE} WHERE d.court_case_no <> ''
+        UNION ALL
+        SELECT d.court_case_no, d.case_id, d.court_uscc {_DOSSIER_CASE}
+        WHERE d.court_case_no <> '' AND d.court_uscc <> ''
+    """,
+)
+
+REFERENCE_MATCHERS: tuple[ReferenceMatcher, ...] = (
+    NOTICE_MATCHER,
+    AGREEMENT_MATCHER,
+    ENFORCEMENT_MATCHER,
+)
 
 
 def reference_kinds(reference: str) -> list[str]:

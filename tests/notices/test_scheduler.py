@@ -47,5 +47,8 @@ def test_run_daily_and_the_daily_task_give_the_same_report():
         "2026-03-12: 0 agreement(s) breached (installment unpaid 15 days after its due date)",
         "2026-03-12: 0 arrival(s) posted, 0.00 applied, 0.00 kept as credit, 0 case(s) settled",
         "2026-03-12: 0 write-off(s) posted, 0.00 written off",
+        "2026-03-12: 0 enforcement dossier(s) closed (case settled, under agreement or written "
+        "off)",
+        "2026-03-12: 0 enforcement dossier(s) without the guarantee required",
         "2026-03-12: 0 reminder(s) sent",
     ]

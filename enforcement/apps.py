@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EnforcementConfig(AppConfig):
+    name = "enforcement"
+    verbose_name = _("Enforcement")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from enforcement.reminder_sources import register_sources
+
+        register_sources()
