@@ -46,6 +46,7 @@ from replenish.services.arrival_allocation import (
     arrivals_plan,
     installments_allocate,
     installments_unallocate,
+    lines_reachable,
 )
 from replenish.services.ledger import Posting, ledger_post
 from replenish.services.transitions import transition_apply, transition_apply_bulk
@@ -327,10 +328,10 @@ def _post_batch(arrival_ids: list[int], *, actor: Actor) -> list[PostedArrival]:
             .order_by("pk")
             .values_list("pk", "case_no", "unit_id")
         }
+        # Only the lines the money can reach (rule 1 of issue 13: the others are not touched).
         lines = list(
             ArrearsLine.objects.select_for_update()
-            .filter(case_id__in=case_ids)
-            .exclude(employer_unpaid=0, employee_unpaid=0, fee_unpaid=0)
+            .filter(pk__in=lines_reachable(arrival_ids), case_id__in=case_ids)
             .order_by("pk")
         )
         # Re-read under the lock: another process may have posted or re-matched some meanwhile.
