@@ -458,7 +458,11 @@ def _paid_since_signing():
 
 
 def agreements_breach_due(
-    *, as_of: date, actor: System, batch_size: int | None = None
+    *,
+    as_of: date,
+    actor: Actor,
+    batch_size: int | None = None,
+    agreement_ids: list[int] | None = None,
 ) -> list[int]:
     """Agreements in force with an installment unpaid after its due date plus the grace days
     become breached; their cases become overdue; the late fee of every line of those cases
@@ -466,7 +470,8 @@ def agreements_breach_due(
     due date. Returns the agreements breached.
 
     An installment counts as paid once the payments on the case since signing reach its
-    cumulative amount. A fixed number of queries per batch, whatever its size.
+    cumulative amount. A fixed number of queries per batch, whatever its size. `agreement_ids`
+    limits the search to these (a reversal that took an installment's money back).
     """
     batch_size = batch_size or settings.BULK_BATCH_SIZE
     # due_on + grace < as_of: on the last grace day itself the installment is not yet breached.
@@ -480,6 +485,7 @@ def agreements_breach_due(
             installments__cumulative__gt=_paid_since_signing(),
         )
         .exclude(case__principal_unpaid=0, case__fee_unpaid=0)
+        .filter(**({} if agreement_ids is None else {"pk__in": agreement_ids}))
         .values("pk", "case_id")
         .annotate(breached_due_on=Min("installments__due_on"))
         .order_by("pk")

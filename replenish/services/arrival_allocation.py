@@ -19,13 +19,15 @@ arrival-date order; posting one dated before an arrival already posted to its ca
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection
 
 from kernel.money import Allocation, LineDue, allocate_payment, fee_to_fix
-from replenish.models import ArrearsLine, Arrival, ArrivalState, LedgerKind
+from replenish.models import ArrearsCase, ArrearsLine, Arrival, ArrivalState, LedgerKind
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
+from replenish.services.agreement_reversal import agreement_after_reversal
 from replenish.services.ledger import Posting
 
 ZERO = Decimal("0.00")
@@ -212,9 +214,14 @@ def installments_allocate(plan: BatchPlan, *, actor) -> None:
     """
 
 
-def installments_unallocate(*, arrival_id: int, case_id: int, amount: Decimal, actor) -> None:
-    """SEAM for the agreements branch: the reversal of a posted arrival takes its money back off
-    the installments it paid (an agreement fulfilled by it is in force again). Called inside the
-    reversal's transaction, after the reversing ledger entries are written. Does nothing until
-    agreements exist.
+def installments_unallocate(
+    *, arrival_id: int, case: ArrearsCase, amount: Decimal, on: date, actor
+) -> None:
+    """The reversal of a posted arrival takes its money back off the installments it paid: they
+    count as paid from the payments since signing, which the reversing entries reduced. An
+    agreement the money fulfilled is in force again, and breached at once when an installment
+    is now unpaid past its grace days (`agreement_after_reversal`). Called inside the reversal's
+    transaction, after the reversing ledger entries are written and the case reopened.
     """
+    arrival_ref = Arrival.objects.values_list("arrival_ref", flat=True).get(pk=arrival_id)
+    agreement_after_reversal(case, arrival_ref=arrival_ref, on=on, actor=actor)
