@@ -57,11 +57,19 @@ def lines_fee_resume(
             "case__unit__fee_stops_on",
         )
     )
-    # What changed each line's principal after the earliest resume date, by day.
+    # What changed each line's principal after the earliest resume date, by day; money that was
+    # reversed never arrived, so neither its payment nor its reversal counts.
     changes: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+    reversed_sources = LedgerEntry.objects.filter(
+        case_id__in=list(resume_after), kind=LedgerKind.PAYMENT_REVERSED
+    ).values("source")
     for line_id, case_id, effective_on, delta in (
         LedgerEntry.objects.filter(
             case_id__in=list(resume_after), effective_on__gt=min(resume_after.values())
+        )
+        .exclude(
+            kind__in=[LedgerKind.PAYMENT_APPLIED, LedgerKind.PAYMENT_REVERSED],
+            source__in=reversed_sources,
         )
         .values("line_id", "case_id", "effective_on")
         .annotate(delta=Sum(F("employer") + F("employee")))
