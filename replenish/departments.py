@@ -35,6 +35,7 @@ _SEE_MONEY = (
     "replenish.view_creditentry",
     "replenish.view_writeoffapplication",
     "replenish.view_writeoffdocument",
+    "replenish.view_linecorrection",
 )
 
 DUTIES: dict[str, frozenset[str]] = {
@@ -62,6 +63,7 @@ DUTIES: dict[str, frozenset[str]] = {
             "replenish.add_payment",
             "replenish.accept_payment",
             "replenish.post_arrival",
+            "replenish.correct_line",
             "units.add_portalmembership",
             "units.view_portalmembership",
         }

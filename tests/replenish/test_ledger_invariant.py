@@ -84,7 +84,7 @@ def owed_from_ledger() -> dict[int, tuple[D, D]]:
             SELECT c.id,
                    ROUND(COALESCE(SUM(CASE WHEN e.kind IN ('{k.ASSESSED}', '{k.CORRECTION}')
                          THEN e.employer + e.employee ELSE 0 END), 0)
-                 + COALESCE(SUM(CASE WHEN e.kind = '{k.LATE_FEE_FIXED}'
+                 + COALESCE(SUM(CASE WHEN e.kind IN ('{k.LATE_FEE_FIXED}', '{k.CORRECTION}')
                          THEN e.late_fee ELSE 0 END), 0)
                  + COALESCE(SUM(CASE WHEN e.kind IN ('{k.PAYMENT_APPLIED}', '{k.PAYMENT_REVERSED}',
                                                      '{k.WRITTEN_OFF}', '{k.TRANSFERRED}')
