@@ -187,6 +187,31 @@ def export_notice_rows(url: str, path: Path) -> int:
         return conn.execute("SELECT count(*) FROM notices_notice").fetchone()[0]
 
 
+def post_arrivals(url: str, env: dict) -> dict:
+    """The adjustment posting the measured arrivals (left matched by the region): its seconds,
+    the arrivals it posted and the ledger rows it wrote (issue 13 rule 1, issue 21)."""
+
+    def counts() -> tuple[int, int]:
+        with psycopg.connect(url) as conn:
+            ledger = conn.execute("SELECT count(*) FROM replenish_ledgerentry").fetchone()[0]
+            posted = conn.execute(
+                "SELECT count(*) FROM replenish_arrival WHERE state = 'posted'"
+            ).fetchone()[0]
+        return ledger, posted
+
+    ledger_before, posted_before = counts()
+    measured = measure(["post_adjustments", "--date", str(AS_OF)], env)
+    ledger_after, posted_after = counts()
+    arrivals = posted_after - posted_before
+    return {
+        "seconds": measured.seconds,
+        "arrivals": arrivals,
+        "ledger_rows": ledger_after - ledger_before,
+        "rows_per_arrival": (ledger_after - ledger_before) / arrivals if arrivals else 0.0,
+        "ms_per_arrival": 1000 * measured.seconds / arrivals if arrivals else 0.0,
+    }
+
+
 def pages(env: dict) -> dict:
     return json.loads(measure(["bench.pages", "--repeat", str(PAGE_REPEAT)], env).out)
 
@@ -232,6 +257,7 @@ def main() -> None:
         _earlier, arrivals = arrivals_paths(scale, work)
         copy_arrivals = copy_file(url, BARE_ARRIVALS, "bare_arrivals", arrivals)
         full_pages = pages(env)
+        posting = post_arrivals(url, env)
         floor_url = fresh_database(server, f"{name}_floor")
         try:
             floor_s, floor_lines = import_rows_copy(url, floor_url)
@@ -309,6 +335,11 @@ def main() -> None:
     print(f"run_daily with 1% due: {'; '.join(moved)}")
     print(f"one at a time: {one.out.strip()}")
     print(f"import_arrivals: {steps['import_arrivals'].out.strip().splitlines()[-1]}")
+    print(
+        f"posting arrivals (post_adjustments): {posting['arrivals']} arrivals in "
+        f"{posting['seconds']:.2f} s ({posting['ms_per_arrival']:.2f} ms/arrival), "
+        f"{posting['ledger_rows']} ledger rows ({posting['rows_per_arrival']:.2f} rows/arrival)"
+    )
     step = steps["states"]
     print(
         f"states (not a workload of the issue): {step.seconds:.2f} s, {step.peak_mib:.0f} MiB: "

@@ -45,6 +45,7 @@ _SEE_MONEY = (
     "enforcement.view_guarantee",
     "enforcement.view_finereferral",
     "enforcement.view_enforcementdocument",
+    "replenish.view_linecorrection",
 )
 
 DUTIES: dict[str, frozenset[str]] = {
@@ -72,6 +73,7 @@ DUTIES: dict[str, frozenset[str]] = {
             "replenish.add_payment",
             "replenish.accept_payment",
             "replenish.post_arrival",
+            "replenish.correct_line",
             "units.add_portalmembership",
             "units.view_portalmembership",
             "replenish.view_paidmonthbatch",

@@ -401,3 +401,21 @@ def fix_fee(
         fee_fixed_total=state.fee_fixed_total + fixed,
         accrues_after=max(state.accrues_after, on),
     )
+
+
+def fee_fix_at_changes(
+    state: LineFeeState,
+    changes: Sequence[PrincipalChange],
+    *,
+    policy: LateFeePolicy = DEFAULT_POLICY,
+) -> LineFeeState:
+    """The state after each change of the line's principal (a payment that reached it, in date
+    order) fixed its fee through its date and then left ``unpaid_after`` unpaid: the fee runs
+    segment by segment on the principal unpaid on each day, each segment rounded where it ends,
+    as the payments would have fixed it (e.g. when an agreement's breach resumes the fee from a
+    date before payments that arrived during the grace days). ``state.principal_unpaid`` is the
+    principal before the first change."""
+    for change in sorted(changes, key=lambda c: c.on):
+        state = fix_fee(state, on=change.on, policy=policy)
+        state = dataclasses.replace(state, principal_unpaid=change.unpaid_after)
+    return state

@@ -27,6 +27,7 @@ from replenish.models.collection import (
     PaymentState,
     PaymentVia,
 )
+from replenish.models.corrections import CorrectionState, LineCorrection
 from replenish.models.ledger import LedgerEntry, LedgerKind
 from replenish.models.numbering import NumberSequence
 from replenish.models.records import (
@@ -62,12 +63,14 @@ __all__ = [
     "ArrivalState",
     "AuditEntry",
     "CaseState",
+    "CorrectionState",
     "CreditEntry",
     "CreditKind",
     "ImportBatch",
     "Installment",
     "LedgerEntry",
     "LedgerKind",
+    "LineCorrection",
     "MatchedBy",
     "MonthStatus",
     "NumberSequence",

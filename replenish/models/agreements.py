@@ -165,6 +165,11 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         """Every installment is paid (or nothing is owed any more)."""
         self.ended_on = on
 
+    @transition(field=state, source=AgreementState.FULFILLED, target=AgreementState.IN_FORCE)
+    def reinstate(self) -> None:
+        """The arrival that paid its last installment was reversed: it is in force again."""
+        self.ended_on = None
+
     @transition(field=state, source=AgreementState.IN_FORCE, target=AgreementState.BREACHED)
     def breach(self, *, on, breached_due_on) -> None:
         """An installment stayed unpaid past its due date and the grace days."""

@@ -191,6 +191,15 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
+        source=[CaseState.NOTIFIED, CaseState.OVERDUE],
+        target=CaseState.AGREEMENT,
+    )
+    def agreement_reinstate(self) -> None:
+        """The arrival that fulfilled its agreement was reversed while debt outside the
+        agreement was due again: the agreement is in force again, and the case under it."""
+
+    @transition(
+        field=state,
         source=list(WRITEOFF_RETURN_STATES),
         target=CaseState.WRITEOFF,
         permission="replenish.examine_writeoff",

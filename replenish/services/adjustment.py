@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, require_permission
-from replenish.services.arrival import PostedArrival, arrivals_post
+from replenish.services.arrival import PostedArrival, arrivals_out_of_order, arrivals_post
 from replenish.services.writeoff import PostedWriteOff, writeoffs_post
 
 
@@ -22,6 +22,8 @@ class AdjustmentReport:
     as_of: date
     arrivals: list[PostedArrival] = field(default_factory=list)
     writeoffs: list[PostedWriteOff] = field(default_factory=list)
+    # Matched arrivals dated before money already posted to their case, left unposted.
+    held: int = 0
 
     @property
     def applied(self) -> Decimal:
@@ -40,9 +42,14 @@ class AdjustmentReport:
         return sorted({a.case_no for a in self.arrivals if a.settled})
 
     def summary(self) -> str:
+        held = (
+            f"; {self.held} arrival(s) held: dated before money already posted to their case"
+            if self.held
+            else ""
+        )
         return (
             f"{self.as_of}: {len(self.arrivals)} arrival(s) posted, {self.applied} applied, "
-            f"{self.credit} kept as credit, {len(self.settled)} case(s) settled"
+            f"{self.credit} kept as credit, {len(self.settled)} case(s) settled{held}"
         )
 
     def writeoff_summary(self) -> str:
@@ -69,4 +76,5 @@ def adjustments_post(*, actor: Actor, as_of: date | None = None) -> AdjustmentRe
         as_of=as_of,
         arrivals=arrivals_post(actor=actor, as_of=as_of),
         writeoffs=writeoffs_post(actor=actor),
+        held=arrivals_out_of_order().filter(arrived_on__lte=as_of).count(),
     )

@@ -5,9 +5,11 @@ Staff draft, sign and terminate them (`agreement_draft`, `agreement_sign`, `agre
 (`agreements_breach_due`, `agreements_fulfil_due`).
 
 Late fee while an agreement is in force: signing fixes the fee to the signing date and
-stops accrual there (`fee_stops_on` = signing date); a breach resumes it on the principal then
-unpaid from the day after the breached installment's due date; a termination resumes it from the
-day after the termination. A bankrupt unit's stop (the day before acceptance) is never lifted.
+stops accrual there (`fee_stops_on` = signing date); a breach resumes it from the day after the
+breached installment's due date on the principal unpaid on each day (money that arrived during
+the grace days ends a segment on its arrival date: `lines_fee_resume`); a termination resumes
+it from the day after the termination. A bankrupt unit's stop (the day before acceptance) is
+never lifted.
 
 Locks: the case, then its agreement, then its lines, each set in primary-key order.
 """
@@ -42,6 +44,7 @@ from replenish.models import (
     Installment,
 )
 from replenish.selectors import ZERO, case_owed, debt_by_period
+from replenish.services.fee_resume import lines_fee_resume
 from replenish.services.ledger import lines_fee_fix
 from replenish.services.numbering import number_block_take
 from replenish.services.transitions import transition_apply, transition_apply_bulk
@@ -474,7 +477,11 @@ def _paid_since_signing():
 
 
 def agreements_breach_due(
-    *, as_of: date, actor: System, batch_size: int | None = None
+    *,
+    as_of: date,
+    actor: Actor,
+    batch_size: int | None = None,
+    agreement_ids: list[int] | None = None,
 ) -> list[int]:
     """Agreements in force with an installment unpaid after its due date plus the grace days
     become breached; their cases become overdue; the late fee of every line of those cases
@@ -482,7 +489,8 @@ def agreements_breach_due(
     due date. Returns the agreements breached.
 
     An installment counts as paid once the payments on the case since signing reach its
-    cumulative amount. A fixed number of queries per batch, whatever its size.
+    cumulative amount. A fixed number of queries per batch, whatever its size. `agreement_ids`
+    limits the search to these (a reversal that took an installment's money back).
     """
     batch_size = batch_size or settings.BULK_BATCH_SIZE
     # due_on + grace < as_of: on the last grace day itself the installment is not yet breached.
@@ -496,6 +504,7 @@ def agreements_breach_due(
             installments__cumulative__gt=_paid_since_signing(),
         )
         .exclude(case__principal_unpaid=0, case__fee_unpaid=0)
+        .filter(**({} if agreement_ids is None else {"pk__in": agreement_ids}))
         .values("pk", "case_id")
         .annotate(breached_due_on=Min("installments__due_on"))
         .order_by("pk")
@@ -536,17 +545,13 @@ def agreements_breach_due(
                 actor=actor,
                 reason=f"agreement breached (as of {as_of})",
             )
-            ArrearsLine.objects.filter(case_id__in=case_ids).update(
-                fee_accrues_after=Subquery(
-                    Agreement.objects.filter(case_id=OuterRef("case_id"), pk__in=ids).values(
-                        "breached_due_on"
-                    )[:1]
-                ),
-                fee_stops_on=Subquery(
-                    ArrearsCase.objects.filter(pk=OuterRef("case_id")).values("unit__fee_stops_on")[
-                        :1
-                    ]
-                ),
+            # Segment by segment from the day after the breached due date (issue 13, rule 2).
+            lines_fee_resume(
+                {row["case_id"]: row["breached_due_on"] for row in found},
+                on=as_of,
+                actor=actor,
+                source={row["case_id"]: f"agreement:{row['pk']}" for row in found},
+                reason="agreement breached",
             )
             breached += ids
 

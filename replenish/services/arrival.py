@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,6 +46,7 @@ from replenish.services.arrival_allocation import (
     arrivals_plan,
     installments_allocate,
     installments_unallocate,
+    lines_reachable,
 )
 from replenish.services.ledger import Posting, ledger_post
 from replenish.services.transitions import transition_apply, transition_apply_bulk
@@ -277,7 +278,9 @@ def arrivals_post(
     batch_size = batch_size or settings.BULK_BATCH_SIZE
     posted: list[PostedArrival] = []
     while True:
-        pending = Arrival.objects.filter(state=ArrivalState.MATCHED)
+        pending = Arrival.objects.filter(state=ArrivalState.MATCHED).exclude(
+            pk__in=arrivals_out_of_order().values("pk")
+        )
         if arrival_ids is not None:
             pending = pending.filter(pk__in=list(arrival_ids))
         if as_of is not None:
@@ -305,8 +308,71 @@ def arrival_post(*, arrival_id: int, actor: Actor) -> PostedArrival | None:
             _("%(arrival)s is %(state)s: only a matched arrival is posted.")
             % {"arrival": _arrival_label(arrival), "state": arrival.get_state_display()}
         )
+    if arrival.state == ArrivalState.MATCHED:
+        later = arrivals_posted_after(arrival)
+        if later is not None:
+            raise arrival_out_of_order(arrival, later)
     posted = _post_batch([arrival_id], actor=actor)
     return posted[0] if posted else None
+
+
+# --- posting in the order the money arrived (issue 13, rule 3) ---------------------------------
+
+
+def arrivals_posted_after(arrival: Arrival) -> Arrival | None:
+    """The latest arrival already posted to the arrival's case with a later arrival date."""
+    return (
+        Arrival.objects.filter(
+            case_id=arrival.case_id, state=ArrivalState.POSTED, arrived_on__gt=arrival.arrived_on
+        )
+        .order_by("-arrived_on", "-pk")
+        .first()
+    )
+
+
+def arrival_out_of_order(arrival: Arrival, later: Arrival) -> ValidationError:
+    return ValidationError(
+        _(
+            "%(arrival)s arrived on %(date)s, before %(later)s (%(later_date)s), already posted "
+            "to case %(case)s: money is posted in the order it arrived, so that the late fee "
+            "stays exact. Reverse the later arrival, post this one, then receive the reversed "
+            "money again under a new reference and post it."
+        )
+        % {
+            "arrival": _arrival_label(arrival),
+            "date": arrival.arrived_on,
+            "later": _arrival_label(later),
+            "later_date": later.arrived_on,
+            "case": later.case.case_no,
+        },
+        code="out_of_order",
+    )
+
+
+def arrivals_out_of_order():
+    """Matched arrivals that arrived before money already posted to their case: the adjustment
+    leaves them matched (`arrival_post` says why and what to do)."""
+    return Arrival.objects.filter(state=ArrivalState.MATCHED).filter(
+        Exists(
+            Arrival.objects.filter(
+                case_id=OuterRef("case_id"),
+                state=ArrivalState.POSTED,
+                arrived_on__gt=OuterRef("arrived_on"),
+            )
+        )
+    )
+
+
+def _in_date_order(arrivals: list[Arrival]) -> list[Arrival]:
+    """The arrivals (locked) not dated before money already posted to their case."""
+    last = dict(
+        Arrival.objects.filter(case_id__in={a.case_id for a in arrivals}, state=ArrivalState.POSTED)
+        .values("case_id")
+        .annotate(last=Max("arrived_on"))
+        .values_list("case_id", "last")
+        .order_by()
+    )
+    return [a for a in arrivals if a.case_id not in last or a.arrived_on >= last[a.case_id]]
 
 
 def _post_batch(arrival_ids: list[int], *, actor: Actor) -> list[PostedArrival]:
@@ -327,10 +393,10 @@ def _post_batch(arrival_ids: list[int], *, actor: Actor) -> list[PostedArrival]:
             .order_by("pk")
             .values_list("pk", "case_no", "unit_id")
         }
+        # Only the lines the money can reach (rule 1 of issue 13: the others are not touched).
         lines = list(
             ArrearsLine.objects.select_for_update()
-            .filter(case_id__in=case_ids)
-            .exclude(employer_unpaid=0, employee_unpaid=0, fee_unpaid=0)
+            .filter(pk__in=lines_reachable(arrival_ids), case_id__in=case_ids)
             .order_by("pk")
         )
         # Re-read under the lock: another process may have posted or re-matched some meanwhile.
@@ -339,6 +405,7 @@ def _post_batch(arrival_ids: list[int], *, actor: Actor) -> list[PostedArrival]:
             .filter(pk__in=arrival_ids, state=ArrivalState.MATCHED, case_id__in=case_ids)
             .order_by("pk")
         )
+        arrivals = _in_date_order(arrivals)
         if not arrivals:
             return []
         plan = arrivals_plan(lines, arrivals)
@@ -538,9 +605,6 @@ def _posting_reverse(
             actor_label=actor_label(actor),
             reason=why,
         )
-    installments_unallocate(
-        arrival_id=arrival.pk, case_id=case.pk, amount=arrival.applied_amount, actor=actor
-    )
     case.refresh_from_db(fields=["principal_unpaid", "fee_unpaid"])
     if case.state == CaseState.SETTLED and (case.principal_unpaid or case.fee_unpaid):
         settled_from = (
@@ -557,3 +621,6 @@ def _posting_reverse(
             to_state = CaseState.OVERDUE
             why += "; the unit has another registered case, so it reopens as overdue"
         transition_apply(case, "reopen", actor=actor, reason=why, to_state=to_state)
+    installments_unallocate(
+        arrival_id=arrival.pk, case=case, amount=arrival.applied_amount, on=on, actor=actor
+    )

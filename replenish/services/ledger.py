@@ -55,7 +55,11 @@ LINE_FIGURE_SQL = {
     "employer_unpaid": "SUM(employer)",
     "employee_unpaid": "SUM(employee)",
     "fee_unpaid": "SUM(late_fee)",
-    "fee_fixed_total": f"SUM(CASE WHEN kind = '{_K.LATE_FEE_FIXED}' THEN late_fee ELSE 0 END)",
+    # A correction recomputes the fee fixed on its line (issue 13, rule 4).
+    "fee_fixed_total": (
+        f"SUM(CASE WHEN kind IN ('{_K.LATE_FEE_FIXED}', '{_K.CORRECTION}') "
+        "THEN late_fee ELSE 0 END)"
+    ),
 }
 
 

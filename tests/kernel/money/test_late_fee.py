@@ -18,6 +18,7 @@ from kernel.money import (
     RatePeriod,
     Segment,
     accrued_fee,
+    fee_fix_at_changes,
     fee_to_fix,
     fix_fee,
     from_fen,
@@ -496,3 +497,25 @@ def test_fixing_at_each_payment_matches_the_whole_history(
         assert state.fee_fixed_total == whole
     if policy.cap_at_principal:
         assert state.fee_fixed_total <= principal
+
+
+def test_fee_fixed_at_changes_rounds_each_segment_where_a_payment_ends_it():
+    # given 1,000.00 running from 2026-04-01, 200.00 paid on 04-10 and 300.00 on 04-13
+    state = LineFeeState(
+        principal_unpaid=Decimal("1000.00"),
+        fee_unpaid=Decimal("1.00"),
+        fee_fixed_total=Decimal("1.00"),
+        assessed_principal=Decimal("1000.00"),
+        accrues_after=date(2026, 4, 1),
+    )
+    # when
+    after = fee_fix_at_changes(
+        state,
+        [
+            PrincipalChange(on=date(2026, 4, 13), unpaid_after=Decimal("500.00")),
+            PrincipalChange(on=date(2026, 4, 10), unpaid_after=Decimal("800.00")),
+        ],
+    )
+    # then 9 days on 1,000.00 (4.50) and 3 days on 800.00 (1.20), fixed; 500.00 runs from 04-13
+    assert (after.fee_unpaid, after.fee_fixed_total) == (Decimal("6.70"), Decimal("6.70"))
+    assert (after.principal_unpaid, after.accrues_after) == (Decimal("500.00"), date(2026, 4, 13))

@@ -125,6 +125,34 @@ def test_after_a_breach_the_fee_resumes_from_the_day_after_the_breached_due_date
     assert ledger_differences() == []
 
 
+def test_money_that_arrived_during_the_grace_days_ends_a_segment_on_its_arrival_date(officer):
+    # given an agreement whose first installment (452.72, due 2026-04-01) is paid only 200.00,
+    # on 2026-04-10, during the grace days: it pays the oldest line's fixed fee (22.50) and
+    # 177.50 of its employee portion
+    (agreement,) = sign_for_units(officer, [1])
+    import_arrivals(
+        [ArrivalRowFactory(unit_no=1, amount="200.00", arrived_on="2026-04-10")],
+        today=date(2026, 4, 10),
+    )
+    run_daily(date(2026, 4, 10))
+    oldest, newest = ArrearsLine.objects.order_by("due_date")
+
+    # when the daily run finds the breach on 2026-04-17
+    run_daily(date(2026, 4, 17))
+
+    # then the oldest line's fee ran on 1,000.00 from 04-02 to 04-10 (9 days: 4.50, fixed as the
+    # payment would have fixed it), then on 822.50 from 04-11; the newest line, which no money
+    # reached, accrues from 04-02 on its 333.33, unrounded
+    oldest.refresh_from_db()
+    newest.refresh_from_db()
+    assert (oldest.fee_unpaid, oldest.fee_accrues_after) == (D("4.50"), date(2026, 4, 10))
+    assert (newest.fee_unpaid, newest.fee_accrues_after) == (D("2.33"), date(2026, 4, 1))
+    # as of 05-01: 4.50 + 822.50 x 0.0005 x 21 = 8.63625 -> 13.14 (not 822.50 x 30 days from the
+    # due date: 12.34), and 2.33 + 333.33 x 0.0005 x 30 = 4.99995 -> 7.33
+    assert case_owed(agreement.case_id, as_of=date(2026, 5, 1)).late_fee == D("20.47")
+    assert ledger_differences() == []
+
+
 def test_paid_installments_do_not_breach_and_the_first_unpaid_one_does(officer):
     # given the first installment paid on 2026-03-20 (allocated oldest line first: its fee
     # 22.50, employee 200.00, employer 230.22, leaving 569.78 of its employer portion)

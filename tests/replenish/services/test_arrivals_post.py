@@ -343,4 +343,4 @@ def test_batches_add_a_fixed_number_of_statements(sqlite_variable_limit):
     # then four batches, each the same statements, and one query to find there is nothing left
     assert len(posted) == 40
     per_batch = (len(queries) - 1) / 4
-    assert per_batch == int(per_batch) <= 20
+    assert per_batch == int(per_batch) <= 22

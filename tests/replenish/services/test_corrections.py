@@ -1,0 +1,219 @@
+"""Issue 13, rule 4: corrections of wrongly imported lines, four eyes, from a form, a file and a
+command."""
+
+import io
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import translation
+
+from replenish.departments import COLLECTION
+from replenish.models import (
+    ArrearsCase,
+    ArrearsLine,
+    CaseState,
+    CorrectionState,
+    CreditEntry,
+    LedgerEntry,
+    LedgerKind,
+    LineCorrection,
+)
+from replenish.selectors import case_owed, line_late_fee
+from replenish.services.agreements import agreement_draft, agreement_sign
+from replenish.services.arrival import arrivals_post
+from replenish.services.corrections import (
+    correction_approve,
+    correction_record,
+    correction_reject,
+)
+from replenish.services.ledger import ledger_differences
+from tests.factories import (
+    COLLECTOR_PERMISSIONS,
+    SYSTEM,
+    ArrearsRowFactory,
+    ArrivalRowFactory,
+    UserFactory,
+    all_table_counts,
+    department_user,
+    import_arrivals,
+    import_rows,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def line():
+    """800.00 + 200.00 due 2026-01-15."""
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=1)])
+    return ArrearsLine.objects.get()
+
+
+@pytest.fixture
+def clerks():
+    return department_user(COLLECTION, "recorder"), department_user(COLLECTION, "approver")
+
+
+def record(line, employer, employee, by, reason="核定错误"):
+    return correction_record(
+        line_id=line.pk,
+        employer_amount=D(employer),
+        employee_amount=D(employee),
+        reason=reason,
+        document_ref="稽核通知书 2026-017",
+        actor=by,
+    )
+
+
+def test_a_correction_up_takes_effect_when_a_second_user_approves_it(line, clerks):
+    # given a correction to 1,200.00 + 300.00 recorded by one collection user
+    recorder, approver = clerks
+    correction = record(line, "1200.00", "300.00", recorder)
+    assert case_owed(line.case_id, as_of=date(2026, 3, 1)).principal == D("1000.00")
+
+    # when a second one approves it
+    correction_approve(correction_id=correction.pk, actor=approver, on=date(2026, 3, 1))
+
+    # then a `corrected` entry moves the principal, and the fee runs on 1,500.00 from the due date
+    entry = LedgerEntry.objects.get(kind=LedgerKind.CORRECTION)
+    assert (entry.employer, entry.employee, entry.late_fee) == (D("400.00"), D("100.00"), D("0"))
+    line.refresh_from_db()
+    assert line_late_fee(line, as_of=date(2026, 3, 1)) == D("33.75")  # 1,500 x 0.0005 x 45
+    correction.refresh_from_db()
+    assert (correction.state, correction.decided_by) == (CorrectionState.APPROVED, approver)
+    assert ledger_differences() == []
+
+
+def test_a_correction_below_what_was_paid_recomputes_the_fee_and_keeps_the_rest_as_credit(
+    line, clerks
+):
+    # given 500.00 arrived on 2026-03-01: fee 22.50 fixed and paid, employee 200.00, employer 277.50
+    import_arrivals([ArrivalRowFactory(unit_no=1, amount="500.00", arrived_on="2026-03-01")])
+    arrivals_post(actor=SYSTEM)
+    recorder, approver = clerks
+
+    # when the line is corrected to 200.00 + 100.00 (wrong from the start) and approved
+    correction = record(line, "200.00", "100.00", recorder)
+    correction_approve(correction_id=correction.pk, actor=approver, on=date(2026, 3, 10))
+
+    # then the fee fixed on 03-01 is on 300.00 (45 days: 6.75, corrected by -15.75), what was
+    # paid beyond the corrected debt (77.50 + 100.00 + 15.75) is the unit's credit, and the case,
+    # owing nothing, is settled
+    line.refresh_from_db()
+    assert (line.employer_unpaid, line.employee_unpaid, line.fee_unpaid) == (D("0"),) * 3
+    assert line.fee_fixed_total == D("6.75")
+    credit = CreditEntry.objects.filter(reason__contains="correction").get()
+    assert credit.amount == D("193.25")
+    assert ArrearsCase.objects.get().state == CaseState.SETTLED
+    assert ledger_differences() == []
+
+
+def test_both_portions_to_zero_cancel_the_line(line, clerks):
+    recorder, approver = clerks
+    correction = record(line, "0.00", "0.00", recorder, reason="重复申报")
+    correction_approve(correction_id=correction.pk, actor=approver, on=date(2026, 3, 1))
+    assert case_owed(line.case_id, as_of=date(2026, 6, 1)).total == D("0.00")
+    assert ArrearsCase.objects.get().state == CaseState.SETTLED
+    assert ledger_differences() == []
+
+
+def test_the_recorder_cannot_approve_or_reject_their_own_correction(line, clerks):
+    # given a correction recorded by one user
+    recorder, _approver = clerks
+    correction = record(line, "900.00", "200.00", recorder)
+    before = all_table_counts()
+
+    # when the same user approves it, then it is refused in Chinese and nothing changed
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        correction_approve(correction_id=correction.pk, actor=recorder)
+    assert "另一名征缴部门" in str(refused.value)
+    with pytest.raises(ValidationError):
+        correction_reject(correction_id=correction.pk, reason="x", actor=recorder)
+    assert all_table_counts() == before
+    assert LineCorrection.objects.get().state == CorrectionState.RECORDED
+
+
+def test_a_rejected_correction_changes_nothing(line, clerks):
+    recorder, approver = clerks
+    correction = record(line, "900.00", "200.00", recorder)
+    entries = LedgerEntry.objects.count()
+    correction_reject(correction_id=correction.pk, reason="凭证不符", actor=approver)
+    assert LedgerEntry.objects.count() == entries
+    assert LineCorrection.objects.get().state == CorrectionState.REJECTED
+
+
+def test_a_line_of_a_case_under_agreement_is_refused_saying_what_to_do(line, clerks):
+    # given the case under an agreement
+    officer = UserFactory(username="officer", permissions=COLLECTOR_PERMISSIONS)
+    draft = agreement_draft(
+        case_id=line.case_id, installment_count=2, actor=officer, drafted_on=date(2026, 3, 1)
+    )
+    agreement_sign(agreement_id=draft.pk, actor=officer, signed_on=date(2026, 3, 1))
+    before = all_table_counts()
+
+    # when a correction is recorded, then it is refused in Chinese and nothing changed
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        record(line, "900.00", "200.00", clerks[0])
+    assert "终止协议" in str(refused.value)
+    assert all_table_counts() == before
+
+
+def test_amounts_the_line_already_has_are_refused(line, clerks):
+    before = all_table_counts()
+    with pytest.raises(ValidationError, match="already has these amounts"):
+        record(line, "800.00", "200.00", clerks[0])
+    assert all_table_counts() == before
+
+
+CSV_HEADER = "unit_uscc,period,id_number,employer_amount,employee_amount,reason\n"
+
+
+def write(tmp_path, body: str):
+    path = tmp_path / "corrections.csv"
+    path.write_text(CSV_HEADER + body, encoding="utf-8")
+    return path
+
+
+def test_the_command_records_a_file_of_corrections(line, clerks, tmp_path):
+    # given a file correcting the line
+    row = ArrearsRowFactory(unit_no=1, person_no=1)
+    path = write(tmp_path, f"{row.unit_uscc},2025-12,{row.id_number},700.00,150.00,核定通知 17\n")
+
+    # when it is imported by one collection user
+    out = io.StringIO()
+    call_command("import_corrections", str(path), "--by", "recorder", stdout=out)
+
+    # then the correction waits for a second user's approval
+    assert "1 correction(s) recorded" in out.getvalue()
+    correction = LineCorrection.objects.get()
+    assert (correction.employer_amount, correction.employee_amount) == (D("700.00"), D("150.00"))
+    assert correction.state == CorrectionState.RECORDED
+    correction_approve(correction_id=correction.pk, actor=clerks[1], on=date(2026, 3, 1))
+    assert case_owed(line.case_id, as_of=date(2026, 3, 1)).principal == D("850.00")
+
+
+def test_a_file_with_any_bad_row_is_rejected_whole(line, clerks, tmp_path):
+    # given a good row, the same line again, an unknown line and a bad amount
+    row = ArrearsRowFactory(unit_no=1, person_no=1)
+    other = ArrearsRowFactory(unit_no=1, person_no=2)
+    path = write(
+        tmp_path,
+        f"{row.unit_uscc},2025-12,{row.id_number},700.00,150.00,核定通知 17\n"
+        f"{row.unit_uscc},2025-12,{row.id_number},600.00,150.00,核定通知 18\n"
+        f"{other.unit_uscc},2025-12,{other.id_number},1.00,1.00,核定通知 19\n"
+        f"{row.unit_uscc},2025-11,{row.id_number},-1,0.00,核定通知 20\n",
+    )
+    before = all_table_counts()
+
+    # when it is imported, then every bad row is reported and nothing is written
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_corrections", str(path), stderr=err, stdout=io.StringIO())
+    report = err.getvalue()
+    assert "line 3: id_number: the same line as line 2" in report
+    assert "line 5: employer_amount: must not be negative" in report
+    assert all_table_counts() == before
