@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -113,12 +114,13 @@ class UnitAdmin(admin.ModelAdmin):
         form = PortalUserForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
-                membership = portal_user_create(
-                    unit_id=unit.pk,
-                    username=form.cleaned_data["username"],
-                    password=form.cleaned_data["password1"],
-                    actor=request.user,
-                )
+                with transaction.atomic():
+                    membership = portal_user_create(
+                        unit_id=unit.pk,
+                        username=form.cleaned_data["username"],
+                        password=form.cleaned_data["password1"],
+                        actor=request.user,
+                    )
             except ValidationError as exc:
                 if hasattr(exc, "error_dict"):
                     for field, errors in exc.message_dict.items():
@@ -162,7 +164,8 @@ class UnitAdmin(admin.ModelAdmin):
             parts = [form] + ([party_form] if party_form else [successors])
             if all(part.is_valid() for part in parts):
                 try:
-                    event = self._record(request, unit, kind, form, party_form, successors)
+                    with transaction.atomic():
+                        event = self._record(request, unit, kind, form, party_form, successors)
                 except ValidationError as exc:
                     for message in exc.messages:
                         messages.error(request, message)
@@ -368,12 +371,13 @@ class UnitEventAdmin(admin.ModelAdmin):
             if inline_form.instance.pk:
                 continue
             try:
-                events.unit_event_attach(
-                    event_id=form.instance.pk,
-                    title=inline_form.cleaned_data["title"],
-                    file=inline_form.cleaned_data["file"],
-                    actor=request.user,
-                )
+                with transaction.atomic():
+                    events.unit_event_attach(
+                        event_id=form.instance.pk,
+                        title=inline_form.cleaned_data["title"],
+                        file=inline_form.cleaned_data["file"],
+                        actor=request.user,
+                    )
             except ValidationError as exc:
                 for message in exc.messages:
                     messages.error(request, message)

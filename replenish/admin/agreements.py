@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -233,7 +234,8 @@ class AgreementAdmin(admin.ModelAdmin):
         if "scan" not in form.changed_data or not scan:
             return
         try:
-            agreement_scan_attach(agreement_id=obj.pk, file=scan, actor=request.user)
+            with transaction.atomic():
+                agreement_scan_attach(agreement_id=obj.pk, file=scan, actor=request.user)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
@@ -340,12 +342,13 @@ class AgreementAdmin(admin.ModelAdmin):
             count = form.cleaned_data["installment_count"]
             if "_draft" in request.POST:
                 try:
-                    agreement = agreement_draft(
-                        case_id=case.pk,
-                        installment_count=count,
-                        note=form.cleaned_data["note"],
-                        actor=request.user,
-                    )
+                    with transaction.atomic():
+                        agreement = agreement_draft(
+                            case_id=case.pk,
+                            installment_count=count,
+                            note=form.cleaned_data["note"],
+                            actor=request.user,
+                        )
                 except ValidationError as exc:
                     for message in exc.messages:
                         messages.error(request, message)
@@ -392,18 +395,19 @@ class AgreementAdmin(admin.ModelAdmin):
             on = form.cleaned_data["signed_on"]
             if "_sign" in request.POST:
                 try:
-                    agreement_sign(
-                        agreement_id=agreement.pk,
-                        actor=request.user,
-                        signed_on=on,
-                        signatory=form.cleaned_data["signatory"],
-                    )
-                    if form.cleaned_data["scan"]:
-                        agreement_scan_attach(
+                    with transaction.atomic():
+                        agreement_sign(
                             agreement_id=agreement.pk,
-                            file=form.cleaned_data["scan"],
                             actor=request.user,
+                            signed_on=on,
+                            signatory=form.cleaned_data["signatory"],
                         )
+                        if form.cleaned_data["scan"]:
+                            agreement_scan_attach(
+                                agreement_id=agreement.pk,
+                                file=form.cleaned_data["scan"],
+                                actor=request.user,
+                            )
                 except ValidationError as exc:
                     for message in exc.messages:
                         messages.error(request, message)
@@ -444,12 +448,13 @@ class AgreementAdmin(admin.ModelAdmin):
         form = TerminateForm(request.POST or None, initial={"on": timezone.localdate()})
         if request.method == "POST" and form.is_valid():
             try:
-                agreement_terminate(
-                    agreement_id=agreement.pk,
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                    on=form.cleaned_data["on"],
-                )
+                with transaction.atomic():
+                    agreement_terminate(
+                        agreement_id=agreement.pk,
+                        actor=request.user,
+                        reason=form.cleaned_data["reason"],
+                        on=form.cleaned_data["on"],
+                    )
             except ValidationError as exc:
                 for message in exc.messages:
                     messages.error(request, message)
@@ -501,7 +506,8 @@ class AgreementAdmin(admin.ModelAdmin):
         event = UnitEvent.objects.filter(unit=case.unit, kind=UnitEventKind.SPLIT).first()
         if request.method == "POST":
             try:
-                successors = case_split(case_id=case.pk, actor=request.user)
+                with transaction.atomic():
+                    successors = case_split(case_id=case.pk, actor=request.user)
             except ValidationError as exc:
                 for message in exc.messages:
                     messages.error(request, message)

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -132,8 +133,9 @@ def form_action(modeladmin, request, queryset, *, form_class, title, apply):
             done = 0
             for obj in queryset.order_by("pk"):
                 try:
-                    apply(obj, form.cleaned_data)
-                    done += 1
+                    with transaction.atomic():
+                        apply(obj, form.cleaned_data)
+                        done += 1
                 except (ValidationError, PermissionDenied) as exc:
                     modeladmin.message_user(request, f"{obj}: {_errors_of(exc)}", messages.ERROR)
             if done:
@@ -160,8 +162,9 @@ def run_each(modeladmin, request, queryset: QuerySet, apply) -> None:
     done = 0
     for obj in queryset.order_by("pk"):
         try:
-            apply(obj)
-            done += 1
+            with transaction.atomic():
+                apply(obj)
+                done += 1
         except (ValidationError, PermissionDenied) as exc:
             modeladmin.message_user(request, f"{obj}: {_errors_of(exc)}", messages.ERROR)
     if done:
@@ -246,15 +249,16 @@ class PaymentAdmin(ReadOnlyAdmin):
                 form.add_error("case_no", _("There is no such case."))
             else:
                 try:
-                    payment = payment_record(
-                        case_id=case.pk,
-                        amount=data["amount"],
-                        channel=data["channel"],
-                        paid_on=data["paid_on"],
-                        reference=data["reference"],
-                        channel_ref=data["channel_ref"],
-                        actor=request.user,
-                    )
+                    with transaction.atomic():
+                        payment = payment_record(
+                            case_id=case.pk,
+                            amount=data["amount"],
+                            channel=data["channel"],
+                            paid_on=data["paid_on"],
+                            reference=data["reference"],
+                            channel_ref=data["channel_ref"],
+                            actor=request.user,
+                        )
                 except ValidationError as exc:
                     if hasattr(exc, "error_dict"):
                         for field, errors in exc.error_dict.items():

@@ -5,6 +5,7 @@ approves or rejects, with a reason). Every button calls a service."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
@@ -156,9 +157,13 @@ class WriteOffApplicationAdmin(ReadOnlyAdmin):
                     if data.get(kind)
                 ]
                 try:
-                    application = writeoff_submit(
-                        case_id=case.pk, documents=uploads, note=data["note"], actor=request.user
-                    )
+                    with transaction.atomic():
+                        application = writeoff_submit(
+                            case_id=case.pk,
+                            documents=uploads,
+                            note=data["note"],
+                            actor=request.user,
+                        )
                 except (ValidationError, PermissionDenied) as exc:
                     form.add_error(None, _errors_of(exc))
                 else:
