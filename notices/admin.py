@@ -22,13 +22,14 @@ from notices.models import (
 from notices.notifications import notifications_retry
 from notices.reminders import RULES, SOURCES, reminder_rule_change
 from notices.services import notice_deliver
+from replenish.inputs import DateField
 
 
 class DeliveryForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("delivered by"), choices=DeliveryChannel.choices, initial=DeliveryChannel.POST
     )
-    delivered_on = forms.DateField(
+    delivered_on = DateField(
         label=_("delivered on"), widget=forms.DateInput(attrs={"type": "date"})
     )
     proof = forms.FileField(label=_("proof of delivery"), required=False)

@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from replenish.documents import agreement_document_context
+from replenish.inputs import DateField
 from replenish.models import (
     KIND_OF_COUNTERPARTY,
     Agreement,
@@ -117,7 +118,7 @@ class DraftForm(forms.Form):
 
 
 class SignForm(forms.Form):
-    signed_on = forms.DateField(label=_("signed on"), widget=DateInput)
+    signed_on = DateField(label=_("signed on"), widget=DateInput)
     signatory = forms.CharField(
         label=_("signed for the counterparty by"), max_length=100, required=False
     )
@@ -125,7 +126,7 @@ class SignForm(forms.Form):
 
 
 class TerminateForm(forms.Form):
-    on = forms.DateField(label=_("ended on"), widget=DateInput)
+    on = DateField(label=_("ended on"), widget=DateInput)
     reason = forms.CharField(label=_("why it ends"), widget=forms.Textarea({"rows": 3}))
 
 

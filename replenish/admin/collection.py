@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from replenish.csvfiles import FileRejected
+from replenish.inputs import AmountField, DateField
 from replenish.models import (
     ArrearsCase,
     Arrival,
@@ -102,7 +103,7 @@ class ReasonForm(forms.Form):
 
 
 class ConfirmArrivalForm(forms.Form):
-    arrived_on = forms.DateField(label=_("arrived on"), initial=timezone.localdate)
+    arrived_on = DateField(label=_("arrived on"), initial=timezone.localdate)
     arrival_ref = forms.CharField(
         label=_("arrival reference (bank or tax bureau)"),
         max_length=64,
@@ -176,9 +177,9 @@ def run_each(modeladmin, request, queryset: QuerySet, apply) -> None:
 
 class PaymentRecordForm(forms.Form):
     case_no = forms.CharField(label=_("case number"), max_length=20)
-    amount = forms.DecimalField(label=_("amount"), max_digits=16, decimal_places=2)
+    amount = AmountField(label=_("amount"))
     channel = forms.ChoiceField(label=_("channel"), choices=PaymentChannel.choices)
-    paid_on = forms.DateField(label=_("paid on"), initial=timezone.localdate)
+    paid_on = DateField(label=_("paid on"), initial=timezone.localdate)
     reference = forms.CharField(
         label=_("notice or agreement number quoted"), max_length=64, required=False
     )
