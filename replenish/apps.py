@@ -7,6 +7,8 @@ class ReplenishConfig(AppConfig):
     verbose_name = _("Arrears replenishment")
 
     def ready(self) -> None:
+        from replenish.documents_serving import register_documents
         from replenish.reminder_sources import register_sources
 
         register_sources()
+        register_documents()

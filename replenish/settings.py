@@ -192,6 +192,13 @@ BULK_BATCH_SIZE = env.int("BULK_BATCH_SIZE", default=1000)
 EARLIEST_DATE = date.fromisoformat(env.str("EARLIEST_DATE", default="2000-01-01"))
 IMPORT_FILE_MAX_BYTES = env.int("IMPORT_FILE_MAX_BYTES", default=200 * 1024 * 1024)
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# Stored documents are served by replenish.documents_serving after its check: streamed by Django
+# (empty), or handed to the proxy with X-Accel-Redirect (nginx: DOCUMENTS_INTERNAL_URL is an
+# `internal` location aliased to MEDIA_ROOT) or X-Sendfile (Apache, lighttpd).
+DOCUMENTS_SERVED_BY = env.str("DOCUMENTS_SERVED_BY", default="")
+if DOCUMENTS_SERVED_BY not in ("", "x-accel-redirect", "x-sendfile"):
+    raise ValueError("DOCUMENTS_SERVED_BY is empty, x-accel-redirect or x-sendfile")
+DOCUMENTS_INTERNAL_URL = env.str("DOCUMENTS_INTERNAL_URL", default="/protected-media/")
 # A request body that is not a file upload (the API's JSON, a form): Django refuses a larger one.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
 

@@ -1,6 +1,7 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -9,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from replenish.documents import claim_statement_context
+from replenish.documents_serving import document_url
 from replenish.models import ArrearsCase
 from units import events
 from units.forms import FORMS, PartyFields, PortalUserForm, SuccessorFormSet
@@ -288,8 +290,17 @@ class AttachmentInline(admin.TabularInline):
     model = UnitEventAttachment
     extra = 1
     can_delete = False
-    fields = ["title", "file", "uploaded_at", "uploaded_by"]
-    readonly_fields = ["uploaded_at", "uploaded_by"]
+    fields = ["title", "file", "opened", "uploaded_at", "uploaded_by"]
+    readonly_fields = ["opened", "uploaded_at", "uploaded_by"]
+    # No link to the stored file: it is opened through the checked view (opened).
+    formfield_overrides = {models.FileField: {"widget": forms.FileInput}}
+
+    @admin.display(description=_("document"))
+    def opened(self, attachment):
+        if not attachment.pk:
+            return "—"
+        url = document_url("unit-event-attachment", attachment)
+        return format_html('<a href="{}" target="_blank">{}</a>', url, _("open"))
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("units.view_unitevent")

@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from replenish.documents import agreement_document_context
+from replenish.documents_serving import document_url
 from replenish.inputs import DateField
 from replenish.models import (
     KIND_OF_COUNTERPARTY,
@@ -168,6 +169,8 @@ class AgreementForm(forms.ModelForm):
     class Meta:
         model = Agreement
         fields = ["scan"]
+        # No link to the stored file: it is opened through the checked view (scan_document).
+        widgets = {"scan": forms.FileInput}
 
 
 @admin.register(Agreement)
@@ -204,6 +207,7 @@ class AgreementAdmin(admin.ModelAdmin):
         "breached_due_on",
         "end_reason",
         "document_link",
+        "scan_document",
     ]
     fields = [*readonly_fields, "scan"]
     inlines = [InstallmentInline]
@@ -211,6 +215,13 @@ class AgreementAdmin(admin.ModelAdmin):
     @admin.display(description=_("counterparty"), ordering="counterparty__name")
     def counterparty_name(self, agreement):
         return agreement.counterparty.display_name
+
+    @admin.display(description=_("signed scan"))
+    def scan_document(self, agreement):
+        if not agreement.scan:
+            return "—"
+        url = document_url("agreement-scan", agreement)
+        return format_html('<a href="{}" target="_blank">{}</a>', url, _("open the scan"))
 
     @admin.display(description=_("document"))
     def document_link(self, agreement):

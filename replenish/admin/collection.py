@@ -41,6 +41,7 @@ from replenish.services.arrival import (
 )
 from replenish.services.arrivals_import import arrivals_import
 from replenish.services.payment import payment_accept, payment_record, payment_reject
+from replenish.uploads import import_file_check
 
 PREVIEW_ROWS_SHOWN = 500
 UPLOADS = "arrival-imports"
@@ -335,7 +336,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 class ArrivalFileForm(forms.Form):
-    file = forms.FileField(label=_("arrivals file (CSV)"))
+    file = forms.FileField(label=_("arrivals file (CSV)"), validators=[import_file_check])
 
 
 @admin.register(Arrival)
@@ -488,16 +489,16 @@ class ArrivalAdmin(ReadOnlyAdmin):
                 default_storage.delete(pending["path"])
                 del request.session["arrival_import"]
             upload = form.cleaned_data["file"]
-            stored = default_storage.save(f"{UPLOADS}/{secrets.token_hex(16)}.csv", upload)
             try:
-                with default_storage.open(stored, "rb") as stream:
-                    result = arrivals_import(
-                        file=stream, file_name=upload.name, actor=request.user, preview=True
-                    )
+                # The upload itself is previewed and kept for the confirmation only once valid.
+                result = arrivals_import(
+                    file=upload, file_name=upload.name, actor=request.user, preview=True
+                )
             except FileRejected as rejected:
-                default_storage.delete(stored)
                 context["errors"] = rejected.errors
             else:
+                upload.seek(0)
+                stored = default_storage.save(f"{UPLOADS}/{secrets.token_hex(16)}.csv", upload)
                 token = secrets.token_urlsafe(16)
                 request.session["arrival_import"] = {
                     "token": token,

@@ -20,13 +20,14 @@ from replenish.admin.case_actions import refuse
 from replenish.csvfiles import FileRejected
 from replenish.services.arrears_import import arrears_import
 from replenish.services.export import EXPORT_COLUMNS, export_rows
+from replenish.uploads import import_file_check
 
 UPLOADS = "arrears-imports"
 SESSION_KEY = "arrears_import"
 
 
 class ArrearsFileForm(forms.Form):
-    file = forms.FileField(label=_("arrears file (CSV, UTF-8)"))
+    file = forms.FileField(label=_("arrears file (CSV, UTF-8)"), validators=[import_file_check])
 
 
 class _Preview(Exception):
@@ -62,14 +63,15 @@ def import_view(modeladmin, request):
             default_storage.delete(pending["path"])
             del request.session[SESSION_KEY]
         upload = form.cleaned_data["file"]
-        stored = default_storage.save(f"{UPLOADS}/{secrets.token_hex(16)}.csv", upload)
         try:
-            with default_storage.open(stored, "rb") as stream:
-                result = _preview(stream, upload.name, request.user)
+            # The upload itself is previewed; it is kept for the confirmation only once valid
+            # (a rejected file holds citizen ID numbers: it is never stored).
+            result = _preview(upload, upload.name, request.user)
         except FileRejected as rejected:
-            default_storage.delete(stored)
             context["errors"] = rejected.errors
         else:
+            upload.seek(0)
+            stored = default_storage.save(f"{UPLOADS}/{secrets.token_hex(16)}.csv", upload)
             token = secrets.token_urlsafe(16)
             request.session[SESSION_KEY] = {"token": token, "path": stored, "name": upload.name}
             context.update(result=result, token=token, file_name=upload.name)

@@ -19,6 +19,7 @@ from replenish.admin.collection import (
     form_action,
     run_each,
 )
+from replenish.documents_serving import document_url
 from replenish.models import (
     ArrearsCase,
     WriteOffApplication,
@@ -50,7 +51,9 @@ class DocumentInline(admin.TabularInline):
 
     @admin.display(description=_("file"))
     def document(self, doc):
-        return format_html('<a href="{}">{}</a>', doc.file.url, doc.file.name.rsplit("/", 1)[-1])
+        # Through the view that checks who asks (the stored name says nothing about the file).
+        url = document_url("writeoff-document", doc)
+        return format_html('<a href="{}" target="_blank">{}</a>', url, doc.get_kind_display())
 
 
 class WriteOffInline(admin.TabularInline):

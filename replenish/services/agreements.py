@@ -19,7 +19,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.core.validators import FileExtensionValidator
 from django.db import transaction
 from django.db.models import DateField, F, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Greatest
@@ -44,6 +43,7 @@ from replenish.services.ledger import lines_fee_fix
 from replenish.services.numbering import number_block_take
 from replenish.services.transitions import transition_apply, transition_apply_bulk
 from replenish.sql import models_update
+from replenish.uploads import document_check, removed_on_failure
 from units.models import DOCUMENT_EXTENSIONS, Counterparty, CounterpartyKind, UnitStatus
 
 # A case can take an agreement from these states (the sources of `agreement_take_effect`).
@@ -421,8 +421,8 @@ def agreement_scan_attach(*, agreement_id: int, file: File, actor: Actor) -> Agr
     """Keep the scan of the signed paper agreement (under MEDIA_ROOT)."""
     require_permission(actor, "replenish.sign_agreement")
     name = file.name.rsplit("/", 1)[-1]
-    FileExtensionValidator(DOCUMENT_EXTENSIONS)(File(file, name=name))
-    with transaction.atomic():
+    document_check(file, extensions=DOCUMENT_EXTENSIONS)
+    with transaction.atomic(), removed_on_failure() as stored:
         _case, agreement = _locked(agreement_id)
         if agreement.signed_on is None:
             raise ValidationError(
@@ -432,6 +432,7 @@ def agreement_scan_attach(*, agreement_id: int, file: File, actor: Actor) -> Agr
             )
         replaced = bool(agreement.scan)
         agreement.scan.save(name, file, save=False)
+        stored.append(agreement.scan)
         agreement.save(update_fields=["scan"])
         AuditEntry.objects.create(
             case_id=agreement.case_id,
