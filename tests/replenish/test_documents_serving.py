@@ -210,7 +210,7 @@ def test_documents_stored_by_a_change_that_then_fails_are_removed(bankrupt_case,
     before = all_table_counts()
 
     # when the group resubmits it with one more document
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         writeoff_resubmit(
             application_id=application.pk,
             documents=[Upload(kind="liquidation_report", file=ContentFile(PDF, name="r.pdf"))],
