@@ -20,6 +20,7 @@ from replenish.admin.case_actions import refuse
 from replenish.csvfiles import FileRejected
 from replenish.services.arrears_import import arrears_import
 from replenish.services.export import EXPORT_COLUMNS, export_rows
+from replenish.spreadsheets import csv_row, xlsx_row
 from replenish.uploads import import_file_check
 
 UPLOADS = "arrears-imports"
@@ -130,7 +131,7 @@ def export_csv_view(modeladmin, request):
     cases = _listed_cases(modeladmin, request)
     writer = csv.writer(_Echo(), lineterminator="\n")
     rows = export_rows(as_of=timezone.localdate(), cases=cases)
-    body = (writer.writerow(row) for row in _with_header(rows))
+    body = (writer.writerow(csv_row(row)) for row in _with_header(rows))
     response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="cases.csv"'
     return response
@@ -150,7 +151,7 @@ def export_xlsx_view(modeladmin, request):
     book = Workbook(write_only=True)
     sheet = book.create_sheet("cases")
     for row in _with_header(export_rows(as_of=timezone.localdate(), cases=cases)):
-        sheet.append(list(row))
+        sheet.append(xlsx_row(sheet, list(row)))
     out = io.BytesIO()
     book.save(out)
     response = HttpResponse(
