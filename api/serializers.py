@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from kernel.inputs import AmountSerializerField, DateSerializerField
 from replenish.models import PaymentChannel
 
 
@@ -94,8 +95,10 @@ class ArrivalInSerializer(serializers.Serializer):
     the file's import checks each value again and matches the arrival."""
 
     arrival_ref = serializers.CharField(max_length=64)
-    arrived_on = serializers.DateField()
-    amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=0)
+    arrived_on = DateSerializerField(help_text="YYYY-MM-DD, not in the future.")
+    amount = AmountSerializerField(
+        help_text='A string, digits with at most 2 decimals, greater than 0 ("1200.50").'
+    )
     payer_uscc = serializers.CharField(max_length=18)
     reference = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     channel = serializers.ChoiceField(choices=PaymentChannel.values)

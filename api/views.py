@@ -156,18 +156,20 @@ class ArrivalPostView(FinanceView):
         given = s.ArrivalInSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        existed = Arrival.objects.filter(arrival_ref=data["arrival_ref"]).exists()
         row = {**data, "arrived_on": data["arrived_on"].isoformat(), "amount": str(data["amount"])}
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(COLUMNS)
         writer.writerow([row[column] for column in COLUMNS])
         # The arrivals file's code path: the same checks, matching and idempotency.
-        arrivals_import(
+        done = arrivals_import(
             file=io.BytesIO(out.getvalue().encode("utf-8")),
             file_name=f"api:{data['arrival_ref']}",
             actor=request.user,
         )
+        # What the import did, not what was there before it: two posts at once of a new
+        # reference both see none, and only one of them receives it.
+        existed = done.received == 0
         result = {"replayed": existed, "arrival": _arrival(data["arrival_ref"])}
         return Response(
             s.ArrivalResultSerializer(result).data,

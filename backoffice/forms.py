@@ -5,6 +5,7 @@ shows as messages."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kernel.inputs import DateField
 from replenish.services.unit_events import EventDocument, Party
 
 
@@ -13,7 +14,7 @@ class DateInput(forms.DateInput):
 
 
 class EventForm(forms.Form):
-    occurred_on = forms.DateField(label=_("effective on"), widget=DateInput)
+    occurred_on = DateField(label=_("effective on"), widget=DateInput)
     document_ref = forms.CharField(label=_("document reference"), max_length=200, required=False)
     note = forms.CharField(
         label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -65,7 +66,7 @@ class BankruptcyForm(forms.Form):
     party_heading = _("Liquidation group")
     court = forms.CharField(label=_("court"), max_length=200)
     court_case_no = forms.CharField(label=_("court case number"), max_length=100)
-    accepted_on = forms.DateField(label=_("accepted by the court on"), widget=DateInput)
+    accepted_on = DateField(label=_("accepted by the court on"), widget=DateInput)
     document_ref = forms.CharField(label=_("document reference"), max_length=200, required=False)
     note = forms.CharField(
         label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2})

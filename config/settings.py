@@ -5,7 +5,7 @@ in-process, so a fresh machine needs no server. DATABASE_URL and CELERY_BROKER_U
 PostgreSQL and Redis.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -190,6 +190,21 @@ INSTALLMENT_MAX_MONTHS = env.int("INSTALLMENT_MAX_MONTHS", default=12)
 INSTALLMENT_GRACE_DAYS = env.int("INSTALLMENT_GRACE_DAYS", default=15)
 BULK_BATCH_SIZE = env.int("BULK_BATCH_SIZE", default=1000)
 
+# What input is accepted (README, "Input limits"): a date before EARLIEST_DATE is refused by
+# every file, form and the API; an upload larger than its limit is refused before it is stored.
+EARLIEST_DATE = date.fromisoformat(env.str("EARLIEST_DATE", default="2000-01-01"))
+IMPORT_FILE_MAX_BYTES = env.int("IMPORT_FILE_MAX_BYTES", default=200 * 1024 * 1024)
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# Stored documents are served by replenish.documents_serving after its check: streamed by Django
+# (empty), or handed to the proxy with X-Accel-Redirect (nginx: DOCUMENTS_INTERNAL_URL is an
+# `internal` location aliased to MEDIA_ROOT) or X-Sendfile (Apache, lighttpd).
+DOCUMENTS_SERVED_BY = env.str("DOCUMENTS_SERVED_BY", default="")
+if DOCUMENTS_SERVED_BY not in ("", "x-accel-redirect", "x-sendfile"):
+    raise ValueError("DOCUMENTS_SERVED_BY is empty, x-accel-redirect or x-sendfile")
+DOCUMENTS_INTERNAL_URL = env.str("DOCUMENTS_INTERNAL_URL", default="/protected-media/")
+# A request body that is not a file upload (the API's JSON, a form): Django refuses a larger one.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
+
 AGENCY_NAME = env.str("AGENCY_NAME", default="医疗保障事务中心")
 AGENCY_CONTACT = env.str("AGENCY_CONTACT", default="12393")
 AGENCY_ADDRESS = env.str("AGENCY_ADDRESS", default="")
@@ -234,7 +249,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONBodyParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "unit": API_RATE_UNIT,

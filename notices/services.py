@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from kernel.actors import Actor, System, actor_label, require_permission
 from kernel.money import DEFAULT_RATE_TABLE, line_fee_due, round_fen
 from kernel.sql import models_insert
+from kernel.uploads import document_check, removed_on_failure, unguessable_name
 from notices.deadlines import add_working_days
 from notices.messages import Kind
 from notices.models import CURRENT_NOTICE_STATES, DeliveryChannel, Notice, NoticeState
@@ -385,11 +386,17 @@ def notice_deliver(
             errors["proof"] = _("The proof must be a PDF, JPEG or PNG file, not %(name)s.") % {
                 "name": proof.name
             }
-        elif proof.size > PROOF_MAX_BYTES:
-            errors["proof"] = _("The proof is larger than 10 MB.")
+        else:
+            try:
+                document_check(proof, extensions=[t.lstrip(".") for t in PROOF_TYPES])
+            except ValidationError as exc:
+                errors["proof"] = exc.messages[0]
+            else:
+                # Stored under a name nobody can guess (the receipt names the unit).
+                proof = File(proof, name=unguessable_name("r", proof.name).split("/", 1)[1])
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+    with transaction.atomic(), removed_on_failure() as stored:
         case_id = Notice.objects.values_list("case_id", flat=True).get(pk=notice_id)
         ArrearsCase.objects.select_for_update().get(pk=case_id)
         notice = Notice.objects.select_for_update().get(pk=notice_id)
@@ -409,6 +416,8 @@ def notice_deliver(
             proof=proof,
             note=note,
         )
+        if proof:
+            stored.append(notice.delivery_proof)
     return notice
 
 

@@ -2,6 +2,7 @@ from django import forms
 from django.core.validators import FileExtensionValidator
 from django.utils.translation import gettext_lazy as _
 
+from kernel.inputs import AmountField, DateField
 from replenish.models import PaymentChannel, WriteOffDocumentKind
 from replenish.services.writeoff import Upload
 
@@ -16,8 +17,8 @@ class PaymentDeclareForm(forms.Form):
         label=_("channel"),
         choices=[c for c in PaymentChannel.choices if c[0] != PaymentChannel.COUNTER],
     )
-    paid_on = forms.DateField(label=_("paid on"), widget=forms.DateInput(attrs={"type": "date"}))
-    amount = forms.DecimalField(label=_("amount"), max_digits=14, decimal_places=2, min_value=0)
+    paid_on = DateField(label=_("paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    amount = AmountField(label=_("amount"))
     reference = forms.CharField(
         label=_("notice or agreement number quoted"), max_length=64, required=False
     )

@@ -3,9 +3,13 @@
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 
 from kernel.actors import Actor, actor_label
+from kernel.uploads import document_check, removed_on_failure, unguessable_name
+from portal.forms import PROOF_TYPES
 from portal.models import PaymentProof
 from replenish.models import Payment, PaymentVia
 from replenish.services.payment import payment_record
@@ -23,8 +27,15 @@ def payment_declare(
     proof=None,
 ) -> Payment:
     """A unit declares a payment it made (`payment_record(via="portal")`, which checks that the
-    actor acts for the case's unit) and keeps its proof with it."""
-    with transaction.atomic():
+    actor acts for the case's unit) and keeps its proof with it (checked before anything is
+    stored: a PDF, JPEG or PNG by name and content, under a name nobody can guess)."""
+    if proof is not None:
+        try:
+            document_check(proof, extensions=PROOF_TYPES)
+        except ValidationError as exc:
+            raise ValidationError({"proof": exc.messages}) from None
+        proof = File(proof, name=unguessable_name("p", proof.name).split("/", 1)[1])
+    with transaction.atomic(), removed_on_failure() as stored:
         payment = payment_record(
             case_id=case_id,
             amount=amount,
@@ -36,5 +47,7 @@ def payment_declare(
             actor=actor,
         )
         if proof is not None:
-            PaymentProof.objects.create(payment=payment, file=proof, uploaded_by=actor_label(actor))
+            kept = PaymentProof(payment=payment, file=proof, uploaded_by=actor_label(actor))
+            kept.save()
+            stored.append(kept.file)
     return payment

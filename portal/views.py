@@ -11,6 +11,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse, reverse_lazy
@@ -150,7 +151,8 @@ def notice_pdf(request, pk: int):
 def notice_ack(request, pk: int):
     notice = get_object_or_404(selectors.notices(request.member), pk=pk)
     try:
-        notice_acknowledge(notice_id=notice.pk, actor=request.user)
+        with transaction.atomic():
+            notice_acknowledge(notice_id=notice.pk, actor=request.user)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
@@ -217,16 +219,17 @@ def declare(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            payment = payment_declare(
-                case_id=int(data["case"]),
-                amount=data["amount"],
-                channel=data["channel"],
-                paid_on=data["paid_on"],
-                reference=data["reference"],
-                channel_ref=data["channel_ref"],
-                proof=data.get("proof"),
-                actor=request.user,
-            )
+            with transaction.atomic():
+                payment = payment_declare(
+                    case_id=int(data["case"]),
+                    amount=data["amount"],
+                    channel=data["channel"],
+                    paid_on=data["paid_on"],
+                    reference=data["reference"],
+                    channel_ref=data["channel_ref"],
+                    proof=data.get("proof"),
+                    actor=request.user,
+                )
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 for field, errors in exc.message_dict.items():
@@ -307,12 +310,13 @@ def writeoff_apply(request):
     form = WriteOffApplyForm(request.POST or None, request.FILES or None, case_choices=case_choices)
     if request.method == "POST" and form.is_valid():
         try:
-            application = writeoff_submit(
-                case_id=form.cleaned_data["case"],
-                documents=form.uploads(),
-                note=form.cleaned_data["note"],
-                actor=request.user,
-            )
+            with transaction.atomic():
+                application = writeoff_submit(
+                    case_id=form.cleaned_data["case"],
+                    documents=form.uploads(),
+                    note=form.cleaned_data["note"],
+                    actor=request.user,
+                )
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ReplenishConfig(AppConfig):
     name = "replenish"
     verbose_name = _("Arrears replenishment")
+
+    def ready(self) -> None:
+        # The stored documents' kinds name the models that hold them: registered once the app
+        # registry is ready (Django's rule for model imports).
+        from replenish.documents_serving import register_documents
+
+        register_documents()

@@ -543,3 +543,20 @@ def at_nine(day: date) -> datetime:
     from django.utils import timezone
 
     return timezone.make_aware(datetime(day.year, day.month, day.day, 9))
+
+
+def ensure_department_groups() -> None:
+    """The groups of migration 0006: a transactional test before this one may have flushed them
+    (a flush re-creates permissions, not data migrations' rows)."""
+    from django.contrib.auth.models import Group, Permission
+
+    from replenish.departments import DUTIES
+
+    for name, duties in DUTIES.items():
+        group, created = Group.objects.get_or_create(name=name)
+        if created:
+            for duty in duties:
+                app_label, codename = duty.split(".")
+                group.permissions.add(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )

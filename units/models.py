@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from kernel.uploads import unguessable_name
 from units.identifiers import (
     mask_id_number,
     validate_id_number,
@@ -211,7 +212,8 @@ class UnitEvent(models.Model):
 
 
 def attachment_path(instance: "UnitEventAttachment", filename: str) -> str:
-    return f"unit-events/{instance.event_id}/{filename}"
+    # Not the event's id: a stored name must not be guessable (kernel.uploads).
+    return unguessable_name("unit-events", filename)
 
 
 class UnitEventAttachment(models.Model):

@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -17,7 +18,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.forms import DateInput
+from kernel.inputs import DateField
 from replenish.documents import agreement_document_context
+from replenish.documents_serving import document_url
 from replenish.models import (
     KIND_OF_COUNTERPARTY,
     Agreement,
@@ -116,7 +119,7 @@ class DraftForm(forms.Form):
 
 
 class SignForm(forms.Form):
-    signed_on = forms.DateField(label=_("signed on"), widget=DateInput)
+    signed_on = DateField(label=_("signed on"), widget=DateInput)
     signatory = forms.CharField(
         label=_("signed for the counterparty by"), max_length=100, required=False
     )
@@ -124,7 +127,7 @@ class SignForm(forms.Form):
 
 
 class TerminateForm(forms.Form):
-    on = forms.DateField(label=_("ended on"), widget=DateInput)
+    on = DateField(label=_("ended on"), widget=DateInput)
     reason = forms.CharField(label=_("why it ends"), widget=forms.Textarea({"rows": 3}))
 
 
@@ -166,6 +169,8 @@ class AgreementForm(forms.ModelForm):
     class Meta:
         model = Agreement
         fields = ["scan"]
+        # No link to the stored file: it is opened through the checked view (scan_document).
+        widgets = {"scan": forms.FileInput}
 
 
 @admin.register(Agreement)
@@ -202,6 +207,7 @@ class AgreementAdmin(admin.ModelAdmin):
         "breached_due_on",
         "end_reason",
         "document_link",
+        "scan_document",
     ]
     fields = [*readonly_fields, "scan"]
     inlines = [InstallmentInline]
@@ -209,6 +215,13 @@ class AgreementAdmin(admin.ModelAdmin):
     @admin.display(description=_("counterparty"), ordering="counterparty__name")
     def counterparty_name(self, agreement):
         return agreement.counterparty.display_name
+
+    @admin.display(description=_("signed scan"))
+    def scan_document(self, agreement):
+        if not agreement.scan:
+            return "—"
+        url = document_url("agreement-scan", agreement)
+        return format_html('<a href="{}" target="_blank">{}</a>', url, _("open the scan"))
 
     @admin.display(description=_("document"))
     def document_link(self, agreement):
@@ -233,7 +246,8 @@ class AgreementAdmin(admin.ModelAdmin):
         if "scan" not in form.changed_data or not scan:
             return
         try:
-            agreement_scan_attach(agreement_id=obj.pk, file=scan, actor=request.user)
+            with transaction.atomic():
+                agreement_scan_attach(agreement_id=obj.pk, file=scan, actor=request.user)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
@@ -340,12 +354,13 @@ class AgreementAdmin(admin.ModelAdmin):
             count = form.cleaned_data["installment_count"]
             if "_draft" in request.POST:
                 try:
-                    agreement = agreement_draft(
-                        case_id=case.pk,
-                        installment_count=count,
-                        note=form.cleaned_data["note"],
-                        actor=request.user,
-                    )
+                    with transaction.atomic():
+                        agreement = agreement_draft(
+                            case_id=case.pk,
+                            installment_count=count,
+                            note=form.cleaned_data["note"],
+                            actor=request.user,
+                        )
                 except ValidationError as exc:
                     for message in exc.messages:
                         messages.error(request, message)
@@ -392,18 +407,19 @@ class AgreementAdmin(admin.ModelAdmin):
             on = form.cleaned_data["signed_on"]
             if "_sign" in request.POST:
                 try:
-                    agreement_sign(
-                        agreement_id=agreement.pk,
-                        actor=request.user,
-                        signed_on=on,
-                        signatory=form.cleaned_data["signatory"],
-                    )
-                    if form.cleaned_data["scan"]:
-                        agreement_scan_attach(
+                    with transaction.atomic():
+                        agreement_sign(
                             agreement_id=agreement.pk,
-                            file=form.cleaned_data["scan"],
                             actor=request.user,
+                            signed_on=on,
+                            signatory=form.cleaned_data["signatory"],
                         )
+                        if form.cleaned_data["scan"]:
+                            agreement_scan_attach(
+                                agreement_id=agreement.pk,
+                                file=form.cleaned_data["scan"],
+                                actor=request.user,
+                            )
                 except ValidationError as exc:
                     for message in exc.messages:
                         messages.error(request, message)
@@ -444,12 +460,13 @@ class AgreementAdmin(admin.ModelAdmin):
         form = TerminateForm(request.POST or None, initial={"on": timezone.localdate()})
         if request.method == "POST" and form.is_valid():
             try:
-                agreement_terminate(
-                    agreement_id=agreement.pk,
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                    on=form.cleaned_data["on"],
-                )
+                with transaction.atomic():
+                    agreement_terminate(
+                        agreement_id=agreement.pk,
+                        actor=request.user,
+                        reason=form.cleaned_data["reason"],
+                        on=form.cleaned_data["on"],
+                    )
             except ValidationError as exc:
                 for message in exc.messages:
                     messages.error(request, message)
@@ -501,7 +518,8 @@ class AgreementAdmin(admin.ModelAdmin):
         event = UnitEvent.objects.filter(unit=case.unit, kind=UnitEventKind.SPLIT).first()
         if request.method == "POST":
             try:
-                successors = case_split(case_id=case.pk, actor=request.user)
+                with transaction.atomic():
+                    successors = case_split(case_id=case.pk, actor=request.user)
             except ValidationError as exc:
                 for message in exc.messages:
                     messages.error(request, message)

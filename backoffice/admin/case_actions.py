@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -71,7 +72,8 @@ def issue_notice_view(modeladmin, request, pk: int):
         return refuse(modeladmin, request, _("Your department may not issue notices."), case=case)
     if request.method == "POST":
         try:
-            notice = case_issue_notice(case_id=case.pk, actor=request.user)
+            with transaction.atomic():
+                notice = case_issue_notice(case_id=case.pk, actor=request.user)
         except (ValidationError, PermissionDenied) as exc:
             text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
             return refuse(modeladmin, request, text, case=case)

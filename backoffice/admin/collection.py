@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -19,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.queues import queue_shown
 from kernel.csvfiles import FileRejected
+from kernel.inputs import AmountField, DateField
+from kernel.uploads import import_file_check
 from replenish.models import (
     ArrearsCase,
     Arrival,
@@ -101,7 +104,7 @@ class ReasonForm(forms.Form):
 
 
 class ConfirmArrivalForm(forms.Form):
-    arrived_on = forms.DateField(label=_("arrived on"), initial=timezone.localdate)
+    arrived_on = DateField(label=_("arrived on"), initial=timezone.localdate)
     arrival_ref = forms.CharField(
         label=_("arrival reference (bank or tax bureau)"),
         max_length=64,
@@ -132,8 +135,9 @@ def form_action(modeladmin, request, queryset, *, form_class, title, apply):
             done = 0
             for obj in queryset.order_by("pk"):
                 try:
-                    apply(obj, form.cleaned_data)
-                    done += 1
+                    with transaction.atomic():
+                        apply(obj, form.cleaned_data)
+                        done += 1
                 except (ValidationError, PermissionDenied) as exc:
                     modeladmin.message_user(request, f"{obj}: {_errors_of(exc)}", messages.ERROR)
             if done:
@@ -160,8 +164,9 @@ def run_each(modeladmin, request, queryset: QuerySet, apply) -> None:
     done = 0
     for obj in queryset.order_by("pk"):
         try:
-            apply(obj)
-            done += 1
+            with transaction.atomic():
+                apply(obj)
+                done += 1
         except (ValidationError, PermissionDenied) as exc:
             modeladmin.message_user(request, f"{obj}: {_errors_of(exc)}", messages.ERROR)
     if done:
@@ -173,9 +178,9 @@ def run_each(modeladmin, request, queryset: QuerySet, apply) -> None:
 
 class PaymentRecordForm(forms.Form):
     case_no = forms.CharField(label=_("case number"), max_length=20)
-    amount = forms.DecimalField(label=_("amount"), max_digits=16, decimal_places=2)
+    amount = AmountField(label=_("amount"))
     channel = forms.ChoiceField(label=_("channel"), choices=PaymentChannel.choices)
-    paid_on = forms.DateField(label=_("paid on"), initial=timezone.localdate)
+    paid_on = DateField(label=_("paid on"), initial=timezone.localdate)
     reference = forms.CharField(
         label=_("notice or agreement number quoted"), max_length=64, required=False
     )
@@ -246,15 +251,16 @@ class PaymentAdmin(ReadOnlyAdmin):
                 form.add_error("case_no", _("There is no such case."))
             else:
                 try:
-                    payment = payment_record(
-                        case_id=case.pk,
-                        amount=data["amount"],
-                        channel=data["channel"],
-                        paid_on=data["paid_on"],
-                        reference=data["reference"],
-                        channel_ref=data["channel_ref"],
-                        actor=request.user,
-                    )
+                    with transaction.atomic():
+                        payment = payment_record(
+                            case_id=case.pk,
+                            amount=data["amount"],
+                            channel=data["channel"],
+                            paid_on=data["paid_on"],
+                            reference=data["reference"],
+                            channel_ref=data["channel_ref"],
+                            actor=request.user,
+                        )
                 except ValidationError as exc:
                     if hasattr(exc, "error_dict"):
                         for field, errors in exc.error_dict.items():
@@ -330,7 +336,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 class ArrivalFileForm(forms.Form):
-    file = forms.FileField(label=_("arrivals file (CSV)"))
+    file = forms.FileField(label=_("arrivals file (CSV)"), validators=[import_file_check])
 
 
 @admin.register(Arrival)
@@ -483,16 +489,16 @@ class ArrivalAdmin(ReadOnlyAdmin):
                 default_storage.delete(pending["path"])
                 del request.session["arrival_import"]
             upload = form.cleaned_data["file"]
-            stored = default_storage.save(f"{UPLOADS}/{secrets.token_hex(16)}.csv", upload)
             try:
-                with default_storage.open(stored, "rb") as stream:
-                    result = arrivals_import(
-                        file=stream, file_name=upload.name, actor=request.user, preview=True
-                    )
+                # The upload itself is previewed and kept for the confirmation only once valid.
+                result = arrivals_import(
+                    file=upload, file_name=upload.name, actor=request.user, preview=True
+                )
             except FileRejected as rejected:
-                default_storage.delete(stored)
                 context["errors"] = rejected.errors
             else:
+                upload.seek(0)
+                stored = default_storage.save(f"{UPLOADS}/{secrets.token_hex(16)}.csv", upload)
                 token = secrets.token_urlsafe(16)
                 request.session["arrival_import"] = {
                     "token": token,

@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.admin.case_actions import refuse
 from kernel.csvfiles import FileRejected
+from kernel.spreadsheets import csv_row, xlsx_row
+from kernel.uploads import import_file_check
 from replenish.services.arrears_import import arrears_import
 from replenish.services.export import EXPORT_COLUMNS, export_rows
 
@@ -26,7 +28,7 @@ SESSION_KEY = "arrears_import"
 
 
 class ArrearsFileForm(forms.Form):
-    file = forms.FileField(label=_("arrears file (CSV, UTF-8)"))
+    file = forms.FileField(label=_("arrears file (CSV, UTF-8)"), validators=[import_file_check])
 
 
 class _Preview(Exception):
@@ -62,14 +64,15 @@ def import_view(modeladmin, request):
             default_storage.delete(pending["path"])
             del request.session[SESSION_KEY]
         upload = form.cleaned_data["file"]
-        stored = default_storage.save(f"{UPLOADS}/{secrets.token_hex(16)}.csv", upload)
         try:
-            with default_storage.open(stored, "rb") as stream:
-                result = _preview(stream, upload.name, request.user)
+            # The upload itself is previewed; it is kept for the confirmation only once valid
+            # (a rejected file holds citizen ID numbers: it is never stored).
+            result = _preview(upload, upload.name, request.user)
         except FileRejected as rejected:
-            default_storage.delete(stored)
             context["errors"] = rejected.errors
         else:
+            upload.seek(0)
+            stored = default_storage.save(f"{UPLOADS}/{secrets.token_hex(16)}.csv", upload)
             token = secrets.token_urlsafe(16)
             request.session[SESSION_KEY] = {"token": token, "path": stored, "name": upload.name}
             context.update(result=result, token=token, file_name=upload.name)
@@ -128,7 +131,7 @@ def export_csv_view(modeladmin, request):
     cases = _listed_cases(modeladmin, request)
     writer = csv.writer(_Echo(), lineterminator="\n")
     rows = export_rows(as_of=timezone.localdate(), cases=cases)
-    body = (writer.writerow(row) for row in _with_header(rows))
+    body = (writer.writerow(csv_row(row)) for row in _with_header(rows))
     response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="cases.csv"'
     return response
@@ -148,7 +151,7 @@ def export_xlsx_view(modeladmin, request):
     book = Workbook(write_only=True)
     sheet = book.create_sheet("cases")
     for row in _with_header(export_rows(as_of=timezone.localdate(), cases=cases)):
-        sheet.append(list(row))
+        sheet.append(xlsx_row(sheet, list(row)))
     out = io.BytesIO()
     book.save(out)
     response = HttpResponse(

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -8,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kernel.inputs import DateField
 from notices.models import (
     DeliveryChannel,
     Notice,
@@ -27,7 +29,7 @@ class DeliveryForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("delivered by"), choices=DeliveryChannel.choices, initial=DeliveryChannel.POST
     )
-    delivered_on = forms.DateField(
+    delivered_on = DateField(
         label=_("delivered on"), widget=forms.DateInput(attrs={"type": "date"})
     )
     proof = forms.FileField(label=_("proof of delivery"), required=False)
@@ -106,14 +108,15 @@ class NoticeAdmin(admin.ModelAdmin):
         form = DeliveryForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                notice_deliver(
-                    notice_id=notice.pk,
-                    channel=form.cleaned_data["channel"],
-                    delivered_on=form.cleaned_data["delivered_on"],
-                    proof=form.cleaned_data["proof"],
-                    note=form.cleaned_data["note"],
-                    actor=request.user,
-                )
+                with transaction.atomic():
+                    notice_deliver(
+                        notice_id=notice.pk,
+                        channel=form.cleaned_data["channel"],
+                        delivered_on=form.cleaned_data["delivered_on"],
+                        proof=form.cleaned_data["proof"],
+                        note=form.cleaned_data["note"],
+                        actor=request.user,
+                    )
             except PermissionDenied as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             except ValidationError as exc:
@@ -204,7 +207,8 @@ class NotificationAdmin(admin.ModelAdmin):
         failed = list(queryset.filter(state=NotificationState.FAILED).values_list("pk", flat=True))
         skipped = queryset.exclude(state=NotificationState.FAILED).count()
         try:
-            count = notifications_retry(notification_ids=failed, actor=request.user)
+            with transaction.atomic():
+                count = notifications_retry(notification_ids=failed, actor=request.user)
         except (PermissionDenied, ValidationError) as exc:
             self.message_user(request, "; ".join(getattr(exc, "messages", [str(exc)])), "error")
             return

@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -10,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from backoffice.admin.cases import id_number_fields
 from backoffice.forms import FORMS, PartyFields, PortalUserForm, SuccessorFormSet
 from replenish.documents import claim_statement_context
+from replenish.documents_serving import document_url
 from replenish.models import ArrearsCase
 from replenish.services import unit_events as events
 from units.models import (
@@ -108,12 +111,13 @@ class UnitAdmin(admin.ModelAdmin):
         form = PortalUserForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
-                membership = portal_user_create(
-                    unit_id=unit.pk,
-                    username=form.cleaned_data["username"],
-                    password=form.cleaned_data["password1"],
-                    actor=request.user,
-                )
+                with transaction.atomic():
+                    membership = portal_user_create(
+                        unit_id=unit.pk,
+                        username=form.cleaned_data["username"],
+                        password=form.cleaned_data["password1"],
+                        actor=request.user,
+                    )
             except ValidationError as exc:
                 if hasattr(exc, "error_dict"):
                     for field, errors in exc.message_dict.items():
@@ -157,7 +161,8 @@ class UnitAdmin(admin.ModelAdmin):
             parts = [form] + ([party_form] if party_form else [successors])
             if all(part.is_valid() for part in parts):
                 try:
-                    event = self._record(request, unit, kind, form, party_form, successors)
+                    with transaction.atomic():
+                        event = self._record(request, unit, kind, form, party_form, successors)
                 except ValidationError as exc:
                     for message in exc.messages:
                         messages.error(request, message)
@@ -280,8 +285,17 @@ class AttachmentInline(admin.TabularInline):
     model = UnitEventAttachment
     extra = 1
     can_delete = False
-    fields = ["title", "file", "uploaded_at", "uploaded_by"]
-    readonly_fields = ["uploaded_at", "uploaded_by"]
+    fields = ["title", "file", "opened", "uploaded_at", "uploaded_by"]
+    readonly_fields = ["opened", "uploaded_at", "uploaded_by"]
+    # No link to the stored file: it is opened through the checked view (opened).
+    formfield_overrides = {models.FileField: {"widget": forms.FileInput}}
+
+    @admin.display(description=_("document"))
+    def opened(self, attachment):
+        if not attachment.pk:
+            return "—"
+        url = document_url("unit-event-attachment", attachment)
+        return format_html('<a href="{}" target="_blank">{}</a>', url, _("open"))
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("units.view_unitevent")
@@ -363,12 +377,13 @@ class UnitEventAdmin(admin.ModelAdmin):
             if inline_form.instance.pk:
                 continue
             try:
-                events.unit_event_attach(
-                    event_id=form.instance.pk,
-                    title=inline_form.cleaned_data["title"],
-                    file=inline_form.cleaned_data["file"],
-                    actor=request.user,
-                )
+                with transaction.atomic():
+                    events.unit_event_attach(
+                        event_id=form.instance.pk,
+                        title=inline_form.cleaned_data["title"],
+                        file=inline_form.cleaned_data["file"],
+                        actor=request.user,
+                    )
             except ValidationError as exc:
                 for message in exc.messages:
                     messages.error(request, message)

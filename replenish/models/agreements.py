@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from kernel.fields import money_field
+from kernel.uploads import unguessable_name
 from units.models import DOCUMENT_EXTENSIONS, CounterpartyKind
 
 
@@ -44,7 +45,8 @@ LIVE_AGREEMENT_STATES = (AgreementState.DRAFT, AgreementState.IN_FORCE)
 
 
 def scan_path(instance: "Agreement", filename: str) -> str:
-    return f"agreements/{instance.number}/{filename}"
+    # Not the agreement's number: a stored name must not be guessable (kernel.uploads).
+    return unguessable_name("agreements", filename)
 
 
 class Agreement(ConcurrentTransitionMixin, models.Model):

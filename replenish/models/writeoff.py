@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from kernel.fields import money_field
+from kernel.uploads import unguessable_name
 from units.models import DOCUMENT_EXTENSIONS
 
 
@@ -187,7 +188,8 @@ class WriteOffApplication(ConcurrentTransitionMixin, models.Model):
 
 
 def writeoff_document_path(instance: "WriteOffDocument", filename: str) -> str:
-    return f"writeoffs/{instance.application_id}/{filename}"
+    # Not the application's id and the kind: a stored name must not be guessable.
+    return unguessable_name("writeoffs", filename)
 
 
 class WriteOffDocument(models.Model):

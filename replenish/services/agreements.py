@@ -21,7 +21,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.core.validators import FileExtensionValidator
 from django.db import transaction
 from django.db.models import DateField, F, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Greatest
@@ -31,6 +30,7 @@ from django.utils.translation import gettext as _
 from kernel.actors import Actor, System, actor_label, actor_user, require_permission
 from kernel.money import installment_schedule
 from kernel.sql import models_update
+from kernel.uploads import document_check, removed_on_failure
 from replenish.models import (
     KIND_OF_COUNTERPARTY,
     LIVE_AGREEMENT_STATES,
@@ -443,8 +443,8 @@ def agreement_scan_attach(*, agreement_id: int, file: File, actor: Actor) -> Agr
     """Keep the scan of the signed paper agreement (under MEDIA_ROOT)."""
     require_permission(actor, "replenish.sign_agreement")
     name = file.name.rsplit("/", 1)[-1]
-    FileExtensionValidator(DOCUMENT_EXTENSIONS)(File(file, name=name))
-    with transaction.atomic():
+    document_check(file, extensions=DOCUMENT_EXTENSIONS)
+    with transaction.atomic(), removed_on_failure() as stored:
         _case, agreement = _locked(agreement_id)
         if agreement.signed_on is None:
             raise ValidationError(
@@ -454,6 +454,7 @@ def agreement_scan_attach(*, agreement_id: int, file: File, actor: Actor) -> Agr
             )
         replaced = bool(agreement.scan)
         agreement.scan.save(name, file, save=False)
+        stored.append(agreement.scan)
         agreement.save(update_fields=["scan"])
         AuditEntry.objects.create(
             case_id=agreement.case_id,

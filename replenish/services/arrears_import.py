@@ -89,6 +89,8 @@ class _RowReader:
         self._uscc = _memoized(validate_uscc)
         self._id_number = _memoized(validate_id_number)
         self._region = _memoized(validate_region_code)
+        self._unit_name = partial(parse_required, max_length=200)
+        self._person_name = partial(parse_required, max_length=100)
 
     def __call__(self, stream: IO[str]):
         errors = self.errors
@@ -98,13 +100,13 @@ class _RowReader:
             self.rows += 1
             n = len(errors)
             uscc = checked(errors, line, "unit_uscc", self._uscc, values[0])
-            unit_name = checked(errors, line, "unit_name", parse_required, values[1])
+            unit_name = checked(errors, line, "unit_name", self._unit_name, values[1])
             region = checked(errors, line, "region_code", self._region, values[2])
             period = checked(errors, line, "period", parse_period, values[3])
             if period and period > self.this_month:
                 errors.append(RowError(line, "period", f"{period} is in the future"))
             id_number = checked(errors, line, "id_number", self._id_number, values[4])
-            person_name = checked(errors, line, "person_name", parse_required, values[5])
+            person_name = checked(errors, line, "person_name", self._person_name, values[5])
             base = checked(errors, line, "base", positive, values[6])
             employer = checked(errors, line, "employer_amount", non_negative, values[7])
             employee = checked(errors, line, "employee_amount", non_negative, values[8])
@@ -196,6 +198,38 @@ def _cross_row_errors(cursor) -> list[RowError]:
     return found
 
 
+# The most a case may owe in principal: its totals (principal, late fee, paid) must fit the
+# money columns (16 digits, 2 decimals) with the late fee of decades on top.
+CASE_PRINCIPAL_MAX = Decimal("1000000000000.00")
+
+
+def _case_total_overflows(cursor) -> list[RowError]:
+    """The first line of each unit at which the unit's open case would owe more than a case can
+    hold (what it owes already counts)."""
+    cursor.execute(
+        f"""
+        SELECT uscc, MIN(lineno) FROM (
+            SELECT s.uscc, s.lineno,
+                   SUM(s.employer_amount + s.employee_amount)
+                       OVER (PARTITION BY s.uscc ORDER BY s.lineno)
+                   + COALESCE((SELECT SUM(c.principal_unpaid) FROM replenish_arrearscase c
+                               JOIN units_unit u ON u.id = c.unit_id
+                               WHERE u.uscc = s.uscc AND c.state = %s), 0) AS total
+            FROM {STAGING} s
+        ) t WHERE total > CAST(%s AS NUMERIC) GROUP BY uscc
+        """,
+        [CaseState.REGISTERED, str(CASE_PRINCIPAL_MAX)],
+    )
+    return [
+        RowError(
+            line,
+            "employer_amount",
+            f"the unit's case would owe more than {CASE_PRINCIPAL_MAX}, the most a case can hold",
+        )
+        for _uscc, line in sorted(cursor.fetchall(), key=lambda row: row[1])
+    ]
+
+
 def _file_digest(stream: IO[bytes]) -> str:
     digest = hashlib.sha256()
     for chunk in iter(lambda: stream.read(1 << 20), b""):
@@ -228,6 +262,8 @@ def arrears_import(
         )
         bulk_load(cursor, STAGING, STAGING_COLUMNS, reader(text))
         errors += _cross_row_errors(cursor)
+        if not errors:
+            errors += _case_total_overflows(cursor)
         if errors:
             raise FileRejected(sorted(errors, key=lambda e: e.line))
         result = _apply_staging(

@@ -199,6 +199,8 @@ def _cross_row_errors(cursor) -> list[RowError]:
 
 
 def _comparable(value) -> str:
+    if value is None:
+        return ""
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):
@@ -206,29 +208,40 @@ def _comparable(value) -> str:
     return str(Decimal(str(value)).quantize(FEN))
 
 
+RESENT_COMPARED = ("arrived_on", "amount", "payer_uscc", "reference", "channel")
+
+
 def _resent_conflicts(cursor) -> list[RowError]:
-    """A re-sent arrival_ref must bring the same money: otherwise the file contradicts what
-    was received (a correction is a reversal and a new arrival_ref)."""
+    """A re-sent arrival_ref must bring the same arrival, every value of it: otherwise the file
+    contradicts what was received (a correction is a reversal and a new arrival_ref).
+
+    Run before the insert (to report a plain re-send with its money changed) and again after
+    it, in the same transaction: an import running at the same time may have stored the
+    reference between the two, and ON CONFLICT DO NOTHING then skipped this row silently. On
+    PostgreSQL (READ COMMITTED) the statement after the insert sees the row the other import
+    committed, so a conflicting value is an error however many imports arrive at once."""
+    differs = " OR ".join(f"a.{name} IS DISTINCT FROM s.{name}" for name in RESENT_COMPARED)
+    was = ", ".join(f"a.{name}" for name in RESENT_COMPARED)
+    now = ", ".join(f"s.{name}" for name in RESENT_COMPARED)
     cursor.execute(
         f"""
-        SELECT s.lineno, a.arrived_on, a.amount, a.payer_uscc, s.arrived_on, s.amount,
-               s.payer_uscc
+        SELECT s.lineno, {was}, {now}
         FROM {STAGING} s JOIN replenish_arrival a ON a.arrival_ref = s.arrival_ref
-        WHERE a.arrived_on <> s.arrived_on OR a.amount <> s.amount
-           OR a.payer_uscc <> s.payer_uscc
+        WHERE {differs}
         ORDER BY s.lineno
         """
     )
     found = []
-    names = ("arrived_on", "amount", "payer_uscc")
+    count = len(RESENT_COMPARED)
     for lineno, *values in cursor.fetchall():
-        for name, was, now in zip(names, values[:3], values[3:], strict=True):
+        for name, was, now in zip(RESENT_COMPARED, values[:count], values[count:], strict=True):
             if _comparable(was) != _comparable(now):
+                shown = _comparable(was) or "(empty)"
                 found.append(
                     RowError(
                         lineno,
                         name,
-                        f"arrival_ref already received with {name} {_comparable(was)}; a "
+                        f"arrival_ref already received with {name} {shown}; a "
                         "correction is a reversal and a new arrival_ref",
                     )
                 )
@@ -325,6 +338,11 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
         [unmatched_state, matched_state, now, batch.pk, now],
     )
     received = cursor.rowcount
+    # Re-read what is stored now: a concurrent import may have received one of these references
+    # with other values after the check before the insert (the insert then skipped it).
+    conflicts = _resent_conflicts(cursor)
+    if conflicts:
+        raise FileRejected(sorted(conflicts, key=lambda e: (e.line, e.column)))
     mine = Arrival.objects.filter(import_batch=batch)
     label = f"arrivals file {file_name}"[:200]
     record = partial(transition_record_created, actor=actor, at=now)

@@ -16,12 +16,12 @@ from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.core.validators import FileExtensionValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, actor_label, require_permission
+from kernel.uploads import document_check, removed_on_failure
 from replenish.models import OPEN_STATES, ArrearsCase
 from replenish.services.succession import case_split, cases_pass_to, cases_stop_fee_for_bankruptcy
 from replenish.services.transitions import transition_apply
@@ -400,12 +400,13 @@ def unit_event_attach(
     if not title.strip():
         raise ValidationError(_("Give the attachment a title."), code="title")
     name = file.name.rsplit("/", 1)[-1]
-    FileExtensionValidator(DOCUMENT_EXTENSIONS)(File(file, name=name))
-    with transaction.atomic():
+    document_check(file, extensions=DOCUMENT_EXTENSIONS)
+    with transaction.atomic(), removed_on_failure() as stored:
         event = UnitEvent.objects.select_for_update().get(pk=event_id)
         attachment = UnitEventAttachment(
             event=event, title=title.strip(), uploaded_by=actor_label(actor)
         )
         attachment.file.save(name, file, save=False)
+        stored.append(attachment.file)
         attachment.save()
     return attachment

@@ -30,6 +30,7 @@ from django.utils.translation import pgettext
 from django_fsm import can_proceed
 
 from kernel.actors import Actor, System, actor_label, actor_user, require_permission
+from kernel.uploads import document_check, removed_on_failure
 from replenish.models import (
     ArrearsCase,
     ArrearsLine,
@@ -44,7 +45,7 @@ from replenish.selectors import ZERO, unit_has_another_registered_case
 from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
 from replenish.services.numbering import number_block_take
 from replenish.services.transitions import audit_record, transition_apply
-from units.models import CounterpartyKind
+from units.models import DOCUMENT_EXTENSIONS, CounterpartyKind
 from units.portal import membership_of
 
 REQUIRED_DOCUMENTS = tuple(WriteOffDocumentKind.values)
@@ -87,16 +88,23 @@ def _uploads_checked(uploads: Sequence[Upload]) -> None:
         for n, u in enumerate(uploads, start=1)
         if u.kind not in REQUIRED_DOCUMENTS
     ]
+    for upload in uploads:
+        # Type (by name and content) and size, before anything is stored.
+        try:
+            document_check(upload.file, extensions=DOCUMENT_EXTENSIONS)
+        except ValidationError as exc:
+            errors += exc.messages
     if errors:
         raise ValidationError(errors)
 
 
-def _documents_add(application: WriteOffApplication, uploads, actor: Actor) -> None:
+def _documents_add(application: WriteOffApplication, uploads, actor: Actor, stored) -> None:
     for upload in uploads:
         document = WriteOffDocument(
             application=application, kind=upload.kind, uploaded_by=actor_label(actor)
         )
         document.file.save(upload.file.name, upload.file, save=False)
+        stored.append(document.file)
         document.full_clean(exclude=["application"])
         document.save()
 
@@ -123,7 +131,7 @@ def writeoff_submit(
 ) -> WriteOffApplication:
     """The liquidation group owing the case applies to write off what it cannot pay."""
     _uploads_checked(documents)
-    with transaction.atomic():
+    with transaction.atomic(), removed_on_failure() as stored:
         case = (
             ArrearsCase.objects.select_for_update(of=("self",))
             .select_related("obligor")
@@ -155,7 +163,7 @@ def writeoff_submit(
             submitted_by=actor_label(actor),
             note=note.strip(),
         )
-        _documents_add(application, documents, actor)
+        _documents_add(application, documents, actor, stored)
         audit_record(application, "submit", actor=actor, reason=note.strip())
     return application
 
@@ -165,10 +173,10 @@ def writeoff_resubmit(
 ) -> WriteOffApplication:
     """The liquidation group completes a returned application and submits it again."""
     _uploads_checked(documents)
-    with transaction.atomic():
+    with transaction.atomic(), removed_on_failure() as stored:
         _case, application = _locked_application(application_id)
         _require_applicant(actor, application.applicant_id)
-        _documents_add(application, documents, actor)
+        _documents_add(application, documents, actor, stored)
         transition_apply(application, "resubmit", actor=actor, reason=note.strip())
     return application
 

@@ -68,7 +68,8 @@ def test_collection_records_an_application_with_its_documents(client, case):
     # and its page shows the documents and the case page shows the application
     page = client.get(reverse("admin:replenish_writeoffapplication_change", args=[application.pk]))
     text = page.content.decode()
-    assert "writeoffs/" in text and "ruling" in text and "report" in text
+    for document in application.documents.all():
+        assert f'href="/documents/writeoff-document/{document.pk}/"' in text
     assert "清算报告" in text or "liquidation report" in text
     case_page = client.get(reverse("admin:replenish_arrearscase_change", args=[case.pk]))
     assert application.writeoff_no in case_page.content.decode()

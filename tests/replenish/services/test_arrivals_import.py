@@ -225,6 +225,29 @@ def test_a_re_sent_arrival_ref_with_other_money_is_a_bad_row(cases):
     assert all_table_counts() == before
 
 
+@pytest.mark.parametrize(
+    ("other", "reason"),
+    [
+        ({"reference": "AG-1"}, "arrival_ref already received with reference (empty)"),
+        ({"channel": "wechat"}, "arrival_ref already received with channel bank"),
+    ],
+)
+def test_a_re_sent_arrival_ref_with_another_reference_or_channel_is_a_bad_row(cases, other, reason):
+    # given
+    import_arrivals([ArrivalRowFactory(arrival_ref="R1", unit_no=1)])
+    before = all_table_counts()
+
+    # when
+    with pytest.raises(FileRejected) as refusal:
+        import_arrivals([ArrivalRowFactory(arrival_ref="R1", unit_no=1, **other)])
+
+    # then
+    assert [str(e) for e in refusal.value.errors] == [
+        f"line 2: {next(iter(other))}: {reason}; a correction is a reversal and a new arrival_ref"
+    ]
+    assert all_table_counts() == before
+
+
 def bad_uscc() -> str:
     good = sample_uscc(5)
     return good[:-1] + ("0" if good[-1] != "0" else "1")

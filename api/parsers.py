@@ -1,0 +1,13 @@
+"""The API's JSON parser: DRF's, with a body nested too deep for the decoder answered as a bad
+request (a JSON 400) rather than a RecursionError (a 500)."""
+
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+
+
+class JSONBodyParser(JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply") from None
