@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notices.deadlines import add_working_days
+from notices.documents import appeal, payee
 from notices.messages import Kind
 from notices.models import CURRENT_NOTICE_STATES, DeliveryChannel, Notice, NoticeState
 from notices.notifications import Outgoing, notifications_create, unit_channels
@@ -150,6 +151,9 @@ def _snapshot(case: ArrearsCase, unit, lines: list[tuple], *, issued_on: date):
                 "contact": settings.AGENCY_CONTACT,
                 "address": settings.AGENCY_ADDRESS,
             },
+            # The account to pay into and the appeal bodies are part of the legal text too.
+            "payee": payee(),
+            "appeal": appeal(),
         },
         principal,
         fee,

@@ -15,10 +15,11 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from notices.documents import html_render, notice_document, pdf_render
+from notices.documents import html_render, notice_documents, notice_pdf_bytes
 from notices.messages import message_render
 from notices.notifications import notification_read
 from notices.services import notice_acknowledge
@@ -121,13 +122,22 @@ def notice_detail(request, pk: int):
 @member_required()
 def notice_document_html(request, pk: int):
     notice = get_object_or_404(selectors.notices(request.member), pk=pk)
-    return HttpResponse(html_render(notice_document(notice)))
+    # The reading page is the notice and its receipt as printed, with a link back to the portal.
+    return HttpResponse(
+        html_render(
+            *notice_documents(notice, language=get_language()),
+            back_url=reverse("portal:notice", args=[notice.pk]),
+            back_label=_("Back to the notice"),
+        )
+    )
 
 
 @member_required()
 def notice_pdf(request, pk: int):
     notice = get_object_or_404(selectors.notices(request.member), pk=pk)
-    response = HttpResponse(pdf_render(notice_document(notice)), content_type="application/pdf")
+    response = HttpResponse(
+        notice_pdf_bytes(notice, language=get_language()), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'attachment; filename="{notice.number}.pdf"'
     return response
 

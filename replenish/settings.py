@@ -190,6 +190,14 @@ BULK_BATCH_SIZE = env.int("BULK_BATCH_SIZE", default=1000)
 AGENCY_NAME = env.str("AGENCY_NAME", default="医疗保障事务中心")
 AGENCY_CONTACT = env.str("AGENCY_CONTACT", default="12393")
 AGENCY_ADDRESS = env.str("AGENCY_ADDRESS", default="")
+# The account units pay into by bank transfer (户名, 开户行, 账号), printed on notices, agreements
+# and claim statements; and the bodies a unit may appeal a notice to (administrative
+# reconsideration within 60 days, a lawsuit within 6 months), printed on notices.
+PAYEE_NAME = env.str("PAYEE_NAME", default="医疗保障事务中心基本医疗保险基金收入户")
+PAYEE_BANK = env.str("PAYEE_BANK", default="中国工商银行股份有限公司营业部")
+PAYEE_ACCOUNT = env.str("PAYEE_ACCOUNT", default="0200 0000 0000 0000 000")
+APPEAL_RECONSIDERATION_BODY = env.str("APPEAL_RECONSIDERATION_BODY", default="本级人民政府")
+APPEAL_COURT = env.str("APPEAL_COURT", default="本中心所在地有管辖权的人民法院")
 
 # Notices, notifications and reminders (notices/).
 NOTICE_SEND_CHANNELS = env.list("NOTICE_SEND_CHANNELS", default=["portal", "email", "sms"])

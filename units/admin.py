@@ -7,6 +7,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from notices.case_documents import claim_statement_document
+from notices.documents import pdf_render, pdf_response
 from replenish.documents import claim_statement_context
 from replenish.models import ArrearsCase
 from units import events
@@ -324,7 +326,12 @@ class UnitEventAdmin(admin.ModelAdmin):
         if event.kind != UnitEventKind.BANKRUPTCY:
             return "—"
         url = reverse("admin:units_unitevent_claim_statement", args=[event.pk])
-        return format_html('<a href="{}" target="_blank">{}</a>', url, _("claim statement"))
+        return format_html(
+            '<a href="{}" target="_blank">{}</a> · <a href="{}?format=pdf">PDF</a>',
+            url,
+            _("claim statement"),
+            url,
+        )
 
     def get_urls(self):
         return [
@@ -342,6 +349,10 @@ class UnitEventAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if event.kind != UnitEventKind.BANKRUPTCY:
             raise Http404
+        if request.GET.get("format") == "pdf":
+            return pdf_response(
+                pdf_render(claim_statement_document(event)), f"claim-{event.unit.uscc}.pdf"
+            )
         return TemplateResponse(
             request, "units/claim_statement.html", claim_statement_context(event)
         )
