@@ -11,5 +11,7 @@ urlpatterns = [
     path("notices/", include("notices.urls")),
     path("portal/", include("portal.urls")),
     path("api/", include("api.urls")),
+    # The language switch of the portal (and anywhere else): POST language=zh-hans|en.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -18,6 +18,8 @@ OBJECT_OF = {
     "portal:notice_pdf": "notice",
     "portal:notice_acknowledge": "notice",
     "portal:agreement": "agreement",
+    "portal:agreement_pdf": "agreement",
+    "portal:agreement_scan": "agreement",
     "portal:message": "message",
 }
 # Pages that are not the unit's data (signing in and out, the password).
