@@ -134,13 +134,14 @@ def installment_rows(agreements, today: date) -> dict[int, list[InstallmentRow]]
         arrivals.setdefault(arrival.case_id, []).append(arrival)
     result = {}
     for agreement in agreements:
-        paid_since = max(agreement.case.paid_total - (agreement.paid_before or ZERO), ZERO)
-        # Arrivals since signing, in order, as running totals: the day each total was reached.
-        running, steps = ZERO, []
+        paid_before = agreement.paid_before or ZERO
+        paid_since = max(agreement.case.paid_total - paid_before, ZERO)
+        # The case's arrivals in order as running totals beyond what was paid before signing:
+        # the day each total was reached.
+        running, steps = -paid_before, []
         for arrival in arrivals.get(agreement.case_id, []):
-            if arrival.arrived_on >= agreement.signed_on:
-                running += arrival.applied_amount
-                steps.append((running, arrival.arrived_on))
+            running += arrival.applied_amount
+            steps.append((running, arrival.arrived_on))
         rows = []
         for installment in by_agreement.get(agreement.pk, []):
             before = installment.cumulative - installment.amount
