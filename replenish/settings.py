@@ -199,6 +199,11 @@ PAYEE_ACCOUNT = env.str("PAYEE_ACCOUNT", default="0200 0000 0000 0000 000")
 APPEAL_RECONSIDERATION_BODY = env.str("APPEAL_RECONSIDERATION_BODY", default="本级人民政府")
 APPEAL_COURT = env.str("APPEAL_COURT", default="本中心所在地有管辖权的人民法院")
 
+# The portal's password reset by a code sent to the unit's registered e-mail or mobile.
+PASSWORD_RESET_CODE_MINUTES = env.int("PASSWORD_RESET_CODE_MINUTES", default=15)
+PASSWORD_RESET_MAX_ATTEMPTS = env.int("PASSWORD_RESET_MAX_ATTEMPTS", default=5)
+PASSWORD_RESET_PER_HOUR = env.int("PASSWORD_RESET_PER_HOUR", default=3)
+
 # Notices, notifications and reminders (notices/).
 NOTICE_SEND_CHANNELS = env.list("NOTICE_SEND_CHANNELS", default=["portal", "email", "sms"])
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
