@@ -177,11 +177,13 @@ def notice_document(notice, *, language: str | None = None) -> Document:
         return _notice_document(snap, notice.delivered_on, notice.deadline, language)
 
 
-def notice_documents(notice, *, language: str | None = None) -> tuple[Document, Document]:
+def notice_documents(
+    notice, *, language: str | None = None, address: str = ""
+) -> tuple[Document, Document]:
     """The notice and its delivery receipt (送达回证), which prints as the page after it."""
     return (
         notice_document(notice, language=language),
-        delivery_receipt_document(notice, language=language),
+        delivery_receipt_document(notice, language=language, address=address),
     )
 
 
@@ -347,7 +349,9 @@ def _notice_document(snap: dict, delivered_on, deadline, language: str) -> Docum
     )
 
 
-def delivery_receipt_document(notice, *, language: str | None = None) -> Document:
+def delivery_receipt_document(
+    notice, *, language: str | None = None, address: str = ""
+) -> Document:
     """The delivery receipt (送达回证) of a notice: the form the person who receives it signs
     and returns, the proof a court asks for (Administrative Procedure Law Art. 101, Civil
     Procedure Law Art. 87). What the agency knows is filled in; the rest is written by hand."""
@@ -375,7 +379,7 @@ def delivery_receipt_document(notice, *, language: str | None = None) -> Documen
                             _("%(name)s (Unified Social Credit Code %(uscc)s)")
                             % {"name": unit["name"], "uscc": unit["uscc"]},
                         ),
-                        (_("address of delivery"), ""),
+                        (_("address of delivery"), address),
                         (
                             _("manner of delivery"),
                             way or _("in person / by post / left at the address / electronically"),
@@ -538,6 +542,9 @@ def _story(document: Document, *, width: float) -> list:
     right = ParagraphStyle("right", parent=base, alignment=TA_RIGHT)
 
     def para(text: str, style=base) -> Paragraph:
+        # Ideographic spaces are room to write in (a date on a receipt): reportlab would
+        # collapse them, so they become no-break spaces.
+        text = text.replace("\u3000", "\u00a0" * 3)
         return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
     story = [para(document.title, title), para(document.number, centre), Spacer(1, 4 * mm)]

@@ -132,7 +132,7 @@ def test_an_undelivered_notice_states_the_rule_and_its_receipt_is_blank(agency):
     # then the time limit is the rule and the receipt leaves the date to be written
     assert "缴款期限: 自本通知单送达之日起 5 个工作日内" in notice_document(notice).text()
     receipt = delivery_receipt_document(notice).text()
-    assert "签收日期: 年　　月　　日" in receipt
+    assert "签收日期: 　　　　年　　月　　日" in receipt
     assert "送达方式: 直接送达 / 邮寄送达 / 留置送达 / 电子送达" in receipt
 
 
