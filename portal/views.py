@@ -409,7 +409,7 @@ INBOX_SIZE = 200
 
 def _subject(message) -> str:
     return message_render(
-        message.kind, message.context, channel=message.channel, language=message.language
+        message.kind, message.context, channel=message.channel, language=get_language()
     ).subject
 
 
@@ -421,7 +421,7 @@ def inbox_message(request, pk: int):
         notification_read(notification_id=message.pk, actor=request.user)
         message.refresh_from_db(fields=["read_at"])
     rendered = message_render(
-        message.kind, message.context, channel=message.channel, language=message.language
+        message.kind, message.context, channel=message.channel, language=get_language()
     )
     return render(
         request,
