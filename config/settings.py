@@ -213,6 +213,19 @@ AGENCY_ADDRESS = env.str("AGENCY_ADDRESS", default="")
 ENFORCEMENT_BANK_REPLY_WORKING_DAYS = env.int("ENFORCEMENT_BANK_REPLY_WORKING_DAYS", default=5)
 ENFORCEMENT_GUARANTEE_WORKING_DAYS = env.int("ENFORCEMENT_GUARANTEE_WORKING_DAYS", default=10)
 ENFORCEMENT_DECISION_DEPARTMENT = env.str("ENFORCEMENT_DECISION_DEPARTMENT", default="医疗保障局")
+# The account units pay into by bank transfer (户名, 开户行, 账号), printed on notices, agreements
+# and claim statements; and the bodies a unit may appeal a notice to (administrative
+# reconsideration within 60 days, a lawsuit within 6 months), printed on notices.
+PAYEE_NAME = env.str("PAYEE_NAME", default="医疗保障事务中心基本医疗保险基金收入户")
+PAYEE_BANK = env.str("PAYEE_BANK", default="中国工商银行股份有限公司营业部")
+PAYEE_ACCOUNT = env.str("PAYEE_ACCOUNT", default="0200 0000 0000 0000 000")
+APPEAL_RECONSIDERATION_BODY = env.str("APPEAL_RECONSIDERATION_BODY", default="本级人民政府")
+APPEAL_COURT = env.str("APPEAL_COURT", default="本中心所在地有管辖权的人民法院")
+
+# The portal's password reset by a code sent to the unit's registered e-mail or mobile.
+PASSWORD_RESET_CODE_MINUTES = env.int("PASSWORD_RESET_CODE_MINUTES", default=15)
+PASSWORD_RESET_MAX_ATTEMPTS = env.int("PASSWORD_RESET_MAX_ATTEMPTS", default=5)
+PASSWORD_RESET_PER_HOUR = env.int("PASSWORD_RESET_PER_HOUR", default=3)
 
 # Notices, notifications and reminders (notices/).
 NOTICE_SEND_CHANNELS = env.list("NOTICE_SEND_CHANNELS", default=["portal", "email", "sms"])

@@ -15,5 +15,7 @@ urlpatterns = [
     path("portal/", include("portal.urls")),
     path("api/", include("api.urls")),
     path("documents/<slug:kind>/<int:pk>/", document_view, name="document"),
+    # The language switch of the portal (and anywhere else): POST language=zh-hans|en.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

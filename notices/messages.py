@@ -21,6 +21,7 @@ class Kind:
     WRITEOFF_WAITING = "writeoff_waiting"
     ARRIVAL_UNMATCHED = "arrival_unmatched"
     PAYMENT_COLLECT = "payment_collect"
+    PASSWORD_RESET = "password_reset"
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,20 @@ TEMPLATES: dict[str, Template] = {
             "%(case_no)s, reference %(reference)s. Please collect it and confirm its arrival."
         ),
         sms=_("Collect payment %(payment_id)s: %(amount)s yuan, case %(case_no)s."),
+    ),
+    Kind.PASSWORD_RESET: Template(
+        subject=_("Your portal password reset code"),
+        body=_(
+            "%(unit_name)s:\n"
+            "The code to set a new password for the portal user %(username)s is %(code)s. It is "
+            "valid for %(minutes)s minutes and can be used once. If you did not ask for it, "
+            "ignore this message and tell us.\n"
+            "%(agency_name)s, telephone %(agency_contact)s"
+        ),
+        sms=_(
+            "[%(agency_name)s] Portal user %(username)s: your password reset code is %(code)s, "
+            "valid for %(minutes)s minutes. Do not give it to anyone."
+        ),
     ),
 }
 

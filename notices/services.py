@@ -26,6 +26,7 @@ from kernel.money import DEFAULT_RATE_TABLE, line_fee_due, round_fen
 from kernel.sql import models_insert
 from kernel.uploads import document_check, removed_on_failure, unguessable_name
 from notices.deadlines import add_working_days
+from notices.documents import appeal, payee
 from notices.messages import Kind
 from notices.models import CURRENT_NOTICE_STATES, DeliveryChannel, Notice, NoticeState
 from notices.outbox import Outgoing, notifications_create, unit_channels
@@ -152,6 +153,9 @@ def _snapshot(case: ArrearsCase, unit, lines: list[tuple], *, issued_on: date):
                 "contact": settings.AGENCY_CONTACT,
                 "address": settings.AGENCY_ADDRESS,
             },
+            # The account to pay into and the appeal bodies are part of the legal text too.
+            "payee": payee(),
+            "appeal": appeal(),
         },
         principal,
         fee,

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 
-from notices.documents import html_render, notice_document, pdf_render
+from notices.documents import html_render, notice_documents, notice_pdf_bytes
 from notices.models import Notice
 
 
@@ -19,14 +19,14 @@ def _language(request) -> str:
 @permission_required("notices.view_notice", raise_exception=True)
 def notice_html(request, pk: int):
     notice = get_object_or_404(Notice, pk=pk)
-    return HttpResponse(html_render(notice_document(notice, language=_language(request))))
+    return HttpResponse(html_render(*notice_documents(notice, language=_language(request))))
 
 
 @staff_member_required
 @permission_required("notices.view_notice", raise_exception=True)
 def notice_pdf(request, pk: int):
     notice = get_object_or_404(Notice, pk=pk)
-    pdf = pdf_render(notice_document(notice, language=_language(request)))
+    pdf = notice_pdf_bytes(notice, language=_language(request))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{notice.number}.pdf"'
     return response

@@ -17,7 +17,10 @@ class PaymentDeclareForm(forms.Form):
         label=_("channel"),
         choices=[c for c in PaymentChannel.choices if c[0] != PaymentChannel.COUNTER],
     )
-    paid_on = DateField(label=_("paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    # An <input type="date"> takes only ISO dates, whatever the language's date format.
+    paid_on = DateField(
+        label=_("paid on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     amount = AmountField(label=_("amount"))
     reference = forms.CharField(
         label=_("notice or agreement number quoted"), max_length=64, required=False

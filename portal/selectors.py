@@ -84,6 +84,11 @@ def arrivals(member: PortalMembership) -> QuerySet[Arrival]:
     )
 
 
+def arrivals_of_cases(case_ids) -> QuerySet[Arrival]:
+    """The arrivals of cases the caller already scoped to the member (its agreements' cases)."""
+    return Arrival.objects.filter(case_id__in=list(case_ids))
+
+
 def inbox(member: PortalMembership) -> QuerySet[Notification]:
     if member.unit_id is None:
         return Notification.objects.none()
@@ -106,6 +111,8 @@ def lines_owed(member, as_of: date) -> list[dict]:
                 "principal": state.principal_unpaid,
                 "late_fee": fee,
                 "total": state.principal_unpaid + fee,
+                # the fee still runs on this line after `as_of` (no agreement, no bankruptcy)
+                "accruing": state.stops_on is None or state.stops_on > as_of,
             }
         )
     return rows

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import path, reverse_lazy
 
-from portal import views
+from portal import reset_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -23,6 +23,8 @@ urlpatterns = [
         login_required(views.PasswordChangeDoneView.as_view(), login_url="portal:login"),
         name="password_change_done",
     ),
+    path("password/reset/", reset_views.reset_request, name="password_reset"),
+    path("password/reset/confirm/", reset_views.reset_confirm, name="password_reset_confirm"),
     path("employees/", views.employees, name="employees"),
     path("notices/", views.notice_list, name="notices"),
     path("notices/<int:pk>/", views.notice_detail, name="notice"),
@@ -31,6 +33,8 @@ urlpatterns = [
     path("notices/<int:pk>/acknowledge/", views.notice_ack, name="notice_acknowledge"),
     path("agreements/", views.agreement_list, name="agreements"),
     path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
+    path("agreements/<int:pk>/agreement.pdf", views.agreement_pdf, name="agreement_pdf"),
+    path("agreements/<int:pk>/signed-scan/", views.agreement_scan, name="agreement_scan"),
     path("payments/", views.payment_list, name="payments"),
     path("payments/declare/", views.declare, name="declare"),
     path("writeoffs/apply/", views.writeoff_apply, name="writeoff_apply"),

@@ -7,25 +7,38 @@ Writes go through the services, which check the member again.
 
 from datetime import date
 from functools import wraps
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from notices.documents import html_render, notice_document, pdf_render
+from kernel.money import round_fen
+from notices.case_documents import agreement_document
+from notices.documents import (
+    html_render,
+    notice_documents,
+    notice_pdf_bytes,
+    payee,
+    pdf_render,
+    pdf_response,
+)
 from notices.messages import message_render
+from notices.models import CURRENT_NOTICE_STATES
 from notices.sending import notification_read
 from notices.services import notice_acknowledge
-from portal import selectors
+from portal import dues, selectors
 from portal.forms import PaymentDeclareForm, WriteOffApplyForm
 from portal.services import payment_declare
+from replenish.models.cases import CLOSED_STATES
 from replenish.selectors import ZERO
 from replenish.services.writeoff import writeoff_submit
 from units.portal import membership_of
@@ -58,32 +71,29 @@ def _today() -> date:
 
 @member_required(unit_only=False)
 def home(request):
+    """What the unit owes today and what to do: pay (the number to quote, the account), declare
+    a payment, read the notice; the detail below, folded."""
     member = request.member
     if member.unit_id is None:
         return HttpResponseRedirect(reverse("portal:agreements"))
     today = _today()
-    rows = selectors.lines_owed(member, today)
-    by_case: dict[str, dict] = {}
-    for row in rows:
-        case = by_case.setdefault(
-            row["line"].case.case_no, {"principal": ZERO, "late_fee": ZERO, "lines": 0}
-        )
-        case["principal"] += row["principal"]
-        case["late_fee"] += row["late_fee"]
-        case["lines"] += 1
-    principal = sum((row["principal"] for row in rows), ZERO)
-    late_fee = sum((row["late_fee"] for row in rows), ZERO)
+    debt = dues.owed(member, today)
+    to_pay = dues.dues(member, today, debt)
     return render(
         request,
         "portal/home.html",
         {
             "unit": member.unit,
             "today": today,
-            "principal": principal,
-            "late_fee": late_fee,
-            "total": principal + late_fee,
-            "cases": sorted(by_case.items()),
-            "rows": rows,
+            "principal": debt.principal,
+            "late_fee": debt.late_fee,
+            "total": debt.total,
+            "fee_per_day": debt.fee_per_day(today),
+            "dues": to_pay,
+            "first": to_pay[0] if to_pay else None,
+            "payee": payee(),
+            "cases": sorted(debt.by_case.items()),
+            "rows": debt.rows,
         },
     )
 
@@ -120,28 +130,86 @@ def employees(request):
     )
 
 
+def _notice_rows(member, notices, today):
+    """Each notice with what its case owes today and whether its deadline has passed."""
+    debt = dues.owed(member, today)
+    current = set(CURRENT_NOTICE_STATES)
+    for notice in notices:
+        notice.is_current = (
+            notice.state in current and notice.case.state in dues.PAYABLE_CASE_STATES
+        )
+        notice.owed_today = debt.of_case(notice.case.case_no) if notice.is_current else None
+        notice.is_overdue = bool(
+            notice.is_current and notice.deadline and notice.deadline < today and notice.owed_today
+        )
+        notice.days_overdue = (today - notice.deadline).days if notice.is_overdue else 0
+    return debt
+
+
 @member_required()
 def notice_list(request):
-    notices = selectors.notices(request.member).order_by("-issued_on", "-pk")
-    return render(request, "portal/notices.html", {"unit": request.member.unit, "notices": notices})
+    today = _today()
+    notices = list(selectors.notices(request.member).order_by("-issued_on", "-pk"))
+    _notice_rows(request.member, notices, today)
+    return render(
+        request,
+        "portal/notices.html",
+        {"unit": request.member.unit, "notices": notices, "today": today},
+    )
 
 
 @member_required()
 def notice_detail(request, pk: int):
+    today = _today()
     notice = get_object_or_404(selectors.notices(request.member), pk=pk)
-    return render(request, "portal/notice.html", {"unit": request.member.unit, "notice": notice})
+    debt = _notice_rows(request.member, [notice], today)
+    fee_per_day = (
+        round_fen(
+            sum(
+                (
+                    r["principal"]
+                    for r in debt.rows
+                    if r["accruing"] and r["line"].case_id == notice.case_id
+                ),
+                ZERO,
+            )
+            * dues.daily_rate(today)
+        )
+        if notice.is_current
+        else ZERO
+    )
+    return render(
+        request,
+        "portal/notice.html",
+        {
+            "unit": request.member.unit,
+            "notice": notice,
+            "today": today,
+            "fee_per_day": fee_per_day,
+            "declare_url": f"{reverse('portal:declare')}?notice={notice.pk}",
+        },
+    )
 
 
 @member_required()
 def notice_document_html(request, pk: int):
     notice = get_object_or_404(selectors.notices(request.member), pk=pk)
-    return HttpResponse(html_render(notice_document(notice)))
+    # The reading page is the notice and its receipt as printed, with a link back to the portal.
+    return HttpResponse(
+        html_render(
+            *notice_documents(notice, language=get_language()),
+            back_url=reverse("portal:notice", args=[notice.pk]),
+            back_label=_("Back to the notice"),
+        )
+    )
 
 
 @member_required()
 def notice_pdf(request, pk: int):
     notice = get_object_or_404(selectors.notices(request.member), pk=pk)
-    response = HttpResponse(pdf_render(notice_document(notice)), content_type="application/pdf")
+    response = HttpResponse(
+        notice_pdf_bytes(notice, language=get_language()), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'attachment; filename="{notice.number}.pdf"'
     return response
 
@@ -156,20 +224,32 @@ def notice_ack(request, pk: int):
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
-        messages.success(request, _("Notice %(number)s acknowledged.") % {"number": notice.number})
+        notice.refresh_from_db(fields=["acknowledged_at", "acknowledged_by"])
+        messages.success(
+            request,
+            _("Notice %(number)s acknowledged on %(at)s by %(by)s.")
+            % {
+                "number": notice.number,
+                "at": timezone.localtime(notice.acknowledged_at).strftime("%Y-%m-%d %H:%M"),
+                "by": notice.acknowledged_by,
+            },
+        )
     return HttpResponseRedirect(reverse("portal:notice", args=[notice.pk]))
+
+
+def _with_installments(agreements, today):
+    rows = dues.installment_rows(agreements, today)
+    for agreement in agreements:
+        agreement.rows = rows.get(agreement.pk, [])
+        agreement.next_due = next((r for r in agreement.rows if r.status != "paid"), None)
+        agreement.remaining = sum((r.remaining for r in agreement.rows), ZERO)
+    return agreements
 
 
 @member_required(unit_only=False)
 def agreement_list(request):
-    agreements = list(selectors.agreements(request.member))
-    schedule: dict[int, list] = {}
-    for installment in selectors.installments(a.pk for a in agreements):
-        schedule.setdefault(installment.agreement_id, []).append(installment)
     today = _today()
-    for agreement in agreements:
-        agreement.schedule = schedule.get(agreement.pk, [])
-        agreement.next_due = next((i for i in agreement.schedule if i.due_on >= today), None)
+    agreements = _with_installments(list(selectors.agreements(request.member)), today)
     return render(
         request,
         "portal/agreements.html",
@@ -180,30 +260,64 @@ def agreement_list(request):
 @member_required(unit_only=False)
 def agreement_detail(request, pk: int):
     agreement = get_object_or_404(selectors.agreements(request.member), pk=pk)
-    installments = list(selectors.installments([agreement.pk]))
     today = _today()
-    next_due = next((i for i in installments if i.due_on >= today), None)
+    _with_installments([agreement], today)
     return render(
         request,
         "portal/agreement.html",
         {
             "member": request.member,
             "agreement": agreement,
-            "installments": installments,
-            "next_due": next_due,
+            "installments": agreement.rows,
+            "next_due": agreement.next_due,
+            "today": today,
         },
+    )
+
+
+@member_required(unit_only=False)
+def agreement_pdf(request, pk: int):
+    """The signed agreement as printed, for the member's own agreements only (404 otherwise)."""
+    agreement = get_object_or_404(
+        selectors.agreements(request.member).select_related(
+            "case__unit", "case__predecessor", "counterparty__unit", "counterparty__event"
+        ),
+        pk=pk,
+    )
+    return pdf_response(
+        pdf_render(agreement_document(agreement, language=get_language())),
+        f"{agreement.number}.pdf",
+        attachment=True,
+    )
+
+
+@member_required(unit_only=False)
+def agreement_scan(request, pk: int):
+    """The scan of the signed agreement staff uploaded, for the member's own agreements only."""
+    agreement = get_object_or_404(selectors.agreements(request.member), pk=pk)
+    if not agreement.scan:
+        raise Http404
+    suffix = Path(agreement.scan.name).suffix.lower()
+    return FileResponse(
+        agreement.scan.open("rb"),
+        as_attachment=True,
+        filename=f"{agreement.number}-signed{suffix}",
     )
 
 
 @member_required()
 def payment_list(request):
     member = request.member
+    payments = list(selectors.payments(member).order_by("-recorded_at", "-pk"))
+    reasons = dues.rejection_reasons(p.pk for p in payments if p.state == "rejected")
+    for payment in payments:
+        payment.rejection_reason = reasons.get(payment.pk, "")
     return render(
         request,
         "portal/payments.html",
         {
             "unit": member.unit,
-            "payments": selectors.payments(member).order_by("-recorded_at", "-pk"),
+            "payments": payments,
             "arrivals": selectors.arrivals(member),
         },
     )
@@ -212,9 +326,13 @@ def payment_list(request):
 @member_required()
 def declare(request):
     member = request.member
-    case_choices = list(selectors.cases(member).order_by("case_no").values_list("pk", "case_no"))
+    today = _today()
+    prefill = _declare_prefill(member, request.GET, today)
     form = PaymentDeclareForm(
-        request.POST or None, request.FILES or None, case_choices=case_choices
+        request.POST or None,
+        request.FILES or None,
+        case_choices=_case_choices(member),
+        initial={"paid_on": today, **(prefill or {})},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -243,7 +361,55 @@ def declare(request):
                 % {"amount": payment.amount},
             )
             return HttpResponseRedirect(reverse("portal:payments"))
-    return render(request, "portal/declare.html", {"unit": member.unit, "form": form})
+    return render(
+        request, "portal/declare.html", {"unit": member.unit, "form": form, "prefill": prefill}
+    )
+
+
+def _case_choices(member) -> list[tuple[int, str]]:
+    """The unit's open cases, each named with the number it was notified or agreed under."""
+    cases = list(
+        selectors.cases(member).exclude(state__in=CLOSED_STATES).order_by("case_no")
+        .values_list("pk", "case_no")
+    )  # fmt: skip
+    numbers: dict[int, list[str]] = {}
+    for case_id, number in dues.current_notices(member).values_list("case_id", "number"):
+        numbers.setdefault(case_id, []).append(number)
+    for case_id, number in (
+        selectors.agreements(member).filter(state="in_force").values_list("case_id", "number")
+    ):
+        numbers.setdefault(case_id, []).append(number)
+    return [
+        (pk, f"{case_no}（{'、'.join(numbers[pk])}）" if pk in numbers else case_no)
+        for pk, case_no in cases
+    ]
+
+
+def _declare_prefill(member, query, today) -> dict | None:
+    """The case, number to quote and amount of the notice (?notice=) or installment
+    (?installment=) the unit came from; nothing for one that is not the member's."""
+    try:
+        notice_id = int(query.get("notice", ""))
+    except ValueError:
+        notice_id = None
+    try:
+        installment_id = int(query.get("installment", ""))
+    except ValueError:
+        installment_id = None
+    if notice_id:
+        notice = dues.current_notices(member).filter(pk=notice_id).first()
+        if notice is None:
+            return None
+        amount = dues.owed(member, today).of_case(notice.case.case_no)
+        return {"case": notice.case_id, "reference": notice.number, "amount": amount}
+    if installment_id:
+        agreement = selectors.agreements(member).filter(installments__pk=installment_id).first()
+        if agreement is None:
+            return None
+        rows = dues.installment_rows([agreement], today)[agreement.pk]
+        row = next(r for r in rows if r.installment.pk == installment_id)
+        return {"case": agreement.case_id, "reference": agreement.number, "amount": row.remaining}
+    return None
 
 
 @member_required()
@@ -259,7 +425,7 @@ INBOX_SIZE = 200
 
 def _subject(message) -> str:
     return message_render(
-        message.kind, message.context, channel=message.channel, language=message.language
+        message.kind, message.context, channel=message.channel, language=get_language()
     ).subject
 
 
@@ -271,7 +437,7 @@ def inbox_message(request, pk: int):
         notification_read(notification_id=message.pk, actor=request.user)
         message.refresh_from_db(fields=["read_at"])
     rendered = message_render(
-        message.kind, message.context, channel=message.channel, language=message.language
+        message.kind, message.context, channel=message.channel, language=get_language()
     )
     return render(
         request,

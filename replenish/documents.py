@@ -84,6 +84,23 @@ def rmb_upper(amount: Decimal) -> str:
     return text
 
 
+def _agency() -> dict:
+    return {
+        "name": settings.AGENCY_NAME,
+        "contact": settings.AGENCY_CONTACT,
+        "address": settings.AGENCY_ADDRESS,
+    }
+
+
+def _payee() -> dict:
+    """The account payments go into (户名, 开户行, 账号)."""
+    return {
+        "name": settings.PAYEE_NAME,
+        "bank": settings.PAYEE_BANK,
+        "account": settings.PAYEE_ACCOUNT,
+    }
+
+
 def _period_rows(stored: list[dict]) -> list[dict]:
     money = ("employer", "employee", "late_fee", "total")
     return [{**row, **{k: Decimal(row[k]) for k in money}} for row in stored]
@@ -208,7 +225,8 @@ def agreement_document_context(agreement: Agreement, *, today: date | None = Non
         "is_draft": agreement.state == AgreementState.DRAFT,
         "kind": agreement.kind,
         "kind_label": KIND_LABELS[agreement.kind],
-        "agency": {"name": settings.AGENCY_NAME, "contact": settings.AGENCY_CONTACT},
+        "agency": _agency(),
+        "payee": _payee(),
         "counterparty": {
             "role": ROLE_LABELS[counterparty.kind],
             "name": counterparty.display_name,
@@ -307,7 +325,9 @@ def claim_statement_context(event: UnitEvent, *, today: date | None = None) -> d
     total = sum(totals.values(), ZERO)
     return {
         "title": "社会保险费债权申报书",
-        "creditor": {"name": settings.AGENCY_NAME, "contact": settings.AGENCY_CONTACT},
+        "creditor": _agency(),
+        # Where the liquidation group pays the distributions to the agency.
+        "payee": _payee(),
         "debtor": {"name": event.unit.name, "uscc": event.unit.uscc},
         "court": event.court,
         "court_case_no": event.court_case_no,

@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.forms import DateInput
 from kernel.inputs import DateField
+from notices.case_documents import agreement_document
+from notices.documents import pdf_render, pdf_response
 from replenish.documents import agreement_document_context
 from replenish.documents_serving import document_url
 from replenish.models import (
@@ -226,7 +228,12 @@ class AgreementAdmin(admin.ModelAdmin):
     @admin.display(description=_("document"))
     def document_link(self, agreement):
         url = reverse("admin:replenish_agreement_document", args=[agreement.pk])
-        return format_html('<a href="{}" target="_blank">{}</a>', url, _("print"))
+        return format_html(
+            '<a href="{}" target="_blank">{}</a> · <a href="{}?format=pdf">PDF</a>',
+            url,
+            _("print"),
+            url,
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("counterparty__unit", "case")
@@ -259,6 +266,8 @@ class AgreementAdmin(admin.ModelAdmin):
         if agreement is not None:
             tools.append((reverse("admin:replenish_agreement_document", args=[agreement.pk]),
                           _("Print")))  # fmt: skip
+            tools.append((reverse("admin:replenish_agreement_document", args=[agreement.pk])
+                          + "?format=pdf", "PDF"))  # fmt: skip
             event = agreement.counterparty.event
             if event is not None and event.kind == UnitEventKind.BANKRUPTCY:
                 tools.append(
@@ -507,6 +516,10 @@ class AgreementAdmin(admin.ModelAdmin):
         )
         if not self.has_view_permission(request, agreement):
             raise PermissionDenied
+        if request.GET.get("format") == "pdf":
+            return pdf_response(
+                pdf_render(agreement_document(agreement)), f"{agreement.number}.pdf"
+            )
         return TemplateResponse(
             request, "replenish/agreement_document.html", agreement_document_context(agreement)
         )

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kernel.inputs import DateField
+from notices.documents import pdf_response
 from notices.models import (
     DeliveryChannel,
     Notice,
@@ -20,6 +21,7 @@ from notices.models import (
     ReminderRule,
     UnitContact,
 )
+from notices.printing import notices_print, undelivered_notices
 from notices.reminders import RULES, SOURCES, reminder_rule_change
 from notices.sending import notifications_retry
 from notices.services import notice_deliver
@@ -69,9 +71,32 @@ class NoticeAdmin(admin.ModelAdmin):
         "snapshot",
     ]
     fields = readonly_fields
+    actions = ["print_notices"]
+    change_list_template = "admin/notices/notice/change_list.html"
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(
+        description=_("Print the selected notices with their delivery receipts (one PDF)"),
+        permissions=["view"],
+    )
+    def print_notices(self, request, queryset):
+        return self._print(request, queryset.order_by("region_code", "number"), "notices.pdf")
+
+    def print_undelivered_view(self, request):
+        """Every notice issued and not yet delivered, with its receipt, for the post room."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return self._print(request, undelivered_notices(), "undelivered-notices.pdf")
+
+    def _print(self, request, notices, filename: str):
+        try:
+            pdf = notices_print(notices)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return redirect("admin:notices_notice_changelist")
+        return pdf_response(pdf, filename, attachment=True)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -94,6 +119,11 @@ class NoticeAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
+            path(
+                "print-undelivered/",
+                self.admin_site.admin_view(self.print_undelivered_view),
+                name="notices_notice_print_undelivered",
+            ),
             path(
                 "<int:pk>/deliver/",
                 self.admin_site.admin_view(self.deliver_view),

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.admin.cases import id_number_fields
 from backoffice.forms import FORMS, PartyFields, PortalUserForm, SuccessorFormSet
+from notices.case_documents import claim_statement_document
+from notices.documents import pdf_render, pdf_response
 from replenish.documents import claim_statement_context
 from replenish.documents_serving import document_url
 from replenish.models import ArrearsCase
@@ -333,7 +335,12 @@ class UnitEventAdmin(admin.ModelAdmin):
         if event.kind != UnitEventKind.BANKRUPTCY:
             return "—"
         url = reverse("admin:units_unitevent_claim_statement", args=[event.pk])
-        return format_html('<a href="{}" target="_blank">{}</a>', url, _("claim statement"))
+        return format_html(
+            '<a href="{}" target="_blank">{}</a> · <a href="{}?format=pdf">PDF</a>',
+            url,
+            _("claim statement"),
+            url,
+        )
 
     def get_urls(self):
         return [
@@ -351,6 +358,10 @@ class UnitEventAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if event.kind != UnitEventKind.BANKRUPTCY:
             raise Http404
+        if request.GET.get("format") == "pdf":
+            return pdf_response(
+                pdf_render(claim_statement_document(event)), f"claim-{event.unit.uscc}.pdf"
+            )
         return TemplateResponse(
             request, "units/claim_statement.html", claim_statement_context(event)
         )

@@ -41,7 +41,7 @@ def test_a_unit_reads_downloads_and_acknowledges_its_notice_then_sees_its_paymen
     # and acknowledges it
     page.click("#acknowledge")
     page.wait_for_url(f"**/portal/notices/{world.notice.pk}/")
-    assert "已确认签收通知书" in page.locator(".messages").inner_text()
+    assert "确认签收通知单" in page.locator(".messages").inner_text()
     assert Notice.objects.get(pk=world.notice.pk).state == NoticeState.ACKNOWLEDGED
 
     # when no money has arrived, the payments page says so

@@ -99,7 +99,7 @@ def test_the_chinese_text_before_and_after_delivery(notice):
 
     # and after delivery on 4 March the date
     delivered = deliver(notice, date(2026, 3, 4))
-    assert "缴款期限: 2026-03-11（自 2026-03-04 送达之日起 5 个工作日）" in (
+    assert "缴款期限: 2026年3月11日 前（自 2026年3月4日 送达之日起 5 个工作日内）" in (
         notice_document(delivered).text()
     )
 

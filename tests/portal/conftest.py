@@ -5,12 +5,17 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
+from django.core.files.base import ContentFile
 
 from notices.models import Notice, Notification
 from notices.sending import notification_send
 from notices.services import case_issue_notice
 from replenish.models import Agreement, ArrearsCase, Arrival
-from replenish.services.agreements import agreement_draft, agreement_sign
+from replenish.services.agreements import (
+    agreement_draft,
+    agreement_scan_attach,
+    agreement_sign,
+)
 from replenish.services.arrival import arrivals_post
 from tests.factories import (
     SYSTEM,
@@ -65,6 +70,11 @@ def unit_history(unit_no: int, *, persons: int = 1, arrivals: int = 1) -> UnitWo
     )
     agreement = agreement_sign(
         agreement_id=draft.pk, actor=SYSTEM, signed_on=date(2026, 3, 10), signatory="张三"
+    )
+    agreement = agreement_scan_attach(
+        agreement_id=agreement.pk,
+        file=ContentFile(b"%PDF-1.4 signed scan", name="signed.pdf"),
+        actor=SYSTEM,
     )
     user = portal_user(f"unit{unit_no}", unit=case.unit)
     return UnitWorld(

@@ -18,6 +18,8 @@ OBJECT_OF = {
     "portal:notice_pdf": "notice",
     "portal:notice_acknowledge": "notice",
     "portal:agreement": "agreement",
+    "portal:agreement_pdf": "agreement",
+    "portal:agreement_scan": "agreement",
     "portal:message": "message",
 }
 # Pages that are not the unit's data (signing in and out, the password).
@@ -26,6 +28,8 @@ NOT_UNIT_DATA = {
     "portal:logout",
     "portal:password_change",
     "portal:password_change_done",
+    "portal:password_reset",
+    "portal:password_reset_confirm",
 }
 POST_ONLY = {"portal:notice_acknowledge", "portal:logout"}
 # Pages of a counterparty only (a unit's user gets 404 there): tests/portal/test_writeoff_apply.py.

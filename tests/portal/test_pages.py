@@ -39,11 +39,14 @@ def test_the_balance_is_the_cases_owed_today_with_its_lines(member, one):
     html = page(member, "/portal/")
 
     # then the page shows it in Chinese, with the line that makes it up
-    assert f'<dd id="principal">{owed.principal}</dd>' in html
-    assert f'<dd id="late-fee">{owed.late_fee}</dd>' in html
-    assert f"<strong>{owed.total}</strong>" in html
-    assert "欠缴本金" in html and "计算方法" in html
-    assert "<td>2025-12</td><td>职工100 110101********1006</td>" in html
+    assert f'<span id="principal">{owed.principal:,.2f}</span>' in html
+    assert f'<span id="late-fee">{owed.late_fee:,.2f}</span>' in html
+    assert f'<p class="big" id="total">{owed.total:,.2f} <small>元</small></p>' in html
+    assert "本金" in html and "计算方法" in html
+    assert (
+        '<td class="nowrap">2025-12</td><td>职工100<br>'
+        '<span class="nowrap help">110101********1006</span></td>'
+    ) in html
     # and the full ID number is nowhere
     assert sample_id_number(100, region_code="110101") not in html
 
@@ -94,7 +97,8 @@ def test_a_notice_is_read_downloaded_and_acknowledged(member, one):
         "unit1",
         "portal",
     )
-    assert "已确认签收通知书" in page(member, f"/portal/notices/{one.notice.pk}/")
+    html = page(member, f"/portal/notices/{one.notice.pk}/")
+    assert "确认签收通知单" in html and "由 unit1" in html
 
 
 def test_acknowledging_needs_a_post(member, one):
@@ -127,11 +131,11 @@ def test_agreements_show_their_schedule_and_next_due_date(member, one):
     installments = list(one.agreement.installments.order_by("seq"))
     html = page(member, f"/portal/agreements/{one.agreement.pk}/")
     for installment in installments:
-        assert f"<td>{installment.due_on:%Y-%m-%d}</td>" in html
-        assert f'<td class="num">{installment.amount}</td>' in html
-    upcoming = [i for i in installments if i.due_on >= timezone.localdate()]
-    expected = f"{upcoming[0].due_on:%Y-%m-%d} · {upcoming[0].amount}" if upcoming else "—"
-    assert f'<dd id="next-due">{expected}</dd>' in html
+        assert f'<td class="nowrap">{installment.due_on:%Y-%m-%d}</td>' in html
+        assert f'<td class="num">{installment.amount:,.2f}</td>' in html
+    # nothing was paid since signing: the first installment is the next one due
+    first = installments[0]
+    assert f'<dd id="next-due">{first.due_on:%Y-%m-%d} · {first.amount:,.2f}</dd>' in html
     assert one.agreement.number in page(member, "/portal/agreements/")
 
 
@@ -217,7 +221,7 @@ def test_a_counterparty_user_sees_the_agreements_it_is_party_to_and_nothing_else
     # then it sees that agreement, with its schedule, and not unit 2's
     html = page(client, "/portal/agreements/")
     assert one.agreement.number in html and two.agreement.number not in html
-    assert page(client, f"/portal/agreements/{one.agreement.pk}/").count("<tr><td>") == 3
+    assert page(client, f"/portal/agreements/{one.agreement.pk}/").count('<td class="nowrap">') == 3
     assert client.get(f"/portal/agreements/{two.agreement.pk}/").status_code == 404
     # and the unit's own pages are not its
     assert client.get("/portal/").status_code == 302  # to its agreements
