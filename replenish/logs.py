@@ -15,6 +15,7 @@ import logging
 import re
 import uuid
 
+from django.core.signals import request_finished
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 from units.identifiers import ID_NUMBER_LENGTH, mask_id_number
@@ -25,7 +26,7 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 # or more digits is masked, not only valid numbers: a mistyped number is still personal, and a
 # number inside a longer run of digits would otherwise survive. `\d` also matches full-width
 # digits, as a pasted number may have them.
-_ID_LIKE = re.compile(r"\d{17,}[XxＸｘ]?")
+_ID_LIKE = re.compile(r"(?<![\d.])\d{17,}[XxＸｘ]?")
 
 # The attributes every LogRecord has; the others were added by `extra=` and are masked too.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -145,10 +146,16 @@ class RequestIdMiddleware:
         sent = request.headers.get(REQUEST_ID_HEADER, "")
         request_id = sent if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
         request.request_id = request_id
-        token = request_id_var.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        # Kept until the response is finished, not only while the middleware runs: Django logs
+        # a refused or failed request (django.request) after the middleware has returned.
+        request_id_var.set(request_id)
+        response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
         return response
+
+
+def _request_over(**kwargs) -> None:
+    request_id_var.set("-")
+
+
+request_finished.connect(_request_over, dispatch_uid="replenish.logs.request_over")
