@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test check lint imports format migrations-check demo graph messages clean bench
+.PHONY: run serve smoke load test check lint imports format migrations-check demo graph messages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,31 @@ run: $(VENV)/.run-installed
 	trap 'kill $$worker $$beat 2>/dev/null' EXIT INT TERM; \
 	echo "worker (pid $$worker) and scheduler (pid $$beat) started; logs in var/"; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## make serve: the production stack on one machine, from the Procfile (honcho): gunicorn with
+## WEB_CONCURRENCY workers on GUNICORN_BIND, CELERY_WORKERS Celery workers, one beat. Needs
+## DATABASE_URL (PostgreSQL), CELERY_BROKER_URL and CACHE_URL (Redis), SECRET_KEY, ALLOWED_HOSTS.
+serve: export WEB_CONCURRENCY ?= 2
+serve: export GUNICORN_BIND ?= 127.0.0.1:$(PORT)
+CELERY_WORKERS ?= 2
+serve: $(VENV)/.run-installed
+	@case "$$DATABASE_URL" in postgres*) ;; *) echo "make serve: set DATABASE_URL=postgres://…" >&2; exit 1;; esac
+	@case "$$CELERY_BROKER_URL" in redis*) ;; *) echo "make serve: set CELERY_BROKER_URL=redis://…" >&2; exit 1;; esac
+	@case "$$CACHE_URL" in redis*) ;; *) echo "make serve: set CACHE_URL=redis://…" >&2; exit 1;; esac
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py collectstatic --no-input -v0
+	$(BIN)/honcho start -f Procfile -c web=1,worker=$(CELERY_WORKERS),beat=1
+
+## make smoke: the production smoke test (.ci/smoke) on the machine's PostgreSQL and Redis
+smoke: $(VENV)/.run-installed
+	$(BIN)/python .ci/smoke
+
+## make load: the load test (locust, loopback, 16 clients, a minute a page) on a region built by
+## the bench (BENCH_SIZE, default small); results in docs/benchmarks.md
+load: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+load: export BENCH_SIZE ?= small
+load: $(VENV)/.test-installed
+	$(BIN)/python -m bench.load
 
 # The browser tests drive Debian's Chromium; `make test` installs it when it is missing.
 CHROMIUM ?= /usr/bin/chromium

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_fsm",
     "axes",
     "django_celery_beat",
+    "health_check",
     "units",
     "replenish",
     "notices",
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of a request, and its response, carries the request's id.
+    "operations.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -72,6 +75,11 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Behind reverse proxies the address is the client's, read from the header the trusted proxies
+# write (replenish/proxy.py), so one proxy's address never locks a user out for everyone.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="HTTP_X_FORWARDED_FOR")
+AXES_CLIENT_IP_CALLABLE = "kernel.proxy.client_ip"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -95,6 +103,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Persistent connections (seconds; 0 closes each at the end of its request), checked before
+# reuse so a connection the database dropped is replaced instead of failing a request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while a worker writes; the timeout waits for the writer's lock
     # instead of failing at once. Transactions take the write lock when they begin (IMMEDIATE):
@@ -125,6 +137,24 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, compressed names (WhiteNoise) need `collectstatic`; the development server and
+    # the test suite serve the files from the apps as they are.
+    "staticfiles": {
+        "BACKEND": env.str(
+            "STATICFILES_BACKEND",
+            default="django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        )
+    },
+}
+if not DEBUG:
+    # Static files from STATIC_ROOT (collectstatic), compressed and cached for ever by their
+    # hashed names; right after SecurityMiddleware, as WhiteNoise asks. (`runserver` serves
+    # them itself in DEBUG.)
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 
@@ -142,6 +172,17 @@ if not DEBUG:
     SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
     X_FRAME_OPTIONS = "DENY"
     SECURE_REFERRER_POLICY = "same-origin"
+    # HTTPS, when a proxy terminates it: the header it sets on HTTPS requests
+    # (`HTTP_X_FORWARDED_PROTO,https`), the redirect of plain HTTP (never of the load
+    # balancer's health probe) and Strict-Transport-Security.
+    _proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+    if _proxy_ssl_header:
+        SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+    SECURE_REDIRECT_EXEMPT = [r"^health/"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
 # Celery: without a broker, tasks run in-process (eager), so the embedded default needs no server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -240,19 +281,47 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@ybj.example"
 # STSong-Light CID font every PDF reader has).
 PDF_CJK_FONT = env.str("PDF_CJK_FONT", default="auto")
 
+# Shared cache (Redis in production: `redis://host:6379/1`): the API's rate limits and the
+# login lockout are counted there, so they hold across every web process.
+CACHE_URL = env.str("CACHE_URL", default="")
+CACHES = {"default": env.cache_url_config(CACHE_URL or "locmemcache://")}
+if CACHE_URL:
+    AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+
+# Logs (replenish/logs.py): JSON, one object a line with the request id (`LOG_FORMAT=json`, the
+# default when DEBUG is off), or plain text; every handler masks citizen ID numbers.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+_log_handler = {
+    "class": "logging.StreamHandler",
+    "formatter": LOG_FORMAT,
+    "filters": ["request_id", "mask_id_numbers"],
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "operations.logs.RequestId"},
+        "mask_id_numbers": {"()": "operations.logs.MaskIdNumbers"},
+    },
+    "formatters": {
+        "json": {"()": "operations.logs.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+    },
+    "handlers": {"console": _log_handler},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # django-axes logs its start-up at INFO in every process; keep it for warnings.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own handlers (its console, mail to ADMINS, the development server's) are
+        # replaced: every record goes to the one masked handler above.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        # django-axes logs its start-up at INFO in every process; keep it for warnings.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Inquiry API (api/): token credentials (DRF's Token, one per user: a unit's portal user, or the
 # finance system's service user in the finance group). Rate limits per credential, counted in the
-# default cache (per process unless CACHES names a shared cache).
+# default cache (CACHE_URL: shared by every web process).
 API_RATE_UNIT = env.str("API_RATE_UNIT", default="120/min")
 API_RATE_FINANCE = env.str("API_RATE_FINANCE", default="600/min")
 API_RATE_CORE = env.str("API_RATE_CORE", default="60/min")
@@ -272,6 +341,8 @@ REST_FRAMEWORK = {
         "person": API_RATE_PERSON,
     },
     "EXCEPTION_HANDLER": "api.errors.handle",
+    # Anonymous requests are counted by the client's address behind the trusted proxies.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "欠费补缴查询接口 (arrears inquiry API)",

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from operations.health import HealthView
 from replenish.documents_serving import document_view
 
 admin.site.site_header = "欠费补缴管理系统"
@@ -17,5 +18,6 @@ urlpatterns = [
     path("documents/<slug:kind>/<int:pk>/", document_view, name="document"),
     # The language switch of the portal (and anywhere else): POST language=zh-hans|en.
     path("i18n/", include("django.conf.urls.i18n")),
+    path("health/", HealthView.as_view(), name="health"),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

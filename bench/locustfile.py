@@ -1,0 +1,51 @@
+"""The load test's clients (locust), one scenario a run, chosen by LOAD_SCENARIO: each of the
+16 clients signs in once, then asks for its page again and again with no pause.
+
+Run by `bench.load` (`make load`), which builds the region, starts gunicorn and passes
+LOAD_CASE (a case's id), LOAD_PASSWORD and LOAD_TOKEN (the portal user's API token).
+"""
+
+import os
+import re
+
+from locust import HttpUser, constant, task
+
+SCENARIO = os.environ.get("LOAD_SCENARIO", "case list")
+PASSWORD = os.environ.get("LOAD_PASSWORD", "")
+CASE = os.environ.get("LOAD_CASE", "1")
+TOKEN = os.environ.get("LOAD_TOKEN", "")
+
+PAGES = {
+    "admin case list": ("/admin/login/", "load_admin", "/admin/replenish/arrearscase/"),
+    "admin case page": (
+        "/admin/login/",
+        "load_admin",
+        f"/admin/replenish/arrearscase/{CASE}/change/",
+    ),
+    "portal home": ("/portal/login/", "load_portal", "/portal/"),
+    "API balance": (None, None, "/api/unit/balance/"),
+}
+
+
+class Client(HttpUser):
+    wait_time = constant(0)
+
+    def on_start(self):
+        login, username, _page = PAGES[SCENARIO]
+        if login is None:
+            self.client.headers["Authorization"] = f"Token {TOKEN}"
+            return
+        form = self.client.get(login, name="sign in").text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        self.client.post(
+            login,
+            {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+            headers={"Referer": self.host + login},
+            name="sign in",
+        )
+
+    @task
+    def page(self):
+        with self.client.get(PAGES[SCENARIO][2], name=SCENARIO, catch_response=True) as answer:
+            if answer.status_code != 200 or (answer.url and "/login/" in answer.url):
+                answer.failure(f"{answer.status_code} {answer.url}")
