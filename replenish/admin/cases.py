@@ -24,7 +24,9 @@ from replenish.admin.case_list import (
     RegionFilter,
     search_by_id_number,
 )
+from replenish.admin.shown import actor_column
 from replenish.admin.writeoff import WriteOffInline
+from replenish.labels import subject_label
 from replenish.models import (
     ArrearsCase,
     ArrearsLine,
@@ -111,7 +113,7 @@ class LedgerInline(ReadOnlyInline):
         "late_fee",
         "effective_on",
         "recorded_at",
-        "actor_label",
+        actor_column,
         "source",
         "reason",
     ]
@@ -123,18 +125,34 @@ class LedgerInline(ReadOnlyInline):
 
 
 class AuditInline(ReadOnlyInline):
+    """The case's trail in the reader's language (codes through replenish.labels)."""
+
     model = AuditEntry
-    fields = [
-        "at",
-        "subject",
-        "subject_id",
-        "transition",
-        "from_state",
-        "to_state",
-        "actor_label",
-        "reason",
-    ]
+    fields = ["at", "what", "subject_id", "change", "states", "by", "why"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("about"))
+    def what(self, entry):
+        return subject_label(entry.subject)
+
+    @admin.display(description=_("transition"))
+    def change(self, entry):
+        return entry.transition_shown
+
+    @admin.display(description=_("state"))
+    def states(self, entry):
+        return entry.states_shown
+
+    @admin.display(description=_("by"))
+    def by(self, entry):
+        return entry.actor_shown
+
+    @admin.display(description=_("reason"))
+    def why(self, entry):
+        return entry.reason_shown
 
 
 class NoticeInline(ReadOnlyInline):
@@ -295,7 +313,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "lines_created",
         "lines_skipped",
         "cases_opened",
-        "actor_label",
+        actor_column,
     ]
     readonly_fields = [*list_display, "sha256"]
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from replenish.admin.shown import actor_column
 from replenish.csvfiles import FileRejected
 from replenish.models import (
     ArrearsCase,
@@ -72,20 +73,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 def _audit_trail(subject: str, pk: int) -> str:
-    rows = AuditEntry.objects.filter(subject=subject, subject_id=pk).order_by("at", "id")
+    rows = (
+        AuditEntry.objects.filter(subject=subject, subject_id=pk)
+        .select_related("actor")
+        .order_by("at", "id")
+    )
     return format_html(
         "<table><tbody>{}</tbody></table>",
         format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
                     timezone.localtime(r.at).strftime("%Y-%m-%d %H:%M"),
-                    r.transition,
-                    r.from_state,
-                    r.to_state,
-                    r.actor_label,
-                    r.reason,
+                    r.transition_shown,
+                    r.states_shown,
+                    r.actor_shown,
+                    r.reason_shown,
                 )
                 for r in rows
             ),
@@ -543,7 +547,7 @@ class ArrivalImportAdmin(ReadOnlyAdmin):
         "resent",
         "matched",
         "unmatched",
-        "actor_label",
+        actor_column,
     ]
     fields = [*list_display, "sha256"]
     readonly_fields = fields
@@ -551,7 +555,7 @@ class ArrivalImportAdmin(ReadOnlyAdmin):
 
 @admin.register(CreditEntry)
 class CreditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["unit", "kind", "amount", "arrival", "case", "effective_on", "actor_label"]
+    list_display = ["unit", "kind", "amount", "arrival", "case", "effective_on", actor_column]
     list_filter = ["kind", "effective_on"]
     search_fields = ["=unit__uscc", "=arrival__arrival_ref", "=case__case_no"]
     list_select_related = ["unit", "arrival", "case"]

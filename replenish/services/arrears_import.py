@@ -29,8 +29,9 @@ from replenish.csvfiles import (
     read_rows,
     text_stream,
 )
-from replenish.models import ArrearsCase, CaseState, ImportBatch, LedgerKind
+from replenish.models import ArrearsCase, AuditEntry, CaseState, ImportBatch, LedgerKind
 from replenish.money import FEN
+from replenish.reasons import Reason
 from replenish.services.ledger import case_totals_refresh
 from replenish.services.numbering import number_block_take
 from replenish.sql import bulk_load, create_temp_table, zero_padded
@@ -369,19 +370,24 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
             """,
             [f"AC{today.year}-", CaseState.REGISTERED, now, today, batch.pk, CaseState.REGISTERED],
         )
+        reason = Reason("arrears_imported", file=file_name[:400])
         cursor.execute(
             """
             INSERT INTO replenish_auditentry
                 (case_id, subject, subject_id, transition, from_state, to_state, actor_id,
-                 actor_label, at, reason)
-            SELECT id, 'case', id, 'open', '', state, %s, %s, %s, %s
+                 actor_label, at, reason, reason_code, reason_args)
+            SELECT id, 'case', id, 'open', '', state, %s, %s, %s, %s, %s, %s
             FROM replenish_arrearscase WHERE import_batch_id = %s
             """,
             [
                 getattr(actor_user(actor), "pk", None),
                 actor_label(actor),
                 now,
-                f"arrears established by import of {file_name}"[:500],
+                reason.english()[:500],
+                reason.code,
+                AuditEntry._meta.get_field("reason_args").get_db_prep_value(
+                    reason.args, connection
+                ),
                 batch.pk,
             ],
         )

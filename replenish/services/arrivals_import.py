@@ -47,6 +47,7 @@ from replenish.models import (
     PaymentChannel,
 )
 from replenish.money import FEN
+from replenish.reasons import Reason
 from replenish.services.arrival_allocation import arrivals_plan
 from replenish.services.matching import staging_match
 from replenish.services.transitions import declared_transition, transition_record_created
@@ -326,18 +327,20 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
     )
     received = cursor.rowcount
     mine = Arrival.objects.filter(import_batch=batch)
-    label = f"arrivals file {file_name}"[:200]
+    label = file_name[:200]
     record = partial(transition_record_created, actor=actor, at=now)
     matched = record(
         mine.filter(matched_by=MatchedBy.REFERENCE),
         "match",
-        reason=f"{label}: matched by the reference quoted",
+        reason=Reason("arrivals_matched_by_reference", file=label),
     ) + record(
         mine.filter(matched_by=MatchedBy.PAYER),
         "match",
-        reason=f"{label}: matched to the payer's single open case",
+        reason=Reason("arrivals_matched_by_payer", file=label),
     )
-    unmatched = record(mine.filter(case__isnull=True), "queue", reason=f"{label}: no case found")
+    unmatched = record(
+        mine.filter(case__isnull=True), "queue", reason=Reason("arrivals_unmatched", file=label)
+    )
     if matched + unmatched != received:
         # Every arrival inserted has its transition recorded, or the import does not happen.
         raise RuntimeError(f"{received} arrivals received, {matched + unmatched} recorded")

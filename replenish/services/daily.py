@@ -11,6 +11,7 @@ from notices.models import CURRENT_NOTICE_STATES
 from notices.reminders import reminders_schedule, reminders_send_due
 from replenish.actors import System
 from replenish.models import ArrearsCase, CaseState
+from replenish.reasons import Reason
 from replenish.services.adjustment import AdjustmentReport, adjustments_post
 from replenish.services.agreements import agreements_breach_due, agreements_fulfil_due
 from replenish.services.transitions import transition_apply_bulk
@@ -87,5 +88,5 @@ def _notice_deadlines_pass(*, as_of: date, actor: System) -> list[int]:
             ArrearsCase.objects.filter(pk__in=batch),
             "deadline_pass",
             actor=actor,
-            reason=f"notice deadline passed unpaid (as of {as_of})",
+            reason=Reason("deadline_passed", on=as_of),
         )

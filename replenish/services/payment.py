@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from replenish.actors import Actor, System, actor_user, require_permission
 from replenish.models import OPEN_STATES, ArrearsCase, Payment, PaymentChannel, PaymentVia
 from replenish.money import FEN
+from replenish.reasons import Reason
 from replenish.services.matching import reference_kinds, reference_names
 from replenish.services.notify import finance_collect_request
 from replenish.services.transitions import audit_record, transition_apply
@@ -107,7 +108,7 @@ def payment_record(
             payment,
             "record",
             actor=actor,
-            reason=f"{via}: {amount} by {channel} on {paid_on}",
+            reason=Reason("payment_recorded", via=via, amount=amount, channel=channel, on=paid_on),
         )
     return payment
 
