@@ -200,12 +200,19 @@ class NotificationAdmin(admin.ModelAdmin):
     # The context is what the text was made from; the text itself is shown.
     readonly_fields = [
         "kind_shown",
+        "key",
         *(
             f.name
             for f in Notification._meta.concrete_fields
-            if f.name not in ("id", "kind", "context", "language")
+            if f.name not in ("id", "kind", "context", "language", "dedupe_key")
         ),
     ]
+
+    @admin.display(description=_("dedupe key"))
+    def key(self, obj):
+        return format_html("<code>{}</code>", obj.dedupe_key)
+
+    fields = readonly_fields
 
     @admin.display(description=_("message"), ordering="kind")
     def kind_shown(self, obj):

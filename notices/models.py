@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from notices.messages import kind_label
 from replenish.models.cases import money_field
 
 
@@ -243,7 +244,7 @@ class Notification(ConcurrentTransitionMixin, models.Model):
         permissions = [("retry_notification", _("Can retry a failed notification"))]
 
     def __str__(self) -> str:
-        return self.dedupe_key
+        return f"{kind_label(self.kind)} #{self.pk}"
 
     @transition(field=state, source=NotificationState.PENDING, target=NotificationState.SENT)
     def mark_sent(self, *, at, subject: str, body: str) -> None:
@@ -280,7 +281,11 @@ class ReminderRule(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.code
+        return str(RULE_LABELS.get(self.code, self.code))
+
+
+# What each rule reminds of, in words: filled by notices/reminders.py, which declares the rules.
+RULE_LABELS: dict = {}
 
 
 class ReminderState(models.TextChoices):
@@ -329,4 +334,4 @@ class Reminder(models.Model):
         indexes = [models.Index(fields=["state", "due_at"], name="reminder_due")]
 
     def __str__(self) -> str:
-        return self.dedupe_key
+        return f"{RULE_LABELS.get(self.rule.code, self.rule.code)} #{self.pk}"

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from notices.messages import Kind
 from notices.models import (
     DELIVERED_NOTICE_STATES,
+    RULE_LABELS,
     Department,
     Notice,
     Reminder,
@@ -109,6 +110,7 @@ RULES: dict[str, RuleSpec] = {
         ),
     ]
 }
+RULE_LABELS.update({code: spec.label for code, spec in RULES.items()})
 
 
 @dataclass(frozen=True)

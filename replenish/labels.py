@@ -7,6 +7,7 @@ state machine, found through the app registry, so this module imports no higher 
 transitions and system actors have their labels here.
 """
 
+import re
 from functools import cache
 
 from django.apps import apps
@@ -141,3 +142,42 @@ DJANGO_ADMIN_STRINGS = (
     gettext_noop("Add link"),
     gettext_noop("Change or view list link"),
 )
+
+
+# The matcher's notes on an arrival (replenish/services/matching.py writes them in SQL, in
+# English): each pattern and its words in the reader's language.
+_NOTE_PATTERNS = [
+    (re.compile(r"^reference (?P<ref>\S+) not found; (?P<rest>.*)$"), None),
+    (
+        re.compile(
+            r"^(?P<kind>notice|agreement) (?P<ref>\S+) is of case (?P<case>\S+) of another unit$"
+        ),
+        _("%(kind)s %(ref)s is of case %(case)s of another unit"),
+    ),
+    (re.compile(r"^(?P<kind>notice|agreement) (?P<ref>\S+)$"), _("%(kind)s %(ref)s")),
+    (re.compile(r"^the payer's single open case$"), _("the payer's single open case")),
+    (re.compile(r"^the payer is not a known unit$"), _("the payer is not a known unit")),
+    (re.compile(r"^the payer has no open case$"), _("the payer has no open case")),
+    (re.compile(r"^the payer has (?P<n>\d+) open cases$"), _("the payer has %(n)s open cases")),
+    (re.compile(r"^payment (?P<payment>\d+)$"), _("payment %(payment)s")),
+]
+_NOTE_KINDS = {"notice": _("notice"), "agreement": _("agreement")}
+
+
+def arrival_note_display(note: str) -> str:
+    """How an arrival was matched, or why not, in the reader's language; a note a person typed
+    (a match by hand) shows as typed."""
+    for pattern, template in _NOTE_PATTERNS:
+        found = pattern.match(note or "")
+        if not found:
+            continue
+        parts = found.groupdict()
+        if template is None:
+            return str(_("reference %(ref)s not found; %(rest)s")) % {
+                "ref": parts["ref"],
+                "rest": arrival_note_display(parts["rest"]),
+            }
+        if "kind" in parts:
+            parts["kind"] = str(_NOTE_KINDS[parts["kind"]])
+        return str(template) % parts
+    return note

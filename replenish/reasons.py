@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -99,7 +100,7 @@ class Reason:
 _CODED_ARGS = {
     "channel": (
         ("replenish", "payment", "channel"),
-        ("notices", "notice", "delivered_by"),
+        ("notices", "notice", "delivery_channel"),
         ("notices", "notification", "channel"),
     ),
     "via": (("replenish", "payment", "via"),),
@@ -110,7 +111,7 @@ def _arg_label(name: str, value):
     for app, model, field_name in _CODED_ARGS.get(name, ()):
         try:
             choices = dict(apps.get_model(app, model)._meta.get_field(field_name).choices or ())
-        except LookupError:
+        except (LookupError, FieldDoesNotExist):
             continue
         if value in choices:
             return str(choices[value])

@@ -23,12 +23,16 @@ ALLOWED = frozenset(
         "Alipay",
         "SMS",
         "URL",
+        # the notation of dates in the file formats' descriptions (YYYY-MM-DD)
+        "YYYY",
+        "MM",
+        "DD",
     }
 )
 _SKIPPED_TAGS = {"script", "style", "noscript", "template", "textarea", "pre", "code"}
 # A run of Latin letters standing alone: not part of a code (C310101-2026-000001, N2…),
 # an e-mail address, a file name or a URL.
-_TOKEN = re.compile(r"[^\s,;:()（）、，。：；\[\]{}<>\"'“”‘’|/]+")
+_TOKEN = re.compile(r"[^\s,;:()（）、，。：；\[\]{}<>\"'“”‘’|]+")
 _WORD = re.compile(r"^[A-Za-z][a-z]+$|^[A-Z]{2,}$")
 
 
@@ -42,7 +46,8 @@ class _Text(HTMLParser):
         if tag in _SKIPPED_TAGS:
             self._skip += 1
         values = dict(attrs)
-        for name in ("title", "placeholder", "aria-label", "alt"):
+        # An icon's alt text is Django's (alt="True" on a yes/no icon) and not shown.
+        for name in ("title", "placeholder", "aria-label"):
             if values.get(name):
                 self.parts.append(values[name])
         if tag == "input" and values.get("type") in {"submit", "button"} and values.get("value"):
@@ -65,10 +70,11 @@ def visible_text(html: str) -> str:
 
 def english_words(text: str, allowed: frozenset = ALLOWED) -> list[str]:
     """The Latin-letter words of `text` that are not codes, addresses or allowed names."""
+    allowed = ALLOWED | allowed
     words = []
     for token in _TOKEN.findall(text):
         token = token.strip(".!?…-_*#%+=")
-        if not token or any(c.isdigit() for c in token) or "@" in token or "." in token:
+        if not token or any(c.isdigit() for c in token) or any(c in token for c in "@./"):
             continue
         if "_" in token:  # a code such as notice_issued is English to a clerk too
             words.append(token)

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from replenish.documents import claim_statement_context
+from replenish.labels import actor_display
 from replenish.models import ArrearsCase
 from units import events
 from units.forms import FORMS, PartyFields, PortalUserForm, SuccessorFormSet
@@ -238,6 +239,10 @@ class InsuredPersonAdmin(admin.ModelAdmin):
     fields = ["name", "masked_id_number"]
     readonly_fields = ["masked_id_number"]
 
+    @admin.display(description=_("citizen ID number (masked)"))
+    def masked_id_number(self, person):
+        return person.masked_id_number
+
     # Shown in full only with `replenish.view_full_id_number` (see `id_number_fields`).
     def get_list_display(self, request):
         return _id_number_fields(request, super().get_list_display(request))
@@ -300,7 +305,7 @@ class AttachmentInline(admin.TabularInline):
 
 @admin.register(UnitEvent)
 class UnitEventAdmin(admin.ModelAdmin):
-    list_display = ["unit", "kind", "occurred_on", "document_ref", "recorded_by", "recorded_at"]
+    list_display = ["unit", "kind", "occurred_on", "document_ref", "by", "recorded_at"]
     list_filter = ["kind"]
     list_select_related = ["unit"]
     search_fields = ["=unit__uscc", "unit__name", "document_ref", "court_case_no"]
@@ -313,11 +318,15 @@ class UnitEventAdmin(admin.ModelAdmin):
         "court_case_no",
         "note",
         "recorded_at",
-        "recorded_by",
+        "by",
         "documents",
     ]
     fields = readonly_fields
     inlines = [PartyInline, AttachmentInline]
+
+    @admin.display(description=_("recorded by"), ordering="recorded_by")
+    def by(self, event):
+        return actor_display(event.recorded_by)
 
     @admin.display(description=_("documents"))
     def documents(self, event):

@@ -24,7 +24,7 @@ from replenish.admin.case_list import (
     RegionFilter,
     search_by_id_number,
 )
-from replenish.admin.shown import actor_column
+from replenish.admin.shown import actor_column, source_column
 from replenish.admin.writeoff import WriteOffInline
 from replenish.labels import subject_label
 from replenish.models import (
@@ -114,7 +114,7 @@ class LedgerInline(ReadOnlyInline):
         "effective_on",
         "recorded_at",
         actor_column,
-        "source",
+        source_column,
         "reason",
     ]
     readonly_fields = fields
@@ -316,6 +316,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         actor_column,
     ]
     readonly_fields = [*list_display, "sha256"]
+    fields = readonly_fields
 
     def has_add_permission(self, request):
         return False

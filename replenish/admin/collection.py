@@ -17,8 +17,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from replenish.admin.file_formats import ARRIVAL_COLUMNS
 from replenish.admin.shown import actor_column
 from replenish.csvfiles import FileRejected
+from replenish.labels import arrival_note_display
 from replenish.models import (
     ArrearsCase,
     Arrival,
@@ -348,7 +350,7 @@ class ArrivalAdmin(ReadOnlyAdmin):
         "channel",
         "state",
         "case",
-        "match_note",
+        "note_shown",
         "applied_amount",
         "credit_amount",
     ]
@@ -367,7 +369,7 @@ class ArrivalAdmin(ReadOnlyAdmin):
         "state",
         "case",
         "matched_by",
-        "match_note",
+        "note_shown",
         "import_batch",
         "received_at",
         "applied_amount",
@@ -377,6 +379,11 @@ class ArrivalAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
     actions = ["match", "post", "reverse"]
+
+    @admin.display(description=_("matching note"), ordering="match_note")
+    def note_shown(self, arrival):
+        return arrival_note_display(arrival.match_note)
+
     change_list_template = "admin/replenish/arrival/change_list.html"
 
     def has_match_permission(self, request):
@@ -511,6 +518,7 @@ class ArrivalAdmin(ReadOnlyAdmin):
                     file_name=upload.name,
                 )
         context["form"] = form
+        context["columns"] = ARRIVAL_COLUMNS
         return TemplateResponse(request, "admin/replenish/arrival/import.html", context)
 
     def _import_confirm(self, request, pending):

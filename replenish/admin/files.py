@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from replenish.admin.case_actions import refuse
+from replenish.admin.file_formats import ARREARS_COLUMNS
 from replenish.csvfiles import FileRejected
 from replenish.services.arrears_import import arrears_import
 from replenish.services.export import EXPORT_COLUMNS, export_rows
@@ -52,6 +53,7 @@ def import_view(modeladmin, request):
         **modeladmin.admin_site.each_context(request),
         "title": _("Import an arrears file"),
         "opts": modeladmin.model._meta,
+        "columns": ARREARS_COLUMNS,
     }
     pending = request.session.get(SESSION_KEY)
     if request.method == "POST" and "confirm" in request.POST:

@@ -10,3 +10,22 @@ from replenish.labels import actor_display
 def actor_column(obj) -> str:
     """Who did it: a user by login name, the system by what it was doing."""
     return actor_display(obj.actor_label)
+
+
+# What caused a ledger entry (LedgerEntry.source, "<kind>:<id>"), in words.
+SOURCES = {
+    "import": _("import %(id)s"),
+    "agreement": _("agreement %(id)s"),
+    "arrival": _("arrival %(id)s"),
+    "writeoff": _("write-off %(id)s"),
+    "bankruptcy": _("bankruptcy %(id)s"),
+    "split": _("split %(id)s"),
+    "correction": _("correction %(id)s"),
+}
+
+
+@admin.display(description=_("source"), ordering="source")
+def source_column(entry) -> str:
+    kind, _sep, key = entry.source.partition(":")
+    template = SOURCES.get(kind)
+    return str(template) % {"id": key} if template is not None else entry.source
