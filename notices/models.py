@@ -184,7 +184,9 @@ class Notification(ConcurrentTransitionMixin, models.Model):
 
     dedupe_key = models.CharField(_("dedupe key"), max_length=200, unique=True)
     kind = models.CharField(_("message"), max_length=40, db_index=True)
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    channel = models.CharField(
+        pgettext_lazy("message", "channel"), max_length=8, choices=Channel.choices
+    )
     unit = models.ForeignKey(
         "units.Unit",
         on_delete=models.PROTECT,

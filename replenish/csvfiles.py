@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 AMOUNT_RE = re.compile(r"\d{1,13}(\.\d{1,2})?")
 PERIOD_RE = re.compile(r"(\d{4})-(\d{2})")
@@ -29,6 +30,15 @@ class RowError:
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.column}: {self.reason}"
+
+    def shown(self) -> str:
+        """The error for a person, in the active language (the commands print `str`, the
+        contract's `line N: column: reason`)."""
+        return _("line %(line)d: %(column)s: %(reason)s") % {
+            "line": self.line,
+            "column": self.column,
+            "reason": self.reason,
+        }
 
 
 class FileRejected(Exception):
@@ -70,15 +80,22 @@ def read_rows(
     try:
         header = next(reader)
     except StopIteration:
-        errors.append(RowError(1, "header", "the file is empty"))
+        errors.append(RowError(1, "header", _("the file is empty")))
         return
     except (csv.Error, UnicodeDecodeError) as exc:
-        errors.append(RowError(1, "header", f"not a readable UTF-8 CSV file ({exc})"))
+        errors.append(
+            RowError(1, "header", _("not a readable UTF-8 CSV file (%(error)s)") % {"error": exc})
+        )
         return
     header = [h.strip().lstrip("\ufeff") for h in header]
     if header[: len(columns)] != list(columns):
         errors.append(
-            RowError(1, "header", f"expected columns {','.join(columns)}; got {','.join(header)}")
+            RowError(
+                1,
+                "header",
+                _("expected columns %(expected)s; got %(got)s")
+                % {"expected": ",".join(columns), "got": ",".join(header)},
+            )
         )
         return
     rows = 0
@@ -90,48 +107,57 @@ def read_rows(
             rows += 1
             if len(values) < len(columns):
                 errors.append(
-                    RowError(line, "row", f"{len(values)} values, {len(columns)} expected")
+                    RowError(
+                        line,
+                        "row",
+                        _("%(found)d values, %(expected)d expected")
+                        % {"found": len(values), "expected": len(columns)},
+                    )
                 )
                 continue
             yield line, [v.strip() for v in values[: len(columns)]]
     except (csv.Error, UnicodeDecodeError) as exc:
-        errors.append(RowError(reader.line_num + 1, "row", f"unreadable ({exc})"))
+        errors.append(
+            RowError(reader.line_num + 1, "row", _("unreadable (%(error)s)") % {"error": exc})
+        )
     if rows == 0 and not errors:
-        errors.append(RowError(2, "row", "the file has no data rows"))
+        errors.append(RowError(2, "row", _("the file has no data rows")))
 
 
 def parse_amount(value: str, *, allow_zero: bool) -> Decimal:
     if not AMOUNT_RE.fullmatch(value):
         if re.fullmatch(r"-?\d+(\.\d+)?", value) and value.startswith("-"):
-            raise BadValue("must not be negative")
+            raise BadValue(_("must not be negative"))
         if re.fullmatch(r"\d+\.\d{3,}", value):
-            raise BadValue(f"{value!r} has more than 2 decimals")
-        raise BadValue(f"{value!r} is not an amount (digits with at most 2 decimals)")
+            raise BadValue(_("%(value)r has more than 2 decimals") % {"value": value})
+        raise BadValue(
+            _("%(value)r is not an amount (digits with at most 2 decimals)") % {"value": value}
+        )
     amount = Decimal(value)
     if not allow_zero and amount == 0:
-        raise BadValue("must be greater than 0")
+        raise BadValue(_("must be greater than 0"))
     return amount
 
 
 def parse_date(value: str) -> date:
     if not DATE_RE.fullmatch(value):
-        raise BadValue(f"{value!r} is not a date (YYYY-MM-DD)")
+        raise BadValue(_("%(value)r is not a date (YYYY-MM-DD)") % {"value": value})
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise BadValue(f"{value!r} is not a real date") from None
+        raise BadValue(_("%(value)r is not a real date") % {"value": value}) from None
 
 
 def parse_period(value: str) -> str:
     match = PERIOD_RE.fullmatch(value)
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
-        raise BadValue(f"{value!r} is not a period (YYYY-MM)")
+        raise BadValue(_("%(value)r is not a period (YYYY-MM)") % {"value": value})
     return value
 
 
 def parse_required(value: str) -> str:
     if not value:
-        raise BadValue("must not be empty")
+        raise BadValue(_("must not be empty"))
     return value
 
 

@@ -534,7 +534,7 @@ class ArrivalAdmin(ReadOnlyAdmin):
         except FileRejected as rejected:
             # The data changed since the preview (another import): nothing was written.
             for error in rejected.errors:
-                self.message_user(request, str(error), messages.ERROR)
+                self.message_user(request, error.shown(), messages.ERROR)
             return redirect("admin:replenish_arrival_import")
         finally:
             default_storage.delete(pending["path"])

@@ -5,6 +5,7 @@ shown as CSV (the `export_cases` format, formats/README.md) or Excel."""
 import csv
 import io
 import secrets
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -15,10 +16,12 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from replenish.admin.case_actions import refuse
 from replenish.admin.file_formats import ARREARS_COLUMNS
 from replenish.csvfiles import FileRejected
+from replenish.models import CaseState
 from replenish.services.arrears_import import arrears_import
 from replenish.services.export import EXPORT_COLUMNS, export_rows
 
@@ -92,7 +95,7 @@ def _confirm(modeladmin, request, pending):
             result = arrears_import(file=stream, file_name=pending["name"], actor=request.user)
     except FileRejected as rejected:
         for error in rejected.errors:
-            modeladmin.message_user(request, str(error), messages.ERROR)
+            modeladmin.message_user(request, error.shown(), messages.ERROR)
         return HttpResponseRedirect(back)
     finally:
         default_storage.delete(pending["path"])
@@ -141,16 +144,47 @@ def _with_header(rows):
     yield from rows
 
 
+EXCEL_HEADERS = {
+    "case_no": _("case number"),
+    "unit_uscc": _("unified social credit code"),
+    "obligor": _("obligor"),
+    "state": _("state"),
+    "principal": _("principal unpaid"),
+    "late_fee": _("late fee unpaid (to today)"),
+    "paid": pgettext_lazy("export", "paid"),
+    "written_off": _("written off"),
+    "balance": _("owed today"),
+}
+
+
+def _excel_cell(sheet, value):
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, Decimal):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "#,##0.00"
+        return cell
+    return value
+
+
 def export_xlsx_view(modeladmin, request):
     from openpyxl import Workbook
 
     if not request.user.has_perm("replenish.view_arrearscase"):
         return refuse(modeladmin, request, _("Your department may not export cases."))
     cases = _listed_cases(modeladmin, request)
+    today = timezone.localdate()
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("cases")
-    for row in _with_header(export_rows(as_of=timezone.localdate(), cases=cases)):
-        sheet.append(list(row))
+    sheet = book.create_sheet(str(_("cases")))
+    # For people, not a system: Chinese headers, states by name, amounts as numbers with
+    # thousands separators (the CSV export keeps the contract's codes).
+    sheet.append([str(EXCEL_HEADERS[name]) for name in EXPORT_COLUMNS])
+    states = dict(CaseState.choices)
+    state_at = EXPORT_COLUMNS.index("state")
+    for row in export_rows(as_of=today, cases=cases):
+        values = list(row)
+        values[state_at] = str(states.get(values[state_at], values[state_at]))
+        sheet.append([_excel_cell(sheet, v) for v in values])
     out = io.BytesIO()
     book.save(out)
     response = HttpResponse(

@@ -64,7 +64,7 @@ def installment_count_check(count: object) -> int:
         raise ValidationError(
             _(
                 "Number of installments: %(count)s is not allowed; an agreement runs for 1 to "
-                "%(max)s monthly installments (INSTALLMENT_MAX_MONTHS)."
+                "%(max)s monthly installments."
             )
             % {"count": count, "max": longest},
             code="term",

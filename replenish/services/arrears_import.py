@@ -16,6 +16,7 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from replenish.actors import Actor, actor_label, actor_user, require_permission
 from replenish.csvfiles import (
@@ -103,14 +104,16 @@ class _RowReader:
             region = checked(errors, line, "region_code", self._region, values[2])
             period = checked(errors, line, "period", parse_period, values[3])
             if period and period > self.this_month:
-                errors.append(RowError(line, "period", f"{period} is in the future"))
+                errors.append(
+                    RowError(line, "period", _("%(value)s is in the future") % {"value": period})
+                )
             id_number = checked(errors, line, "id_number", self._id_number, values[4])
             person_name = checked(errors, line, "person_name", parse_required, values[5])
             base = checked(errors, line, "base", positive, values[6])
             employer = checked(errors, line, "employer_amount", non_negative, values[7])
             employee = checked(errors, line, "employee_amount", non_negative, values[8])
             if employer == 0 and employee == 0:
-                errors.append(RowError(line, "employee_amount", "both portions are 0"))
+                errors.append(RowError(line, "employee_amount", _("both portions are 0")))
             due_date = checked(errors, line, "due_date", parse_date, values[9])
             if len(errors) == n:
                 yield (
@@ -160,7 +163,11 @@ def _cross_row_errors(cursor) -> list[RowError]:
         """
     )
     found += [
-        RowError(line, "id_number", f"the same unit, period and person as line {first}")
+        RowError(
+            line,
+            "id_number",
+            _("the same unit, period and person as line %(line)d") % {"line": first},
+        )
         for line, first in cursor.fetchall()
     ]
     cursor.execute(
@@ -177,7 +184,7 @@ def _cross_row_errors(cursor) -> list[RowError]:
         RowError(
             line,
             "unit_name" if name_differs else "region_code",
-            f"differs from line {first} for the same unit",
+            _("differs from line %(line)d for the same unit") % {"line": first},
         )
         for line, first, name_differs in cursor.fetchall()
     ]
@@ -191,7 +198,11 @@ def _cross_row_errors(cursor) -> list[RowError]:
         """
     )
     found += [
-        RowError(line, "person_name", f"differs from line {first} for the same person")
+        RowError(
+            line,
+            "person_name",
+            _("differs from line %(line)d for the same person") % {"line": first},
+        )
         for line, first in cursor.fetchall()
     ]
     return found
@@ -274,8 +285,11 @@ def _conflicts(cursor) -> list[RowError]:
                     RowError(
                         lineno,
                         name,
-                        f"already imported as {_comparable(was)}; a correction is posted to "
-                        "the ledger, not re-imported",
+                        _(
+                            "already imported as %(value)s; a correction is posted to the "
+                            "ledger, not re-imported"
+                        )
+                        % {"value": _comparable(was)},
                     )
                 )
     return found

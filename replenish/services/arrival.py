@@ -254,10 +254,28 @@ class PostedArrival:
     settled: bool
 
     def __str__(self) -> str:
-        settled = ", case settled" if self.settled else ""
+        figures = {
+            "ref": self.arrival_ref,
+            "on": self.arrived_on,
+            "amount": self.amount,
+            "case": self.case_no,
+            "applied": self.applied,
+            "credit": self.credit,
+        }
+        if self.settled:
+            return (
+                _(
+                    "%(ref)s (%(on)s, %(amount)s) -> %(case)s: %(applied)s applied, %(credit)s "
+                    "kept as credit, case settled"
+                )
+                % figures
+            )
         return (
-            f"{self.arrival_ref} ({self.arrived_on}, {self.amount}) -> {self.case_no}: "
-            f"{self.applied} applied, {self.credit} kept as credit{settled}"
+            _(
+                "%(ref)s (%(on)s, %(amount)s) -> %(case)s: %(applied)s applied, %(credit)s kept "
+                "as credit"
+            )
+            % figures
         )
 
 

@@ -108,10 +108,16 @@ class ArrivalsImportResult:
     preview: tuple[PreviewRow, ...] = field(default=())
 
     def summary(self) -> str:
-        return (
-            f"{self.rows} rows: {self.received} arrivals received ({self.matched} matched, "
-            f"{self.unmatched} unmatched), {self.resent} already received"
-        )
+        return _(
+            "%(rows)d rows: %(received)d arrivals received (%(matched)d matched, %(unmatched)d "
+            "unmatched), %(resent)d already received"
+        ) % {
+            "rows": self.rows,
+            "received": self.received,
+            "matched": self.matched,
+            "unmatched": self.unmatched,
+            "resent": self.resent,
+        }
 
 
 class _Preview(Exception):
@@ -124,19 +130,22 @@ class _Preview(Exception):
 def _parse_ref(value: str) -> str:
     value = parse_required(value)
     if len(value) > MAX_REF:
-        raise BadValue(f"longer than {MAX_REF} characters")
+        raise BadValue(_("longer than %(n)d characters") % {"n": MAX_REF})
     return value
 
 
 def _parse_reference(value: str) -> str:
     if len(value) > MAX_REF:
-        raise BadValue(f"longer than {MAX_REF} characters")
+        raise BadValue(_("longer than %(n)d characters") % {"n": MAX_REF})
     return value
 
 
 def _parse_channel(value: str) -> str:
     if value not in PaymentChannel.values:
-        raise BadValue(f"{value!r} is not a channel ({', '.join(PaymentChannel.values)})")
+        raise BadValue(
+            _("%(value)r is not a channel (%(channels)s)")
+            % {"value": value, "channels": ", ".join(PaymentChannel.values)}
+        )
     return value
 
 
@@ -171,7 +180,11 @@ class _RowReader:
             arrival_ref = checked(errors, line, "arrival_ref", _parse_ref, values[0])
             arrived_on = checked(errors, line, "arrived_on", parse_date, values[1])
             if arrived_on and arrived_on > self.today:
-                errors.append(RowError(line, "arrived_on", f"{arrived_on} is in the future"))
+                errors.append(
+                    RowError(
+                        line, "arrived_on", _("%(value)s is in the future") % {"value": arrived_on}
+                    )
+                )
             amount = checked(errors, line, "amount", positive, values[2])
             payer = checked(errors, line, "payer_uscc", self._valid_uscc, values[3])
             reference = checked(errors, line, "reference", _parse_reference, values[4])
@@ -194,7 +207,7 @@ def _cross_row_errors(cursor) -> list[RowError]:
         """
     )
     return [
-        RowError(line, "arrival_ref", f"the same arrival_ref as line {first}")
+        RowError(line, "arrival_ref", _("the same arrival_ref as line %(line)d") % {"line": first})
         for line, first in cursor.fetchall()
     ]
 
@@ -229,8 +242,11 @@ def _resent_conflicts(cursor) -> list[RowError]:
                     RowError(
                         lineno,
                         name,
-                        f"arrival_ref already received with {name} {_comparable(was)}; a "
-                        "correction is a reversal and a new arrival_ref",
+                        _(
+                            "arrival_ref already received with %(column)s %(value)s; a "
+                            "correction is a reversal and a new arrival_ref"
+                        )
+                        % {"column": name, "value": _comparable(was)},
                     )
                 )
     return found
@@ -308,8 +324,8 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
     # `received` is recorded below (transition_record_created), not run as an UPDATE of every
     # row just inserted. The unique arrival_ref makes a re-sent arrival a no-op, also against a
     # concurrent import.
-    _, matched_state = declared_transition(Arrival, "match")
-    _, unmatched_state = declared_transition(Arrival, "queue")
+    _sources, matched_state = declared_transition(Arrival, "match")
+    _sources, unmatched_state = declared_transition(Arrival, "queue")
     cursor.execute(
         f"""
         INSERT INTO replenish_arrival

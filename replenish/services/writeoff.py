@@ -319,10 +319,16 @@ class PostedWriteOff:
         return self.principal + self.late_fee
 
     def __str__(self) -> str:
-        return (
-            f"{self.writeoff_no} {self.case_no}: {self.amount} written off "
-            f"({self.principal} principal, {self.late_fee} late fee)"
-        )
+        return _(
+            "%(writeoff)s %(case)s: %(amount)s written off (%(principal)s principal, "
+            "%(fee)s late fee)"
+        ) % {
+            "writeoff": self.writeoff_no,
+            "case": self.case_no,
+            "amount": self.amount,
+            "principal": self.principal,
+            "fee": self.late_fee,
+        }
 
 
 def writeoff_post(*, application_id: int, actor: Actor) -> PostedWriteOff | None:
