@@ -2,6 +2,7 @@ from functools import partial
 
 from django.contrib import admin
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notices.models import Notice
@@ -24,7 +25,7 @@ from replenish.admin.case_list import (
     RegionFilter,
     search_by_id_number,
 )
-from replenish.admin.shown import actor_column, source_column
+from replenish.admin.shown import actor_column, source_column, yuan
 from replenish.admin.writeoff import WriteOffInline
 from replenish.labels import subject_label
 from replenish.models import (
@@ -36,6 +37,7 @@ from replenish.models import (
     LedgerEntry,
     Payment,
 )
+from replenish.owed_today import case_owed_fen, fen_to_yuan, oldest_unpaid_due
 from replenish.queues import queue_shown
 
 
@@ -190,11 +192,11 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
     list_display = [
         "case_no",
         "unit",
-        "obligor",
+        "obligor_shown",
         "state",
-        "principal_unpaid",
-        "fee_unpaid",
-        "paid_total",
+        "principal_shown",
+        "owed_today",
+        "days_overdue",
         "opened_on",
     ]
     list_filter = [
@@ -247,6 +249,35 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        # What each case owes today and how old its oldest unpaid month is, computed by the
+        # database for the page shown (replenish/owed_today.py): no query per row.
+        today = timezone.localdate()
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(owed_today_fen=case_owed_fen(today), oldest_due=oldest_unpaid_due())
+        )
+
+    @admin.display(description=_("owed by"), ordering="obligor__name")
+    def obligor_shown(self, case):
+        """Whoever owes the case now, when it is not the unit itself."""
+        return case.obligor if case.obligor_id else "—"
+
+    @admin.display(description=_("principal unpaid"), ordering="principal_unpaid")
+    def principal_shown(self, case):
+        return yuan(case.principal_unpaid)
+
+    @admin.display(description=_("owed today"), ordering="owed_today_fen")
+    def owed_today(self, case):
+        return yuan(fen_to_yuan(case.owed_today_fen))
+
+    @admin.display(description=_("days overdue"), ordering="oldest_due")
+    def days_overdue(self, case):
+        if case.oldest_due is None:
+            return "—"
+        return max(0, (timezone.localdate() - case.oldest_due).days)
 
     def get_ordering(self, request):
         # A department's queue (replenish/queues.py) is worked oldest first.

@@ -29,3 +29,8 @@ def source_column(entry) -> str:
     kind, _sep, key = entry.source.partition(":")
     template = SOURCES.get(kind)
     return str(template) % {"id": key} if template is not None else entry.source
+
+
+def yuan(amount) -> str:
+    """An amount as a clerk reads it: thousands separated, two decimals."""
+    return "—" if amount is None else f"{amount:,.2f}"
