@@ -25,6 +25,7 @@ from replenish.admin.case_list import (
     RegionFilter,
     search_by_id_number,
 )
+from replenish.admin.case_summary import case_summary
 from replenish.admin.shown import actor_column, source_column, yuan
 from replenish.admin.writeoff import WriteOffInline
 from replenish.labels import subject_label
@@ -330,8 +331,13 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
             if request.user.has_perm("replenish.add_payment") and case.is_open:
                 url = reverse("admin:replenish_payment_add")
                 tools.append((f"{url}?case_no={case.case_no}", _("Record a counter payment")))
+        today = timezone.localdate()
+        summary = case_summary(case, today=today) if case is not None else None
         return super().change_view(
-            request, object_id, form_url, {**(extra_context or {}), "case_tools": tools}
+            request,
+            object_id,
+            form_url,
+            {**(extra_context or {}), "case_tools": tools, "summary": summary, "today": today},
         )
 
 
