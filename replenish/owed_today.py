@@ -106,7 +106,7 @@ def total_owed(as_of: date, lines=None) -> Decimal:
             f"SELECT COALESCE(SUM({line}), 0) FROM {LINES} l {where}", [*params, *where_params]
         )
         (fen,) = cursor.fetchone()
-    return Decimal(int(fen)) / 100
+    return fen_to_yuan(fen)
 
 
 UNPAID = Q(employer_unpaid__gt=0) | Q(employee_unpaid__gt=0) | Q(fee_unpaid__gt=0)
@@ -125,4 +125,57 @@ def oldest_unpaid_due() -> Subquery:
 
 
 def fen_to_yuan(fen) -> Decimal:
-    return Decimal(int(fen or 0)) / 100
+    return Decimal(int(fen or 0)).scaleb(-2)
+
+
+def owed_by_case_state(as_of: date) -> dict[str, Decimal]:
+    """{case state: what its cases owe as of `as_of`}, in one pass over the lines."""
+    line, params = line_owed_fen_sql("l", as_of=as_of, policy=late_fee_policy())
+    cases = ArrearsLine._meta.get_field("case").related_model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.state, COALESCE(SUM({line}), 0) FROM {LINES} l "
+            f"JOIN {cases} c ON c.id = l.case_id GROUP BY c.state",
+            params,
+        )
+        return {state: fen_to_yuan(fen) for state, fen in cursor.fetchall()}
+
+
+def aging_by_oldest_month(as_of: date, buckets) -> dict[str, dict]:
+    """Per bucket (key, label, fewest days, most days or None) of the case list's days-overdue
+    filter: the cases whose oldest unpaid month fell due within it, their principal unpaid and
+    what they owe as of `as_of`. A case counts once, in the bucket of its oldest month, exactly
+    as the filter lists it."""
+    line, params = line_owed_fen_sql("l", as_of=as_of, policy=late_fee_policy())
+    unpaid = "(l.employer_unpaid > 0 OR l.employee_unpaid > 0 OR l.fee_unpaid > 0)"
+    f = _sql(connection.vendor == "postgresql")
+    whens, when_params = [], []
+    for key, _label, low, high in buckets:
+        condition = f"oldest <= {f['date']}"
+        when_params.append(as_of - timedelta(days=low))
+        if high is not None:
+            condition += f" AND oldest >= {f['date']}"
+            when_params.append(as_of - timedelta(days=high))
+        whens.append(f"WHEN {condition} THEN %s")
+        when_params.append(key)
+    principal = "ROUND((l.employer_unpaid + l.employee_unpaid) * 100)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT bucket, COUNT(*), SUM(principal), SUM(owed) FROM (
+                SELECT CASE {" ".join(whens)} END AS bucket, principal, owed FROM (
+                    SELECT MIN(CASE WHEN {unpaid} THEN l.due_date END) AS oldest,
+                           SUM({principal}) AS principal, SUM({line}) AS owed
+                    FROM {LINES} l GROUP BY l.case_id
+                ) per_case
+            ) bucketed
+            WHERE bucket IS NOT NULL GROUP BY bucket
+            """,
+            [*when_params, *params],
+        )
+        found = {
+            key: {"cases": n, "principal": fen_to_yuan(p), "owed": fen_to_yuan(o)}
+            for key, n, p, o in cursor.fetchall()
+        }
+    empty = {"cases": 0, "principal": Decimal("0.00"), "owed": Decimal("0.00")}
+    return {key: found.get(key, empty) for key, _label, _low, _high in buckets}
