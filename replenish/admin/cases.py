@@ -301,6 +301,11 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
                 name="replenish_arrearscase_import",
             ),
             path(
+                "template/<str:kind>.<str:extension>",
+                self.admin_site.admin_view(partial(files.template_view, self)),
+                name="replenish_file_template",
+            ),
+            path(
                 "export.csv",
                 self.admin_site.admin_view(partial(files.export_csv_view, self)),
                 name="replenish_arrearscase_export_csv",

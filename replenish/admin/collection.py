@@ -336,7 +336,10 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 class ArrivalFileForm(forms.Form):
-    file = forms.FileField(label=_("arrivals file (CSV)"))
+    file = forms.FileField(
+        label=_("arrivals file"),
+        help_text=_("CSV (UTF-8 or GB18030, as Excel saves it) or an Excel workbook (XLSX)"),
+    )
 
 
 @admin.register(Arrival)
@@ -519,6 +522,7 @@ class ArrivalAdmin(ReadOnlyAdmin):
                 )
         context["form"] = form
         context["columns"] = ARRIVAL_COLUMNS
+        context["template_kind"] = "arrivals"
         return TemplateResponse(request, "admin/replenish/arrival/import.html", context)
 
     def _import_confirm(self, request, pending):

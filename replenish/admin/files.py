@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from replenish.admin.case_actions import refuse
-from replenish.admin.file_formats import ARREARS_COLUMNS
+from replenish.admin.file_formats import ARREARS_COLUMNS, FORMATS, template_file
 from replenish.csvfiles import FileRejected
 from replenish.models import CaseState
 from replenish.services.arrears_import import arrears_import
@@ -30,7 +30,10 @@ SESSION_KEY = "arrears_import"
 
 
 class ArrearsFileForm(forms.Form):
-    file = forms.FileField(label=_("arrears file (CSV, UTF-8)"))
+    file = forms.FileField(
+        label=_("arrears file"),
+        help_text=_("CSV (UTF-8 or GB18030, as Excel saves it) or an Excel workbook (XLSX)"),
+    )
 
 
 class _Preview(Exception):
@@ -57,6 +60,7 @@ def import_view(modeladmin, request):
         "title": _("Import an arrears file"),
         "opts": modeladmin.model._meta,
         "columns": ARREARS_COLUMNS,
+        "template_kind": "arrears",
     }
     pending = request.session.get(SESSION_KEY)
     if request.method == "POST" and "confirm" in request.POST:
@@ -120,6 +124,16 @@ def _confirm(modeladmin, request, pending):
 class _Echo:
     def write(self, value):
         return value
+
+
+def template_view(modeladmin, request, kind: str, extension: str):
+    """The template of a file format: its header and an example row, as CSV or XLSX."""
+    if kind not in FORMATS or extension not in ("csv", "xlsx"):
+        raise Http404
+    content, content_type = template_file(kind, extension)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{kind}-template.{extension}"'
+    return response
 
 
 def _listed_cases(modeladmin, request):
