@@ -76,10 +76,13 @@ def english_words(text: str, allowed: frozenset = ALLOWED) -> list[str]:
         token = token.strip(".!?…-_*#%+=")
         if not token or any(c.isdigit() for c in token) or any(c in token for c in "@./"):
             continue
-        if "_" in token:  # a code such as notice_issued is English to a clerk too
-            words.append(token)
-            continue
-        for word in re.split(r"-", token):
-            if _WORD.match(word) and word not in allowed:
-                words.append(word)
+        # Letters glued to other signs (→registered, case#3) are words too, unless digits make
+        # the token a code.
+        for part in re.split(r"[^A-Za-z0-9_'-]+", token):
+            if "_" in part:  # a code such as notice_issued is English to a clerk too
+                words.append(part)
+                continue
+            for word in part.split("-"):
+                if _WORD.match(word) and word not in allowed:
+                    words.append(word)
     return words

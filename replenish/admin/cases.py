@@ -3,6 +3,7 @@ from functools import partial
 from django.contrib import admin
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from notices.models import Notice
@@ -69,6 +70,8 @@ class ReadOnlyInline(admin.TabularInline):
 
 class LineInline(ReadOnlyInline):
     model = ArrearsLine
+    # Folded: the summary above says what the case owes; a clerk opens the detail to check it.
+    classes = ["collapse"]
     fields = [
         "period",
         "person_name",
@@ -107,6 +110,8 @@ class LineInline(ReadOnlyInline):
 
 class LedgerInline(ReadOnlyInline):
     model = LedgerEntry
+    # Folded: the summary above says what the case owes; a clerk opens the detail to check it.
+    classes = ["collapse"]
     fields = [
         "id",
         "kind",
@@ -131,6 +136,7 @@ class AuditInline(ReadOnlyInline):
     """The case's trail in the reader's language (codes through replenish.labels)."""
 
     model = AuditEntry
+    classes = ["collapse"]
     fields = ["at", "what", "subject_id", "change", "states", "by", "why"]
     readonly_fields = fields
 
@@ -192,8 +198,7 @@ class ArrivalInline(ReadOnlyInline):
 class ArrearsCaseAdmin(admin.ModelAdmin):
     list_display = [
         "case_no",
-        "unit",
-        "obligor_shown",
+        "unit_shown",
         "state",
         "principal_shown",
         "owed_today",
@@ -261,10 +266,17 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
             .annotate(owed_today_fen=case_owed_fen(today), oldest_due=oldest_unpaid_due())
         )
 
-    @admin.display(description=_("owed by"), ordering="obligor__name")
-    def obligor_shown(self, case):
-        """Whoever owes the case now, when it is not the unit itself."""
-        return case.obligor if case.obligor_id else "—"
+    @admin.display(description=_("unit"), ordering="unit__name")
+    def unit_shown(self, case):
+        """The unit, and under it whoever owes the case now when that is not the unit itself."""
+        if not case.obligor_id:
+            return format_html("{}<br><small>{}</small>", case.unit.name, case.unit.uscc)
+        return format_html(
+            "{}<br><small>{}</small><br><small>{}</small>",
+            case.unit.name,
+            case.unit.uscc,
+            _("owed by %(party)s") % {"party": case.obligor},
+        )
 
     @admin.display(description=_("principal unpaid"), ordering="principal_unpaid")
     def principal_shown(self, case):

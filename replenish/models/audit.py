@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from replenish.labels import actor_display, state_label, transition_label
+from replenish.labels import actor_display, state_label, subject_label, transition_label
 from replenish.reasons import reason_text
 
 
@@ -57,7 +57,7 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.subject}#{self.subject_id} {self.from_state}→{self.to_state}"
+        return f"{subject_label(self.subject)} {self.subject_id}: {self.transition_shown}"
 
     @property
     def reason_shown(self) -> str:
