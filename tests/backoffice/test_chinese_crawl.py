@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import transaction
 
 from tests.english_words import english_words, visible_text
 
@@ -80,11 +81,16 @@ def crawl(client, allowed: frozenset = frozenset()) -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def demo_data(django_db_setup, django_db_blocker):
+    """The demo data once for the module, inside a transaction rolled back at its end (each
+    test's own transaction nests inside it), so nothing else of the database is touched."""
     with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
         call_command("demo", stdout=io.StringIO())
     yield
     with django_db_blocker.unblock():
-        call_command("flush", "--no-input", verbosity=0)
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
 
 
 @pytest.mark.parametrize("username", ["collector", "finance", "auditor"])

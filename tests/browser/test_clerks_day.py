@@ -8,14 +8,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.utils import timezone
 
-from replenish.departments import DUTIES
 from replenish.models import ArrearsCase, CaseState
 from replenish.selectors import case_owed
-from units.portal import PORTAL_GROUP
+from tests.groups import groups_restore
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
@@ -25,14 +23,7 @@ SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 def demo(db):
     """The demo data, with the groups data migrations made (a transactional test before this
     one may have flushed them: a flush re-creates permissions, not data migrations' rows)."""
-    for name, duties in [*DUTIES.items(), (PORTAL_GROUP, ["notices.acknowledge_notice"])]:
-        group, created = Group.objects.get_or_create(name=name)
-        if created:
-            for duty in duties:
-                app_label, codename = duty.split(".")
-                group.permissions.add(
-                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
-                )
+    groups_restore()
     call_command("demo", stdout=io.StringIO())
 
 
