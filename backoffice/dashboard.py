@@ -8,8 +8,9 @@ from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
 from backoffice.admin.case_list import OVERDUE_BUCKETS
-from replenish.models import ArrearsCase, ArrearsLine, Arrival, ArrivalState, CaseState
+from replenish.models import ArrearsCase, Arrival, ArrivalState, CaseState
 from replenish.models.ledger import LedgerEntry, LedgerKind
+from replenish.owed_today import aging_by_oldest_month, owed_by_case_state
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=18, decimal_places=2)
@@ -23,15 +24,16 @@ def _sum(expression) -> Coalesce:
     return Coalesce(Sum(expression), Value(ZERO), output_field=MONEY)
 
 
-def owed_by_state() -> list[dict]:
-    """Per state: cases, principal unpaid and fixed late fee unpaid (the accruing fee of today is
-    derived per line and not summed here)."""
+def owed_by_state(today: date | None = None) -> list[dict]:
+    """Per state: cases, principal unpaid, fixed late fee unpaid and what the cases owe today
+    (principal + fee accrued to today, by the money rules)."""
     rows = {
         r["state"]: r
         for r in ArrearsCase.objects.order_by()
         .values("state")
         .annotate(cases=Count("pk"), principal=_sum("principal_unpaid"), fee=_sum("fee_unpaid"))
     }
+    owed = owed_by_case_state(today) if today is not None else {}
     return [
         {
             "state": state,
@@ -39,27 +41,23 @@ def owed_by_state() -> list[dict]:
             "cases": rows.get(state.value, {}).get("cases", 0),
             "principal": _money(rows.get(state.value, {}).get("principal")),
             "fee": _money(rows.get(state.value, {}).get("fee")),
+            "owed": owed.get(state.value, ZERO),
         }
         for state in CaseState
     ]
 
 
+def owed_today_by_state(today: date) -> dict[str, Decimal]:
+    return owed_by_case_state(today)
+
+
 def aging(today: date) -> list[dict]:
-    """Unpaid principal by how long ago its month fell due (the buckets of the case list)."""
-    unpaid = F("employer_unpaid") + F("employee_unpaid")
-    sums = {}
-    for key, _label, low, high in OVERDUE_BUCKETS:
-        due = Q(due_date__lte=today - timedelta(days=low))
-        if high is not None:
-            due &= Q(due_date__gte=today - timedelta(days=high))
-        sums[key.replace("-", "_").replace("+", "_up")] = _sum(_case_when(due, unpaid))
-    found = ArrearsLine.objects.aggregate(**sums)
+    """Cases by how long ago their oldest unpaid month fell due: the buckets of the case list's
+    filter, each case counted once, as the filter lists it (with its principal unpaid and what
+    it owes today)."""
+    found = aging_by_oldest_month(today, OVERDUE_BUCKETS)
     return [
-        {
-            "key": key,
-            "label": label,
-            "amount": _money(found[key.replace("-", "_").replace("+", "_up")]),
-        }
+        {"key": key, "label": label, **found[key], "amount": found[key]["principal"]}
         for key, label, _low, _high in OVERDUE_BUCKETS
     ]
 

@@ -1,5 +1,6 @@
-"""Reading the interchange files of docs/formats.md: UTF-8 CSV (a BOM accepted), a header row,
-every bad value reported as `line N: column: reason` with N counting the header as line 1.
+"""Reading the interchange files of docs/formats.md: UTF-8 CSV (a BOM accepted; GB18030 CSV and
+XLSX workbooks from clerks' desks are read as the same rows), a header row, every bad value
+reported as `line N: column: reason` with N counting the header as line 1.
 
 A file is validated whole before anything is written: a file with any bad row is rejected whole.
 
@@ -9,17 +10,22 @@ The parsers of amounts and dates here are the only ones: the forms and the API u
 exponent, a date is `YYYY-MM-DD` and not before settings.EARLIEST_DATE.
 """
 
+import codecs
 import csv
 import re
+import tempfile
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
 AMOUNT_RE = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
 PERIOD_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -36,6 +42,15 @@ class RowError:
     def __str__(self) -> str:
         return f"line {self.line}: {self.column}: {self.reason}"
 
+    def shown(self) -> str:
+        """The error for a person, in the active language (the commands print `str`, the
+        contract's `line N: column: reason`)."""
+        return _("line %(line)d: %(column)s: %(reason)s") % {
+            "line": self.line,
+            "column": self.column,
+            "reason": self.reason,
+        }
+
 
 class FileRejected(Exception):
     """The file was refused whole; nothing was written."""
@@ -49,13 +64,19 @@ class BadValue(ValueError):
     pass
 
 
+XLSX_MAGIC = b"PK\x03\x04"  # an XLSX workbook is a ZIP archive
+# Columns of a month (YYYY-MM): a date Excel made of one is read back as its month.
+MONTH_COLUMNS = frozenset({"period"})
+
+
 class _Lines:
-    """The lines of a binary file decoded one by one, so that a byte that is not UTF-8 is
+    """The lines of a binary file decoded one by one, so that a byte the encoding cannot read is
     reported on its own line (a decoder reading ahead in blocks names the wrong one); `line`
     is the number of the line read last."""
 
-    def __init__(self, source: IO[bytes]):
+    def __init__(self, source: IO[bytes], encoding: str):
         self.source = source
+        self.encoding = encoding
         self.line = 0
 
     def __iter__(self):
@@ -66,27 +87,98 @@ class _Lines:
         if not raw:
             raise StopIteration
         self.line += 1
-        return raw.decode("utf-8-sig" if self.line == 1 else "utf-8")
+        if self.line == 1 and self.encoding == "utf-8":
+            return raw.decode("utf-8-sig")
+        return raw.decode(self.encoding)
 
 
 @contextmanager
 def text_stream(source: IO[bytes] | IO[str]) -> Iterator[IO[str] | _Lines]:
-    """A text view of an uploaded or opened file; `utf-8-sig` drops a byte-order mark.
+    """A text view of an uploaded or opened file, whatever desk saved it: UTF-8 CSV (a
+    byte-order mark dropped), GB18030 CSV (Excel on Chinese Windows saves GBK, a subset), or an
+    XLSX workbook (its first sheet, read as the CSV it would be). One reader path: the rows,
+    the checks and the `line N: column: reason` errors are the same for every format.
 
     The caller's file stays open for a second pass.
     """
     if not isinstance(source.read(0), bytes):
         yield source
         return
-    yield _Lines(source)
+    start = source.tell()
+    head = source.read(len(XLSX_MAGIC))
+    source.seek(start)
+    if head == XLSX_MAGIC:
+        with _xlsx_as_csv(source) as text:
+            yield text
+        return
+    yield _Lines(source, _encoding_of(source))
+
+
+def _encoding_of(source: IO[bytes]) -> str:
+    """UTF-8 when the whole file decodes as UTF-8, else GB18030 (read once, then rewound)."""
+    start = source.tell()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for chunk in iter(lambda: source.read(1 << 20), b""):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "gb18030"
+    finally:
+        source.seek(start)
+    return "utf-8"
+
+
+def _cell_text(value, *, month: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.strftime("%Y-%m") if month else value.isoformat()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f").removesuffix(".0")
+    return str(value)
+
+
+@contextmanager
+def _xlsx_as_csv(source: IO[bytes]) -> Iterator[IO[str]]:
+    """The first sheet of a workbook as CSV text (spooled to disk when large)."""
+    try:
+        book = load_workbook(source, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise FileRejected(
+            [RowError(1, "header", _("not a readable XLSX workbook (%(error)s)") % {"error": exc})]
+        ) from None
+    with tempfile.SpooledTemporaryFile(
+        max_size=16 << 20, mode="w+", newline="", encoding="utf-8"
+    ) as text:
+        writer = csv.writer(text, lineterminator="\n")
+        months: list[bool] = []
+        for values in book.worksheets[0].iter_rows(values_only=True):
+            if not months:
+                months = [str(v).strip() in MONTH_COLUMNS for v in values]
+            writer.writerow(
+                [
+                    _cell_text(v, month=months[i] if i < len(months) else False)
+                    for i, v in enumerate(values)
+                ]
+            )
+        book.close()
+        text.seek(0)
+        yield text
 
 
 def _unreadable(stream, reader, exc: Exception) -> tuple[int, str]:
     if isinstance(exc, UnicodeDecodeError):
         line = getattr(stream, "line", reader.line_num + 1)
         byte = exc.object[exc.start]
-        return line, f"not UTF-8 (byte 0x{byte:02x}, the line's byte {exc.start + 1})"
-    return reader.line_num + 1, f"unreadable ({exc})"
+        return line, _(
+            "not UTF-8 or GB18030 text (byte 0x%(byte)02x, the line's byte %(position)d)"
+        ) % {"byte": byte, "position": exc.start + 1}
+    return reader.line_num + 1, _("unreadable (%(error)s)") % {"error": exc}
 
 
 def read_rows(
@@ -102,16 +194,30 @@ def read_rows(
     try:
         header = next(reader)
     except StopIteration:
-        errors.append(RowError(1, "header", "the file is empty"))
+        errors.append(RowError(1, "header", _("the file is empty")))
         return
     except (csv.Error, UnicodeDecodeError) as exc:
         line, reason = _unreadable(stream, reader, exc)
-        errors.append(RowError(line, "header", f"not a readable UTF-8 CSV file: {reason}"))
+        errors.append(
+            RowError(
+                line,
+                "header",
+                _("not a readable CSV file (UTF-8 or GB18030) or XLSX workbook: %(reason)s")
+                % {"reason": reason},
+            )
+        )
         return
     header = [h.strip().lstrip("\ufeff") for h in header]
     if header[: len(columns)] != list(columns):
         shown = ",".join(header).replace("\x00", "\\x00")[:500]
-        errors.append(RowError(1, "header", f"expected columns {','.join(columns)}; got {shown}"))
+        errors.append(
+            RowError(
+                1,
+                "header",
+                _("expected columns %(expected)s; got %(got)s")
+                % {"expected": ",".join(columns), "got": shown},
+            )
+        )
         return
     rows = 0
     try:
@@ -122,24 +228,36 @@ def read_rows(
             rows += 1
             if len(values) < len(columns):
                 errors.append(
-                    RowError(line, "row", f"{len(values)} values, {len(columns)} expected")
+                    RowError(
+                        line,
+                        "row",
+                        _("%(found)d values, %(expected)d expected")
+                        % {"found": len(values), "expected": len(columns)},
+                    )
                 )
                 continue
             if len(values) > len(header):
                 errors.append(
                     RowError(
-                        line, "row", f"{len(values)} values, the header has {len(header)} columns"
+                        line,
+                        "row",
+                        _("%(found)d values, the header has %(columns)d columns")
+                        % {"found": len(values), "columns": len(header)},
                     )
                 )
                 continue
             bad = False
             for name, value in zip(columns, values, strict=False):
                 if "\x00" in value:
-                    errors.append(RowError(line, name, "contains a NUL character"))
+                    errors.append(RowError(line, name, _("contains a NUL character")))
                     bad = True
                 elif len(value) > MAX_VALUE_LENGTH:
                     errors.append(
-                        RowError(line, name, f"longer than {MAX_VALUE_LENGTH} characters")
+                        RowError(
+                            line,
+                            name,
+                            _("longer than %(length)d characters") % {"length": MAX_VALUE_LENGTH},
+                        )
                     )
                     bad = True
             if not bad:
@@ -148,7 +266,7 @@ def read_rows(
         line, reason = _unreadable(stream, reader, exc)
         errors.append(RowError(line, "row", reason))
     if rows == 0 and not errors:
-        errors.append(RowError(2, "row", "the file has no data rows"))
+        errors.append(RowError(2, "row", _("the file has no data rows")))
 
 
 def parse_amount(value: str, *, allow_zero: bool) -> Decimal:
@@ -156,15 +274,19 @@ def parse_amount(value: str, *, allow_zero: bool) -> Decimal:
     exponent, at most 13 digits before the point."""
     if not AMOUNT_RE.fullmatch(value):
         if re.fullmatch(r"-[0-9]+(\.[0-9]+)?", value):
-            raise BadValue("must not be negative")
+            raise BadValue(_("must not be negative"))
         if re.fullmatch(r"[0-9]+\.[0-9]{3,}", value):
-            raise BadValue(f"{value!r} has more than 2 decimals")
+            raise BadValue(_("%(value)r has more than 2 decimals") % {"value": value})
         if re.fullmatch(r"[0-9]{14,}(\.[0-9]{1,2})?", value):
-            raise BadValue(f"{value!r} is too large (at most 13 digits before the point)")
-        raise BadValue(f"{value!r} is not an amount (digits with at most 2 decimals)")
+            raise BadValue(
+                _("%(value)r is too large (at most 13 digits before the point)") % {"value": value}
+            )
+        raise BadValue(
+            _("%(value)r is not an amount (digits with at most 2 decimals)") % {"value": value}
+        )
     amount = Decimal(value)
     if not allow_zero and amount == 0:
-        raise BadValue("must be greater than 0")
+        raise BadValue(_("must be greater than 0"))
     return amount
 
 
@@ -175,35 +297,41 @@ def earliest_date() -> date:
 def parse_iso_date(value: str) -> date:
     """A date written YYYY-MM-DD with ASCII digits (not `20261130`, not `2026-1-5`)."""
     if not DATE_RE.fullmatch(value):
-        raise BadValue(f"{value!r} is not a date (YYYY-MM-DD)")
+        raise BadValue(_("%(value)r is not a date (YYYY-MM-DD)") % {"value": value})
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise BadValue(f"{value!r} is not a real date") from None
+        raise BadValue(_("%(value)r is not a real date") % {"value": value}) from None
 
 
 def parse_date(value: str) -> date:
     """A date of a file, a form or the API: YYYY-MM-DD, not before settings.EARLIEST_DATE."""
     parsed = parse_iso_date(value)
     if parsed < earliest_date():
-        raise BadValue(f"{value} is before {earliest_date()}, the earliest date accepted")
+        raise BadValue(
+            _("%(value)s is before %(earliest)s, the earliest date accepted")
+            % {"value": value, "earliest": earliest_date()}
+        )
     return parsed
 
 
 def parse_period(value: str) -> str:
     match = PERIOD_RE.fullmatch(value)
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
-        raise BadValue(f"{value!r} is not a period (YYYY-MM)")
+        raise BadValue(_("%(value)r is not a period (YYYY-MM)") % {"value": value})
     if value < f"{earliest_date():%Y-%m}":
-        raise BadValue(f"{value} is before {earliest_date():%Y-%m}, the earliest period accepted")
+        raise BadValue(
+            _("%(value)s is before %(earliest)s, the earliest period accepted")
+            % {"value": value, "earliest": f"{earliest_date():%Y-%m}"}
+        )
     return value
 
 
 def parse_required(value: str, *, max_length: int | None = None) -> str:
     if not value:
-        raise BadValue("must not be empty")
+        raise BadValue(_("must not be empty"))
     if max_length is not None and len(value) > max_length:
-        raise BadValue(f"longer than {max_length} characters")
+        raise BadValue(_("longer than %(length)d characters") % {"length": max_length})
     return value
 
 

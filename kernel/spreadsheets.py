@@ -34,7 +34,11 @@ def csv_row(row: Iterable) -> list[str]:
 def xlsx_row(sheet, row: Sequence) -> list[WriteOnlyCell]:
     cells = []
     for value in row:
-        if isinstance(value, bool | int | float | Decimal | date | datetime) or value is None:
+        if isinstance(value, Decimal):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = "#,##0.00"  # amounts as numbers, with thousands separators
+            cells.append(cell)
+        elif isinstance(value, bool | int | float | date | datetime) or value is None:
             cells.append(WriteOnlyCell(sheet, value=value))
         else:
             cell = WriteOnlyCell(sheet, value=str(value))

@@ -24,6 +24,25 @@ class Kind:
     PASSWORD_RESET = "password_reset"
 
 
+# What each kind of message is, in words (the admin's lists and filters).
+KIND_LABELS = {
+    Kind.NOTICE_ISSUED: _("notice issued"),
+    Kind.NOTICE_DEADLINE_APPROACHING: _("notice deadline approaching"),
+    Kind.NOTICE_OVERDUE: _("notice overdue (to the unit)"),
+    Kind.NOTICE_OVERDUE_STAFF: _("notice overdue (to the collection department)"),
+    Kind.INSTALLMENT_DUE: _("installment due"),
+    Kind.INSTALLMENT_OVERDUE: _("installment overdue"),
+    Kind.AGREEMENT_BREACHED: _("agreement breached"),
+    Kind.WRITEOFF_WAITING: _("write-off waiting in audit"),
+    Kind.ARRIVAL_UNMATCHED: _("arrival unmatched"),
+    Kind.PAYMENT_COLLECT: _("payment to collect"),
+}
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
 @dataclass(frozen=True)
 class Template:
     subject: Promise

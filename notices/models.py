@@ -6,6 +6,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from kernel.fields import money_field
+from notices.messages import kind_label
 
 
 class NoticeState(models.TextChoices):
@@ -183,7 +184,9 @@ class Notification(ConcurrentTransitionMixin, models.Model):
 
     dedupe_key = models.CharField(_("dedupe key"), max_length=200, unique=True)
     kind = models.CharField(_("message"), max_length=40, db_index=True)
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    channel = models.CharField(
+        pgettext_lazy("message", "channel"), max_length=8, choices=Channel.choices
+    )
     unit = models.ForeignKey(
         "units.Unit",
         on_delete=models.PROTECT,
@@ -243,7 +246,7 @@ class Notification(ConcurrentTransitionMixin, models.Model):
         permissions = [("retry_notification", _("Can retry a failed notification"))]
 
     def __str__(self) -> str:
-        return self.dedupe_key
+        return f"{kind_label(self.kind)} #{self.pk}"
 
     @transition(field=state, source=NotificationState.PENDING, target=NotificationState.SENT)
     def mark_sent(self, *, at, subject: str, body: str) -> None:
@@ -280,7 +283,11 @@ class ReminderRule(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.code
+        return str(RULE_LABELS.get(self.code, self.code))
+
+
+# What each rule reminds of, in words: filled by notices/reminders.py, which declares the rules.
+RULE_LABELS: dict = {}
 
 
 class ReminderState(models.TextChoices):
@@ -329,4 +336,4 @@ class Reminder(models.Model):
         indexes = [models.Index(fields=["state", "due_at"], name="reminder_due")]
 
     def __str__(self) -> str:
-        return self.dedupe_key
+        return f"{RULE_LABELS.get(self.rule.code, self.rule.code)} #{self.pk}"

@@ -25,6 +25,7 @@ from kernel.actors import Actor, System, require_permission
 from notices.messages import Kind
 from notices.models import (
     DELIVERED_NOTICE_STATES,
+    RULE_LABELS,
     Department,
     Notice,
     Reminder,
@@ -109,6 +110,7 @@ RULES: dict[str, RuleSpec] = {
         ),
     ]
 }
+RULE_LABELS.update({code: spec.label for code, spec in RULES.items()})
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from notices.outbox import publish_each
 from notices.services import notice_delivered
 from notices.sms import SendError, sms_backend
 from replenish.models import ArrearsCase
+from replenish.reasons import Reason
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def notification_send(
                 channel=message.channel,
                 delivered_on=timezone.localdate(now),
                 actor=actor,
-                reason=f"{message.get_channel_display()} sent ({message.dedupe_key})",
+                reason=Reason("sent", channel=message.channel, key=message.dedupe_key),
             )
     return "sent"
 
@@ -274,6 +275,6 @@ def notification_read(*, notification_id: int, actor: Actor, now: datetime | Non
                 channel=Channel.PORTAL,
                 delivered_on=timezone.localdate(now),
                 actor=actor,
-                reason=f"read in the portal inbox ({message.dedupe_key})",
+                reason=Reason("read_in_portal", key=message.dedupe_key),
             )
     return message

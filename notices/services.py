@@ -32,6 +32,7 @@ from notices.models import CURRENT_NOTICE_STATES, DeliveryChannel, Notice, Notic
 from notices.outbox import Outgoing, notifications_create, unit_channels
 from notices.reminders import reminders_schedule
 from replenish.models import ArrearsCase, ArrearsLine, CaseState
+from replenish.reasons import Reason
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
 from replenish.services.numbering import number_block_take
 from replenish.services.transitions import (
@@ -196,7 +197,7 @@ def case_issue_notice(*, case_id: int, actor: Actor, issued_on: date | None = No
         for previous in Notice.objects.select_for_update().filter(
             case=case, state__in=CURRENT_NOTICE_STATES
         ):
-            transition_apply(previous, "supersede", actor=actor, reason="reissued")
+            transition_apply(previous, "supersede", actor=actor, reason=Reason("notice_reissued"))
         snapshot, principal, fee = _snapshot(case, case.unit, lines, issued_on=issued_on)
         sequence = number_block_take(scope=f"notice:{case.region_code}:{issued_on.year}")
         number = notice_number(case.region_code, issued_on.year, sequence)
@@ -214,7 +215,9 @@ def case_issue_notice(*, case_id: int, actor: Actor, issued_on: date | None = No
             snapshot=snapshot,
         )
         transition_apply(notice, "issue", actor=actor)
-        transition_apply(case, "issue_notice", actor=actor, reason=f"notice {number}")
+        transition_apply(
+            case, "issue_notice", actor=actor, reason=Reason("notice_issued", notice=number)
+        )
         notifications_create(delivery_messages([notice]), dispatch="each")
     return notice
 
@@ -297,7 +300,7 @@ def notices_issue_bulk(
                 ArrearsCase.objects.filter(pk__in=[c.pk for c in cases]),
                 "issue_notice",
                 actor=actor,
-                reason="bulk issue",
+                reason=Reason("notices_issued_in_bulk"),
             )
             notifications_create(
                 delivery_messages(created.values(), unit_ids={c.pk: c.unit_id for c in cases}),
@@ -416,7 +419,11 @@ def notice_deliver(
             channel=channel,
             delivered_on=delivered_on,
             actor=actor,
-            reason=f"{channel} on {delivered_on}" + (f": {note}" if note else ""),
+            reason=(
+                Reason("notice_delivered_note", channel=channel, on=delivered_on, note=note)
+                if note
+                else Reason("notice_delivered", channel=channel, on=delivered_on)
+            ),
             proof=proof,
             note=note,
         )
@@ -468,7 +475,7 @@ def notice_acknowledge(*, notice_id: int, actor: Actor, at=None) -> Notice:
                 channel=DeliveryChannel.PORTAL,
                 delivered_on=timezone.localdate(at),
                 actor=actor,
-                reason="acknowledged by the unit",
+                reason=Reason("notice_acknowledged"),
             )
         transition_apply(notice, "acknowledge", actor=actor, at=at, by=actor_label(actor))
     return notice

@@ -12,6 +12,7 @@ from kernel.actors import System
 from notices.models import CURRENT_NOTICE_STATES
 from notices.reminders import reminders_schedule, reminders_send_due
 from replenish.models import ArrearsCase, CaseState, PaidMonthBatch
+from replenish.reasons import Reason
 from replenish.services.adjustment import AdjustmentReport, adjustments_post
 from replenish.services.agreements import agreements_breach_due, agreements_fulfil_due
 from replenish.services.records import paid_months_batch_make
@@ -102,5 +103,5 @@ def _notice_deadlines_pass(*, as_of: date, actor: System) -> list[int]:
             ArrearsCase.objects.filter(pk__in=batch),
             "deadline_pass",
             actor=actor,
-            reason=f"notice deadline passed unpaid (as of {as_of})",
+            reason=Reason("deadline_passed", on=as_of),
         )

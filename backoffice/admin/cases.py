@@ -2,6 +2,8 @@ from functools import partial
 
 from django.contrib import admin
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.admin import (
@@ -23,9 +25,12 @@ from backoffice.admin.case_list import (
     RegionFilter,
     search_by_id_number,
 )
+from backoffice.admin.case_summary import case_summary
+from backoffice.admin.shown import actor_column, source_column, yuan
 from backoffice.admin.writeoff import WriteOffInline
 from backoffice.queues import queue_shown
 from notices.models import Notice
+from replenish.labels import subject_label
 from replenish.models import (
     ArrearsCase,
     ArrearsLine,
@@ -35,6 +40,7 @@ from replenish.models import (
     LedgerEntry,
     Payment,
 )
+from replenish.owed_today import case_owed_fen, fen_to_yuan, oldest_unpaid_due
 
 
 def id_number_fields(request, fields) -> list[str]:
@@ -64,6 +70,8 @@ class ReadOnlyInline(admin.TabularInline):
 
 class LineInline(ReadOnlyInline):
     model = ArrearsLine
+    # Folded: the summary above says what the case owes; a clerk opens the detail to check it.
+    classes = ["collapse"]
     fields = [
         "period",
         "person_name",
@@ -102,6 +110,8 @@ class LineInline(ReadOnlyInline):
 
 class LedgerInline(ReadOnlyInline):
     model = LedgerEntry
+    # Folded: the summary above says what the case owes; a clerk opens the detail to check it.
+    classes = ["collapse"]
     fields = [
         "id",
         "kind",
@@ -111,8 +121,8 @@ class LedgerInline(ReadOnlyInline):
         "late_fee",
         "effective_on",
         "recorded_at",
-        "actor_label",
-        "source",
+        actor_column,
+        source_column,
         "reason",
     ]
     readonly_fields = fields
@@ -123,18 +133,35 @@ class LedgerInline(ReadOnlyInline):
 
 
 class AuditInline(ReadOnlyInline):
+    """The case's trail in the reader's language (codes through replenish.labels)."""
+
     model = AuditEntry
-    fields = [
-        "at",
-        "subject",
-        "subject_id",
-        "transition",
-        "from_state",
-        "to_state",
-        "actor_label",
-        "reason",
-    ]
+    classes = ["collapse"]
+    fields = ["at", "what", "subject_id", "change", "states", "by", "why"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("about"))
+    def what(self, entry):
+        return subject_label(entry.subject)
+
+    @admin.display(description=_("transition"))
+    def change(self, entry):
+        return entry.transition_shown
+
+    @admin.display(description=_("state"))
+    def states(self, entry):
+        return entry.states_shown
+
+    @admin.display(description=_("by"))
+    def by(self, entry):
+        return entry.actor_shown
+
+    @admin.display(description=_("reason"))
+    def why(self, entry):
+        return entry.reason_shown
 
 
 class NoticeInline(ReadOnlyInline):
@@ -171,12 +198,11 @@ class ArrivalInline(ReadOnlyInline):
 class ArrearsCaseAdmin(admin.ModelAdmin):
     list_display = [
         "case_no",
-        "unit",
-        "obligor",
+        "unit_shown",
         "state",
-        "principal_unpaid",
-        "fee_unpaid",
-        "paid_total",
+        "principal_shown",
+        "owed_today",
+        "days_overdue",
         "opened_on",
     ]
     list_filter = [
@@ -230,6 +256,42 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        # What each case owes today and how old its oldest unpaid month is, computed by the
+        # database for the page shown (replenish/owed_today.py): no query per row.
+        today = timezone.localdate()
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(owed_today_fen=case_owed_fen(today), oldest_due=oldest_unpaid_due())
+        )
+
+    @admin.display(description=_("unit"), ordering="unit__name")
+    def unit_shown(self, case):
+        """The unit, and under it whoever owes the case now when that is not the unit itself."""
+        if not case.obligor_id:
+            return format_html("{}<br><small>{}</small>", case.unit.name, case.unit.uscc)
+        return format_html(
+            "{}<br><small>{}</small><br><small>{}</small>",
+            case.unit.name,
+            case.unit.uscc,
+            _("owed by %(party)s") % {"party": case.obligor},
+        )
+
+    @admin.display(description=_("principal unpaid"), ordering="principal_unpaid")
+    def principal_shown(self, case):
+        return yuan(case.principal_unpaid)
+
+    @admin.display(description=_("owed today"), ordering="owed_today_fen")
+    def owed_today(self, case):
+        return yuan(fen_to_yuan(case.owed_today_fen))
+
+    @admin.display(description=_("days overdue"), ordering="oldest_due")
+    def days_overdue(self, case):
+        if case.oldest_due is None:
+            return "—"
+        return max(0, (timezone.localdate() - case.oldest_due).days)
+
     def get_ordering(self, request):
         # A department's queue (replenish/queues.py) is worked oldest first.
         shown = queue_shown("admin:replenish_arrearscase_changelist", request.GET)
@@ -249,6 +311,11 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
                 "import/",
                 self.admin_site.admin_view(partial(files.import_view, self)),
                 name="replenish_arrearscase_import",
+            ),
+            path(
+                "template/<str:kind>.<str:extension>",
+                self.admin_site.admin_view(partial(files.template_view, self)),
+                name="replenish_file_template",
             ),
             path(
                 "export.csv",
@@ -281,8 +348,13 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
             if request.user.has_perm("replenish.add_payment") and case.is_open:
                 url = reverse("admin:replenish_payment_add")
                 tools.append((f"{url}?case_no={case.case_no}", _("Record a counter payment")))
+        today = timezone.localdate()
+        summary = case_summary(case, today=today) if case is not None else None
         return super().change_view(
-            request, object_id, form_url, {**(extra_context or {}), "case_tools": tools}
+            request,
+            object_id,
+            form_url,
+            {**(extra_context or {}), "case_tools": tools, "summary": summary, "today": today},
         )
 
 
@@ -295,9 +367,10 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "lines_created",
         "lines_skipped",
         "cases_opened",
-        "actor_label",
+        actor_column,
     ]
     readonly_fields = [*list_display, "sha256"]
+    fields = readonly_fields
 
     def has_add_permission(self, request):
         return False

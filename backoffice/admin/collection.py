@@ -18,10 +18,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.admin.file_formats import ARRIVAL_COLUMNS
+from backoffice.admin.shown import actor_column
 from backoffice.queues import queue_shown
 from kernel.csvfiles import FileRejected
 from kernel.inputs import AmountField, DateField
 from kernel.uploads import import_file_check
+from replenish.labels import arrival_note_display
 from replenish.models import (
     ArrearsCase,
     Arrival,
@@ -75,20 +78,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 def _audit_trail(subject: str, pk: int) -> str:
-    rows = AuditEntry.objects.filter(subject=subject, subject_id=pk).order_by("at", "id")
+    rows = (
+        AuditEntry.objects.filter(subject=subject, subject_id=pk)
+        .select_related("actor")
+        .order_by("at", "id")
+    )
     return format_html(
         "<table><tbody>{}</tbody></table>",
         format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
                     timezone.localtime(r.at).strftime("%Y-%m-%d %H:%M"),
-                    r.transition,
-                    r.from_state,
-                    r.to_state,
-                    r.actor_label,
-                    r.reason,
+                    r.transition_shown,
+                    r.states_shown,
+                    r.actor_shown,
+                    r.reason_shown,
                 )
                 for r in rows
             ),
@@ -336,7 +342,11 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 class ArrivalFileForm(forms.Form):
-    file = forms.FileField(label=_("arrivals file (CSV)"), validators=[import_file_check])
+    file = forms.FileField(
+        label=_("arrivals file"),
+        help_text=_("CSV (UTF-8 or GB18030, as Excel saves it) or an Excel workbook (XLSX)"),
+        validators=[import_file_check],
+    )
 
 
 @admin.register(Arrival)
@@ -350,7 +360,7 @@ class ArrivalAdmin(ReadOnlyAdmin):
         "channel",
         "state",
         "case",
-        "match_note",
+        "note_shown",
         "applied_amount",
         "credit_amount",
     ]
@@ -369,7 +379,7 @@ class ArrivalAdmin(ReadOnlyAdmin):
         "state",
         "case",
         "matched_by",
-        "match_note",
+        "note_shown",
         "import_batch",
         "received_at",
         "applied_amount",
@@ -379,6 +389,11 @@ class ArrivalAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
     actions = ["match", "post", "reverse"]
+
+    @admin.display(description=_("matching note"), ordering="match_note")
+    def note_shown(self, arrival):
+        return arrival_note_display(arrival.match_note)
+
     change_list_template = "admin/replenish/arrival/change_list.html"
 
     def has_match_permission(self, request):
@@ -513,6 +528,8 @@ class ArrivalAdmin(ReadOnlyAdmin):
                     file_name=upload.name,
                 )
         context["form"] = form
+        context["columns"] = ARRIVAL_COLUMNS
+        context["template_kind"] = "arrivals"
         return TemplateResponse(request, "admin/replenish/arrival/import.html", context)
 
     def _import_confirm(self, request, pending):
@@ -528,7 +545,7 @@ class ArrivalAdmin(ReadOnlyAdmin):
         except FileRejected as rejected:
             # The data changed since the preview (another import): nothing was written.
             for error in rejected.errors:
-                self.message_user(request, str(error), messages.ERROR)
+                self.message_user(request, error.shown(), messages.ERROR)
             return redirect("admin:replenish_arrival_import")
         finally:
             default_storage.delete(pending["path"])
@@ -549,7 +566,7 @@ class ArrivalImportAdmin(ReadOnlyAdmin):
         "resent",
         "matched",
         "unmatched",
-        "actor_label",
+        actor_column,
     ]
     fields = [*list_display, "sha256"]
     readonly_fields = fields
@@ -557,7 +574,7 @@ class ArrivalImportAdmin(ReadOnlyAdmin):
 
 @admin.register(CreditEntry)
 class CreditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["unit", "kind", "amount", "arrival", "case", "effective_on", "actor_label"]
+    list_display = ["unit", "kind", "amount", "arrival", "case", "effective_on", actor_column]
     list_filter = ["kind", "effective_on"]
     search_fields = ["=unit__uscc", "=arrival__arrival_ref", "=case__case_no"]
     list_select_related = ["unit", "arrival", "case"]

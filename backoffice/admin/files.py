@@ -10,16 +10,19 @@ from django import forms
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from backoffice.admin.case_actions import refuse
+from backoffice.admin.file_formats import ARREARS_COLUMNS, FORMATS, template_file
 from kernel.csvfiles import FileRejected
 from kernel.spreadsheets import csv_row, xlsx_row
 from kernel.uploads import import_file_check
+from replenish.models import CaseState
 from replenish.services.arrears_import import arrears_import
 from replenish.services.export import EXPORT_COLUMNS, export_rows
 
@@ -28,7 +31,11 @@ SESSION_KEY = "arrears_import"
 
 
 class ArrearsFileForm(forms.Form):
-    file = forms.FileField(label=_("arrears file (CSV, UTF-8)"), validators=[import_file_check])
+    file = forms.FileField(
+        label=_("arrears file"),
+        help_text=_("CSV (UTF-8 or GB18030, as Excel saves it) or an Excel workbook (XLSX)"),
+        validators=[import_file_check],
+    )
 
 
 class _Preview(Exception):
@@ -54,6 +61,8 @@ def import_view(modeladmin, request):
         **modeladmin.admin_site.each_context(request),
         "title": _("Import an arrears file"),
         "opts": modeladmin.model._meta,
+        "columns": ARREARS_COLUMNS,
+        "template_kind": "arrears",
     }
     pending = request.session.get(SESSION_KEY)
     if request.method == "POST" and "confirm" in request.POST:
@@ -93,7 +102,7 @@ def _confirm(modeladmin, request, pending):
             result = arrears_import(file=stream, file_name=pending["name"], actor=request.user)
     except FileRejected as rejected:
         for error in rejected.errors:
-            modeladmin.message_user(request, str(error), messages.ERROR)
+            modeladmin.message_user(request, error.shown(), messages.ERROR)
         return HttpResponseRedirect(back)
     finally:
         default_storage.delete(pending["path"])
@@ -120,6 +129,16 @@ class _Echo:
         return value
 
 
+def template_view(modeladmin, request, kind: str, extension: str):
+    """The template of a file format: its header and an example row, as CSV or XLSX."""
+    if kind not in FORMATS or extension not in ("csv", "xlsx"):
+        raise Http404
+    content, content_type = template_file(kind, extension)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{kind}-template.{extension}"'
+    return response
+
+
 def _listed_cases(modeladmin, request):
     """The cases of the list as filtered and searched (the export links keep the list's query)."""
     return modeladmin.get_changelist_instance(request).get_queryset(request)
@@ -142,16 +161,37 @@ def _with_header(rows):
     yield from rows
 
 
+EXCEL_HEADERS = {
+    "case_no": _("case number"),
+    "unit_uscc": _("unified social credit code"),
+    "obligor": _("obligor"),
+    "state": _("state"),
+    "principal": _("principal unpaid"),
+    "late_fee": _("late fee unpaid (to today)"),
+    "paid": pgettext_lazy("export", "paid"),
+    "written_off": _("written off"),
+    "balance": _("owed today"),
+}
+
+
 def export_xlsx_view(modeladmin, request):
     from openpyxl import Workbook
 
     if not request.user.has_perm("replenish.view_arrearscase"):
         return refuse(modeladmin, request, _("Your department may not export cases."))
     cases = _listed_cases(modeladmin, request)
+    today = timezone.localdate()
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("cases")
-    for row in _with_header(export_rows(as_of=timezone.localdate(), cases=cases)):
-        sheet.append(xlsx_row(sheet, list(row)))
+    sheet = book.create_sheet(str(_("cases")))
+    # For people, not a system: Chinese headers, states by name, amounts as numbers with
+    # thousands separators (the CSV export keeps the contract's codes).
+    sheet.append([str(EXCEL_HEADERS[name]) for name in EXPORT_COLUMNS])
+    states = dict(CaseState.choices)
+    state_at = EXPORT_COLUMNS.index("state")
+    for row in export_rows(as_of=today, cases=cases):
+        values = list(row)
+        values[state_at] = str(states.get(values[state_at], values[state_at]))
+        sheet.append(xlsx_row(sheet, values))
     out = io.BytesIO()
     book.save(out)
     response = HttpResponse(

@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from kernel.inputs import DateField
 from notices.documents import pdf_response
+from notices.messages import KIND_LABELS, kind_label
 from notices.models import (
     DeliveryChannel,
     Notice,
@@ -25,6 +26,7 @@ from notices.printing import notices_print, undelivered_notices
 from notices.reminders import RULES, SOURCES, reminder_rule_change
 from notices.sending import notifications_retry
 from notices.services import notice_deliver
+from replenish.labels import subject_label
 
 
 class DeliveryForm(forms.Form):
@@ -68,7 +70,7 @@ class NoticeAdmin(admin.ModelAdmin):
         "principal",
         "late_fee",
         "total",
-        "snapshot",
+        "document",
     ]
     fields = readonly_fields
     actions = ["print_notices"]
@@ -104,10 +106,11 @@ class NoticeAdmin(admin.ModelAdmin):
     @admin.display(description=_("documents"))
     def documents(self, obj):
         links = format_html(
-            '<a href="{}">HTML</a> · <a href="{}">PDF</a> · <a href="{}?lang=en">PDF (English)</a>',
+            '<a href="{}">HTML</a> · <a href="{}">PDF</a> · <a href="{}?lang=en">{}</a>',
             reverse("notices:notice_html", args=[obj.pk]),
             reverse("notices:notice_pdf", args=[obj.pk]),
             reverse("notices:notice_pdf", args=[obj.pk]),
+            _("PDF in English"),
         )
         if obj.state == NoticeState.ISSUED:
             links += format_html(
@@ -116,6 +119,16 @@ class NoticeAdmin(admin.ModelAdmin):
                 _("record delivery"),
             )
         return links
+
+    @admin.display(description=_("the notice"))
+    def document(self, obj):
+        """The notice as the unit reads it (rendered from its snapshot), not the snapshot."""
+        return format_html(
+            '<iframe src="{}" title="{}" class="notice-document" '
+            'style="width:100%;max-width:60rem;height:70vh;border:1px solid #ccc"></iframe>',
+            reverse("notices:notice_html", args=[obj.pk]),
+            _("the notice"),
+        )
 
     def get_urls(self):
         return [
@@ -182,11 +195,22 @@ class NoticeAdmin(admin.ModelAdmin):
         )
 
 
+class KindFilter(admin.SimpleListFilter):
+    title = _("message")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [(kind, label) for kind, label in KIND_LABELS.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
-        "kind",
+        "kind_shown",
         "channel",
         "recipient",
         "state",
@@ -198,7 +222,7 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = [
         "state",
         "channel",
-        "kind",
+        KindFilter,
         "department",
         ("last_error", admin.EmptyFieldListFilter),
     ]
@@ -206,7 +230,26 @@ class NotificationAdmin(admin.ModelAdmin):
     list_select_related = ["unit"]
     actions = ["retry"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Notification._meta.concrete_fields if f.name not in ("id",)]
+    # The context is what the text was made from; the text itself is shown.
+    readonly_fields = [
+        "kind_shown",
+        "key",
+        *(
+            f.name
+            for f in Notification._meta.concrete_fields
+            if f.name not in ("id", "kind", "context", "language", "dedupe_key")
+        ),
+    ]
+
+    @admin.display(description=_("dedupe key"))
+    def key(self, obj):
+        return format_html("<code>{}</code>", obj.dedupe_key)
+
+    fields = readonly_fields
+
+    @admin.display(description=_("message"), ordering="kind")
+    def kind_shown(self, obj):
+        return kind_label(obj.kind)
 
     def has_add_permission(self, request):
         return False
@@ -259,7 +302,8 @@ class ReminderRuleForm(forms.ModelForm):
 @admin.register(ReminderRule)
 class ReminderRuleAdmin(admin.ModelAdmin):
     form = ReminderRuleForm
-    list_display = ["code", "description", "recipients", "enabled", "days", "installed"]
+    list_display = ["description", "recipients", "enabled", "days", "installed"]
+    list_display_links = ["description"]
     list_editable = ["enabled", "days"]
     fields = ["enabled", "days"]
 
@@ -291,10 +335,41 @@ class ReminderRuleAdmin(admin.ModelAdmin):
         )
 
 
+class RuleFilter(admin.SimpleListFilter):
+    title = _("rule")
+    parameter_name = "rule__code"
+
+    def lookups(self, request, model_admin):
+        return [(code, spec.label) for code, spec in RULES.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(rule__code=self.value()) if self.value() else queryset
+
+
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
-    list_display = ["due_at", "rule", "subject", "subject_id", "case", "anchor", "state", "done_at"]
-    list_filter = ["state", "rule"]
+    list_display = [
+        "due_at",
+        "rule_shown",
+        "about",
+        "subject_id",
+        "case",
+        "anchor",
+        "state",
+        "done_at",
+    ]
+    list_filter = ["state", RuleFilter]
+    fields = ["due_at", "rule_shown", "about", "subject_id", "case", "anchor", "state", "done_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("rule"), ordering="rule")
+    def rule_shown(self, obj):
+        return RULES[obj.rule.code].label if obj.rule.code in RULES else obj.rule.code
+
+    @admin.display(description=_("about"), ordering="subject")
+    def about(self, obj):
+        return subject_label(obj.subject)
+
     search_fields = ["=dedupe_key", "=case__case_no"]
     list_select_related = ["rule", "case"]
     date_hierarchy = "due_at"

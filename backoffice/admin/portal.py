@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from portal.models import PaymentProof
+from replenish.labels import actor_display
 from units.models import PortalMembership
 
 
@@ -8,7 +10,14 @@ from units.models import PortalMembership
 class PortalMembershipAdmin(admin.ModelAdmin):
     """Read-only list: portal users are created on the unit's page (units.portal)."""
 
-    list_display = ["user", "unit", "counterparty", "created_at", "created_by"]
+    list_display = ["user", "unit", "counterparty", "created_at", "by"]
+    fields = list_display
+    readonly_fields = ["by"]
+
+    @admin.display(description=_("created by"), ordering="created_by")
+    def by(self, membership):
+        return actor_display(membership.created_by)
+
     list_select_related = ["user", "unit", "counterparty"]
     search_fields = ["user__username", "unit__name", "unit__uscc", "counterparty__name"]
 

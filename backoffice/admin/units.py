@@ -15,6 +15,7 @@ from notices.case_documents import claim_statement_document
 from notices.documents import pdf_render, pdf_response
 from replenish.documents import claim_statement_context
 from replenish.documents_serving import document_url
+from replenish.labels import actor_display
 from replenish.models import ArrearsCase
 from replenish.services import unit_events as events
 from units.models import (
@@ -240,6 +241,10 @@ class InsuredPersonAdmin(admin.ModelAdmin):
     fields = ["name", "masked_id_number"]
     readonly_fields = ["masked_id_number"]
 
+    @admin.display(description=_("citizen ID number (masked)"))
+    def masked_id_number(self, person):
+        return person.masked_id_number
+
     # Shown in full only with `replenish.view_full_id_number` (see `id_number_fields`).
     def get_list_display(self, request):
         return id_number_fields(request, super().get_list_display(request))
@@ -311,7 +316,7 @@ class AttachmentInline(admin.TabularInline):
 
 @admin.register(UnitEvent)
 class UnitEventAdmin(admin.ModelAdmin):
-    list_display = ["unit", "kind", "occurred_on", "document_ref", "recorded_by", "recorded_at"]
+    list_display = ["unit", "kind", "occurred_on", "document_ref", "by", "recorded_at"]
     list_filter = ["kind"]
     list_select_related = ["unit"]
     search_fields = ["=unit__uscc", "unit__name", "document_ref", "court_case_no"]
@@ -324,11 +329,15 @@ class UnitEventAdmin(admin.ModelAdmin):
         "court_case_no",
         "note",
         "recorded_at",
-        "recorded_by",
+        "by",
         "documents",
     ]
     fields = readonly_fields
     inlines = [PartyInline, AttachmentInline]
+
+    @admin.display(description=_("recorded by"), ordering="recorded_by")
+    def by(self, event):
+        return actor_display(event.recorded_by)
 
     @admin.display(description=_("documents"))
     def documents(self, event):

@@ -43,20 +43,32 @@ class AdjustmentReport:
 
     def summary(self) -> str:
         held = (
-            f"; {self.held} arrival(s) held: dated before money already posted to their case"
+            _("; %(held)d arrival(s) held: dated before money already posted to their case")
+            % {"held": self.held}
             if self.held
             else ""
         )
         return (
-            f"{self.as_of}: {len(self.arrivals)} arrival(s) posted, {self.applied} applied, "
-            f"{self.credit} kept as credit, {len(self.settled)} case(s) settled{held}"
+            _(
+                "%(on)s: %(arrivals)d arrival(s) posted, %(applied)s applied, %(credit)s kept as "
+                "credit, %(settled)d case(s) settled"
+            )
+            % {
+                "on": self.as_of,
+                "arrivals": len(self.arrivals),
+                "applied": self.applied,
+                "credit": self.credit,
+                "settled": len(self.settled),
+            }
+            + held
         )
 
     def writeoff_summary(self) -> str:
-        return (
-            f"{self.as_of}: {len(self.writeoffs)} write-off(s) posted, "
-            f"{self.written_off} written off"
-        )
+        return _("%(on)s: %(writeoffs)d write-off(s) posted, %(amount)s written off") % {
+            "on": self.as_of,
+            "writeoffs": len(self.writeoffs),
+            "amount": self.written_off,
+        }
 
     def lines(self) -> list[str]:
         return [

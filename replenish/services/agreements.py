@@ -43,6 +43,7 @@ from replenish.models import (
     CaseState,
     Installment,
 )
+from replenish.reasons import Reason, reason_fields
 from replenish.selectors import ZERO, case_owed, debt_by_period
 from replenish.services.fee_resume import lines_fee_resume
 from replenish.services.ledger import lines_fee_fix
@@ -67,7 +68,7 @@ def installment_count_check(count: object) -> int:
         raise ValidationError(
             _(
                 "Number of installments: %(count)s is not allowed; an agreement runs for 1 to "
-                "%(max)s monthly installments (INSTALLMENT_MAX_MONTHS)."
+                "%(max)s monthly installments."
             )
             % {"count": count, "max": longest},
             code="term",
@@ -230,7 +231,9 @@ def agreement_draft(
             to_state=agreement.state,
             actor=actor_user(actor),
             actor_label=actor_label(actor),
-            reason=f"agreement {agreement.number} drafted with {counterparty}",
+            **reason_fields(
+                Reason("agreement_drafted", agreement=agreement.number, party=counterparty)
+            ),
         )
     return agreement
 
@@ -339,7 +342,7 @@ def agreement_sign(
             agreement,
             "sign",
             actor=actor,
-            reason=f"signed on {signed_on}",
+            reason=Reason("signed_on", on=signed_on),
             signed_on=signed_on,
             signatory=signatory,
             principal=principal,
@@ -362,7 +365,10 @@ def agreement_sign(
             )
         Installment.objects.bulk_create(rows)
         transition_apply(
-            case, "agreement_take_effect", actor=actor, reason=f"agreement {agreement.number}"
+            case,
+            "agreement_take_effect",
+            actor=actor,
+            reason=Reason("agreement_in_force", agreement=agreement.number),
         )
     return agreement
 
@@ -421,7 +427,10 @@ def agreement_end(
         )
         if case_follows:
             transition_apply(
-                case, "agreement_end", actor=actor, reason=f"agreement {agreement}: {reason}"
+                case,
+                "agreement_end",
+                actor=actor,
+                reason=Reason("agreement_ended", agreement=str(agreement), why=reason),
             )
 
 
@@ -465,7 +474,9 @@ def agreement_scan_attach(*, agreement_id: int, file: File, actor: Actor) -> Agr
             to_state=agreement.state,
             actor=actor_user(actor),
             actor_label=actor_label(actor),
-            reason=("scan replaced: " if replaced else "scan attached: ") + agreement.scan.name,
+            **reason_fields(
+                Reason("scan_replaced" if replaced else "scan_attached", file=agreement.scan.name)
+            ),
         )
     return agreement
 
@@ -527,10 +538,7 @@ def agreements_breach_due(
                 Agreement.objects.filter(pk__in=ids),
                 "breach",
                 actor=actor,
-                reason=(
-                    f"installment unpaid {settings.INSTALLMENT_GRACE_DAYS} days after its due "
-                    f"date (as of {as_of})"
-                ),
+                reason=Reason("installment_unpaid", days=settings.INSTALLMENT_GRACE_DAYS, on=as_of),
             )
             models_update(
                 [
@@ -544,7 +552,7 @@ def agreements_breach_due(
                 ArrearsCase.objects.filter(pk__in=case_ids),
                 "agreement_breach",
                 actor=actor,
-                reason=f"agreement breached (as of {as_of})",
+                reason=Reason("agreement_breached", on=as_of),
             )
             # Segment by segment from the day after the breached due date (issue 13, rule 2).
             lines_fee_resume(
@@ -597,7 +605,7 @@ def agreements_fulfil_due(
                 Agreement.objects.filter(pk__in=ids),
                 "fulfil",
                 actor=actor,
-                reason=f"every installment paid (as of {as_of})",
+                reason=Reason("installments_paid", on=as_of),
             )
             Agreement.objects.filter(pk__in=ids).update(ended_on=as_of)
             cases = ArrearsCase.objects.filter(pk__in=case_ids, state=CaseState.AGREEMENT)
@@ -605,7 +613,7 @@ def agreements_fulfil_due(
                 cases,
                 "settle",
                 actor=actor,
-                reason=f"agreement fulfilled (as of {as_of})",
+                reason=Reason("agreement_fulfilled", on=as_of),
                 conditions=Q(principal_unpaid=0, fee_unpaid=0),
             )
             still_owing = list(cases.values_list("pk", flat=True))
@@ -624,6 +632,6 @@ def agreements_fulfil_due(
                     ArrearsCase.objects.filter(pk__in=still_owing),
                     "agreement_end",
                     actor=actor,
-                    reason=f"agreement fulfilled, debt outside it remains (as of {as_of})",
+                    reason=Reason("agreement_fulfilled_debt_remains", on=as_of),
                 )
             fulfilled += ids

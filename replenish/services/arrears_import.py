@@ -16,6 +16,7 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, actor_label, actor_user, require_permission
 from kernel.csvfiles import (
@@ -31,7 +32,8 @@ from kernel.csvfiles import (
 )
 from kernel.money import FEN
 from kernel.sql import bulk_load, create_temp_table, zero_padded
-from replenish.models import ArrearsCase, CaseState, ImportBatch, LedgerKind
+from replenish.models import ArrearsCase, AuditEntry, CaseState, ImportBatch, LedgerKind
+from replenish.reasons import Reason
 from replenish.services.ledger import case_totals_refresh
 from replenish.services.numbering import number_block_take
 from units.identifiers import validate_id_number, validate_region_code, validate_uscc
@@ -104,14 +106,16 @@ class _RowReader:
             region = checked(errors, line, "region_code", self._region, values[2])
             period = checked(errors, line, "period", parse_period, values[3])
             if period and period > self.this_month:
-                errors.append(RowError(line, "period", f"{period} is in the future"))
+                errors.append(
+                    RowError(line, "period", _("%(value)s is in the future") % {"value": period})
+                )
             id_number = checked(errors, line, "id_number", self._id_number, values[4])
             person_name = checked(errors, line, "person_name", self._person_name, values[5])
             base = checked(errors, line, "base", positive, values[6])
             employer = checked(errors, line, "employer_amount", non_negative, values[7])
             employee = checked(errors, line, "employee_amount", non_negative, values[8])
             if employer == 0 and employee == 0:
-                errors.append(RowError(line, "employee_amount", "both portions are 0"))
+                errors.append(RowError(line, "employee_amount", _("both portions are 0")))
             due_date = checked(errors, line, "due_date", parse_date, values[9])
             if len(errors) == n:
                 yield (
@@ -161,7 +165,11 @@ def _cross_row_errors(cursor) -> list[RowError]:
         """
     )
     found += [
-        RowError(line, "id_number", f"the same unit, period and person as line {first}")
+        RowError(
+            line,
+            "id_number",
+            _("the same unit, period and person as line %(line)d") % {"line": first},
+        )
         for line, first in cursor.fetchall()
     ]
     cursor.execute(
@@ -178,7 +186,7 @@ def _cross_row_errors(cursor) -> list[RowError]:
         RowError(
             line,
             "unit_name" if name_differs else "region_code",
-            f"differs from line {first} for the same unit",
+            _("differs from line %(line)d for the same unit") % {"line": first},
         )
         for line, first, name_differs in cursor.fetchall()
     ]
@@ -192,7 +200,11 @@ def _cross_row_errors(cursor) -> list[RowError]:
         """
     )
     found += [
-        RowError(line, "person_name", f"differs from line {first} for the same person")
+        RowError(
+            line,
+            "person_name",
+            _("differs from line %(line)d for the same person") % {"line": first},
+        )
         for line, first in cursor.fetchall()
     ]
     return found
@@ -309,8 +321,11 @@ def _conflicts(cursor) -> list[RowError]:
                     RowError(
                         lineno,
                         name,
-                        f"already imported as {_comparable(was)}; a correction is posted to "
-                        "the ledger, not re-imported",
+                        _(
+                            "already imported as %(value)s; a correction is posted to the "
+                            "ledger, not re-imported"
+                        )
+                        % {"value": _comparable(was)},
                     )
                 )
     return found
@@ -405,19 +420,24 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
             """,
             [f"AC{today.year}-", CaseState.REGISTERED, now, today, batch.pk, CaseState.REGISTERED],
         )
+        reason = Reason("arrears_imported", file=file_name[:400])
         cursor.execute(
             """
             INSERT INTO replenish_auditentry
                 (case_id, subject, subject_id, transition, from_state, to_state, actor_id,
-                 actor_label, at, reason)
-            SELECT id, 'case', id, 'open', '', state, %s, %s, %s, %s
+                 actor_label, at, reason, reason_code, reason_args)
+            SELECT id, 'case', id, 'open', '', state, %s, %s, %s, %s, %s, %s
             FROM replenish_arrearscase WHERE import_batch_id = %s
             """,
             [
                 getattr(actor_user(actor), "pk", None),
                 actor_label(actor),
                 now,
-                f"arrears established by import of {file_name}"[:500],
+                reason.english()[:500],
+                reason.code,
+                AuditEntry._meta.get_field("reason_args").get_db_prep_value(
+                    reason.args, connection
+                ),
                 batch.pk,
             ],
         )

@@ -40,6 +40,7 @@ from replenish.models import (
     Payment,
     PaymentState,
 )
+from replenish.reasons import Reason
 from replenish.selectors import late_fee_policy, unit_has_another_registered_case
 from replenish.services.arrival_allocation import (
     arrival_source,
@@ -114,7 +115,7 @@ def arrival_confirm(
             payment,
             "arrive",
             actor=actor,
-            reason=f"arrival {arrival.arrival_ref} on {arrival.arrived_on}",
+            reason=Reason("arrival_of", arrival=arrival.arrival_ref, on=arrival.arrived_on),
             arrival_id=arrival.pk,
         )
     return arrival
@@ -142,7 +143,9 @@ def _arrival_create(
             _("Arrival %(ref)s was received meanwhile; confirm again to link the payment to it.")
             % {"ref": arrival_ref}
         ) from None
-    transition_apply(arrival, "match", actor=actor, reason=f"confirms payment {payment.pk}")
+    transition_apply(
+        arrival, "match", actor=actor, reason=Reason("confirms_payment", payment=payment.pk)
+    )
     return arrival
 
 
@@ -173,7 +176,7 @@ def _confirm_existing(
             arrival,
             "match_by_hand",
             actor=actor,
-            reason=f"confirms payment {payment.pk}",
+            reason=Reason("confirms_payment", payment=payment.pk),
             case_id=case.pk,
             note=f"payment {payment.pk}",
         )
@@ -252,10 +255,28 @@ class PostedArrival:
     settled: bool
 
     def __str__(self) -> str:
-        settled = ", case settled" if self.settled else ""
+        figures = {
+            "ref": self.arrival_ref,
+            "on": self.arrived_on,
+            "amount": self.amount,
+            "case": self.case_no,
+            "applied": self.applied,
+            "credit": self.credit,
+        }
+        if self.settled:
+            return (
+                _(
+                    "%(ref)s (%(on)s, %(amount)s) -> %(case)s: %(applied)s applied, %(credit)s "
+                    "kept as credit, case settled"
+                )
+                % figures
+            )
         return (
-            f"{self.arrival_ref} ({self.arrived_on}, {self.amount}) -> {self.case_no}: "
-            f"{self.applied} applied, {self.credit} kept as credit{settled}"
+            _(
+                "%(ref)s (%(on)s, %(amount)s) -> %(case)s: %(applied)s applied, %(credit)s kept "
+                "as credit"
+            )
+            % figures
         )
 
 
@@ -441,7 +462,7 @@ def _post_batch(arrival_ids: list[int], *, actor: Actor) -> list[PostedArrival]:
             Arrival.objects.filter(pk__in=[a.pk for a in arrivals]),
             "post",
             actor=actor,
-            reason="adjustment: posted to the ledger",
+            reason=Reason("arrival_posted"),
         )
         installments_allocate(plan, actor=actor)
         settled = set(
@@ -449,7 +470,7 @@ def _post_batch(arrival_ids: list[int], *, actor: Actor) -> list[PostedArrival]:
                 ArrearsCase.objects.filter(pk__in=case_ids),
                 "settle",
                 actor=actor,
-                reason="the arrived money paid everything owed",
+                reason=Reason("paid_in_full"),
                 conditions=Q(principal_unpaid=0, fee_unpaid=0),
             )
         )
@@ -528,7 +549,10 @@ def arrival_reverse(
             _posting_reverse(arrival, case, applied, lines, on=on, reason=reason, actor=actor)
         if payment is not None and payment.state == PaymentState.ARRIVED:
             transition_apply(
-                payment, "fail", actor=actor, reason=f"arrival {arrival.arrival_ref} reversed"
+                payment,
+                "fail",
+                actor=actor,
+                reason=Reason("arrival_reversed", arrival=arrival.arrival_ref),
             )
     return arrival
 

@@ -48,6 +48,7 @@ from replenish.models import (
     MatchedBy,
     PaymentChannel,
 )
+from replenish.reasons import Reason
 from replenish.services.arrival_allocation import arrivals_plan
 from replenish.services.matching import staging_match
 from replenish.services.transitions import declared_transition, transition_record_created
@@ -107,10 +108,16 @@ class ArrivalsImportResult:
     preview: tuple[PreviewRow, ...] = field(default=())
 
     def summary(self) -> str:
-        return (
-            f"{self.rows} rows: {self.received} arrivals received ({self.matched} matched, "
-            f"{self.unmatched} unmatched), {self.resent} already received"
-        )
+        return _(
+            "%(rows)d rows: %(received)d arrivals received (%(matched)d matched, %(unmatched)d "
+            "unmatched), %(resent)d already received"
+        ) % {
+            "rows": self.rows,
+            "received": self.received,
+            "matched": self.matched,
+            "unmatched": self.unmatched,
+            "resent": self.resent,
+        }
 
 
 class _Preview(Exception):
@@ -123,19 +130,22 @@ class _Preview(Exception):
 def _parse_ref(value: str) -> str:
     value = parse_required(value)
     if len(value) > MAX_REF:
-        raise BadValue(f"longer than {MAX_REF} characters")
+        raise BadValue(_("longer than %(n)d characters") % {"n": MAX_REF})
     return value
 
 
 def _parse_reference(value: str) -> str:
     if len(value) > MAX_REF:
-        raise BadValue(f"longer than {MAX_REF} characters")
+        raise BadValue(_("longer than %(n)d characters") % {"n": MAX_REF})
     return value
 
 
 def _parse_channel(value: str) -> str:
     if value not in PaymentChannel.values:
-        raise BadValue(f"{value!r} is not a channel ({', '.join(PaymentChannel.values)})")
+        raise BadValue(
+            _("%(value)r is not a channel (%(channels)s)")
+            % {"value": value, "channels": ", ".join(PaymentChannel.values)}
+        )
     return value
 
 
@@ -170,7 +180,11 @@ class _RowReader:
             arrival_ref = checked(errors, line, "arrival_ref", _parse_ref, values[0])
             arrived_on = checked(errors, line, "arrived_on", parse_date, values[1])
             if arrived_on and arrived_on > self.today:
-                errors.append(RowError(line, "arrived_on", f"{arrived_on} is in the future"))
+                errors.append(
+                    RowError(
+                        line, "arrived_on", _("%(value)s is in the future") % {"value": arrived_on}
+                    )
+                )
             amount = checked(errors, line, "amount", positive, values[2])
             payer = checked(errors, line, "payer_uscc", self._valid_uscc, values[3])
             reference = checked(errors, line, "reference", _parse_reference, values[4])
@@ -193,7 +207,7 @@ def _cross_row_errors(cursor) -> list[RowError]:
         """
     )
     return [
-        RowError(line, "arrival_ref", f"the same arrival_ref as line {first}")
+        RowError(line, "arrival_ref", _("the same arrival_ref as line %(line)d") % {"line": first})
         for line, first in cursor.fetchall()
     ]
 
@@ -241,8 +255,11 @@ def _resent_conflicts(cursor) -> list[RowError]:
                     RowError(
                         lineno,
                         name,
-                        f"arrival_ref already received with {name} {shown}; a "
-                        "correction is a reversal and a new arrival_ref",
+                        _(
+                            "arrival_ref already received with %(column)s %(value)s; a "
+                            "correction is a reversal and a new arrival_ref"
+                        )
+                        % {"column": name, "value": shown},
                     )
                 )
     return found
@@ -320,8 +337,8 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
     # `received` is recorded below (transition_record_created), not run as an UPDATE of every
     # row just inserted. The unique arrival_ref makes a re-sent arrival a no-op, also against a
     # concurrent import.
-    _, matched_state = declared_transition(Arrival, "match")
-    _, unmatched_state = declared_transition(Arrival, "queue")
+    _sources, matched_state = declared_transition(Arrival, "match")
+    _sources, unmatched_state = declared_transition(Arrival, "queue")
     cursor.execute(
         f"""
         INSERT INTO replenish_arrival
@@ -344,18 +361,20 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
     if conflicts:
         raise FileRejected(sorted(conflicts, key=lambda e: (e.line, e.column)))
     mine = Arrival.objects.filter(import_batch=batch)
-    label = f"arrivals file {file_name}"[:200]
+    label = file_name[:200]
     record = partial(transition_record_created, actor=actor, at=now)
     matched = record(
         mine.filter(matched_by=MatchedBy.REFERENCE),
         "match",
-        reason=f"{label}: matched by the reference quoted",
+        reason=Reason("arrivals_matched_by_reference", file=label),
     ) + record(
         mine.filter(matched_by=MatchedBy.PAYER),
         "match",
-        reason=f"{label}: matched to the payer's single open case",
+        reason=Reason("arrivals_matched_by_payer", file=label),
     )
-    unmatched = record(mine.filter(case__isnull=True), "queue", reason=f"{label}: no case found")
+    unmatched = record(
+        mine.filter(case__isnull=True), "queue", reason=Reason("arrivals_unmatched", file=label)
+    )
     if matched + unmatched != received:
         # Every arrival inserted has its transition recorded, or the import does not happen.
         raise RuntimeError(f"{received} arrivals received, {matched + unmatched} recorded")

@@ -16,6 +16,7 @@ from kernel.actors import Actor, System, actor_user, require_permission
 from kernel.money import FEN
 from replenish.announcements import PaymentAccepted, announce
 from replenish.models import OPEN_STATES, ArrearsCase, Payment, PaymentChannel, PaymentVia
+from replenish.reasons import Reason
 from replenish.services.matching import reference_kinds, reference_names
 from replenish.services.transitions import audit_record, transition_apply
 from units.portal import membership_of
@@ -106,7 +107,7 @@ def payment_record(
             payment,
             "record",
             actor=actor,
-            reason=f"{via}: {amount} by {channel} on {paid_on}",
+            reason=Reason("payment_recorded", via=via, amount=amount, channel=channel, on=paid_on),
         )
     return payment
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from kernel.actors import Actor, actor_label, actor_user, require_permission
 from kernel.money import apportion
 from replenish.models import ArrearsCase, ArrearsLine, AuditEntry, LedgerKind
+from replenish.reasons import Reason, reason_fields
 from replenish.services.agreements import live_agreements_end
 from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
 from replenish.services.numbering import number_block_take
@@ -174,9 +175,15 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
                 to_state=successor.state,
                 actor=actor_user(actor),
                 actor_label=actor_label(actor),
-                reason=(
-                    f"share {party.share} of case {case.case_no} taken over by {party.name} "
-                    f"({party.uscc}) on the split of {case.unit.name}"
+                **reason_fields(
+                    Reason(
+                        "split_share_taken_over",
+                        share=party.share,
+                        case=case.case_no,
+                        party=party.name,
+                        uscc=party.uscc,
+                        unit=case.unit.name,
+                    )
                 ),
             )
             for successor, party in zip(successors, parties, strict=True)

@@ -17,6 +17,7 @@ from django_fsm import FSMFieldMixin, can_proceed, has_transition_perm
 
 from kernel.actors import Actor, actor_label, actor_user
 from replenish.models import AuditEntry
+from replenish.reasons import Reason, reason_split
 
 
 def _state_field(model: type[models.Model]) -> FSMFieldMixin:
@@ -48,7 +49,7 @@ def transition_apply(
     name: str,
     *,
     actor: Actor,
-    reason: str = "",
+    reason: str | Reason = "",
     audit_case_ids: list[int] | None = None,
     **kwargs: Any,
 ) -> Any:
@@ -84,6 +85,7 @@ def transition_apply(
         changed.append("state_changed_at")
     obj.save(update_fields=changed)
     case_ids = [_case_id_of(obj)] if audit_case_ids is None else list(audit_case_ids)
+    reason, reason_code, reason_args = reason_split(reason)
     AuditEntry.objects.bulk_create(
         AuditEntry(
             case_id=case_id,
@@ -95,6 +97,8 @@ def transition_apply(
             actor=user,
             actor_label=actor_label(actor),
             reason=reason,
+            reason_code=reason_code,
+            reason_args=reason_args,
         )
         for case_id in case_ids
     )
@@ -102,11 +106,17 @@ def transition_apply(
 
 
 def audit_record(
-    obj: models.Model, name: str, *, actor: Actor, reason: str = "", from_state: str = ""
+    obj: models.Model,
+    name: str,
+    *,
+    actor: Actor,
+    reason: str | Reason = "",
+    from_state: str = "",
 ) -> AuditEntry:
     """The audit row of an event that is not a declared transition: a subject coming into being
     (`record`, `receive`), in the state it was created in."""
     field = _state_field(type(obj))
+    reason, reason_code, reason_args = reason_split(reason)
     return AuditEntry.objects.create(
         case_id=_case_id_of(obj),
         subject=_subject(obj),
@@ -117,6 +127,8 @@ def audit_record(
         actor=actor_user(actor),
         actor_label=actor_label(actor),
         reason=reason,
+        reason_code=reason_code,
+        reason_args=reason_args,
     )
 
 
@@ -161,7 +173,7 @@ def transition_apply_bulk(
     name: str,
     *,
     actor: Actor,
-    reason: str = "",
+    reason: str | Reason = "",
     conditions: models.Q | None = None,
 ) -> list[int]:
     """Carry out transition `name` on every row of `queryset` that is in one of its sources.
@@ -181,6 +193,7 @@ def transition_apply_bulk(
         raise ValueError(f"{model.__name__}.{name} has conditions: pass them as a filter")
     field = _state_field(model)
     case_column = _case_column(model)
+    reason, reason_code, reason_args = reason_split(reason)
     with transaction.atomic():
         selected = queryset.filter(**{f"{field.attname}__in": sources})
         if conditions is not None:
@@ -212,6 +225,8 @@ def transition_apply_bulk(
                 actor_label=actor_label(actor),
                 at=now,
                 reason=reason,
+                reason_code=reason_code,
+                reason_args=reason_args,
             )
             for pk, state, case_id in rows
         )
@@ -223,7 +238,7 @@ def transition_record_created(
     name: str,
     *,
     actor: Actor,
-    reason: str = "",
+    reason: str | Reason = "",
     at=None,
 ) -> int:
     """Record transition `name` for rows a bulk insert created directly in its target state.
@@ -247,11 +262,12 @@ def transition_record_created(
     select, params = rows.query.sql_with_params()
     audit = AuditEntry._meta
     columns = ("subject", "transition", "from_state", "to_state", "actor_id", "actor_label")
-    columns += ("at", "reason", "subject_id", "case_id")
+    columns += ("at", "reason", "reason_code", "reason_args", "subject_id", "case_id")
+    reason, reason_code, reason_args = reason_split(reason)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {audit.db_table} ({', '.join(columns)}) "
-            f"SELECT %s, %s, %s, %s, %s, %s, %s, %s, created.* FROM ({select}) created",
+            f"SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, created.* FROM ({select}) created",
             [
                 model._meta.model_name.removeprefix("arrears"),
                 name,
@@ -261,6 +277,8 @@ def transition_record_created(
                 actor_label(actor),
                 connection.ops.adapt_datetimefield_value(at or timezone.now()),
                 reason,
+                reason_code,
+                audit.get_field("reason_args").get_db_prep_value(reason_args, connection),
                 *params,
             ],
         )

@@ -41,6 +41,7 @@ from replenish.models import (
     WriteOffDocumentKind,
     WriteOffState,
 )
+from replenish.reasons import Reason
 from replenish.selectors import ZERO, unit_has_another_registered_case
 from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
 from replenish.services.numbering import number_block_take
@@ -154,7 +155,7 @@ def writeoff_submit(
             case,
             "writeoff_submit",
             actor=_case_actor(actor),
-            reason=f"write-off {writeoff_no} applied for by {group.display_name}",
+            reason=Reason("writeoff_applied", writeoff=writeoff_no, group=group.display_name),
         )
         application = WriteOffApplication.objects.create(
             writeoff_no=writeoff_no,
@@ -293,10 +294,13 @@ def writeoff_reject(
         application.decided_on = today or timezone.localdate()
         application.decision_reason = reason
         application.save(update_fields=["decided_on", "decision_reason"])
-        why = f"write-off {application.writeoff_no} rejected: {reason}"
         taken = unit_has_another_registered_case(case)
-        if taken and case.state_before_writeoff == CaseState.REGISTERED:
-            why += "; the unit has another registered case, so it returns as overdue"
+        returns_overdue = taken and case.state_before_writeoff == CaseState.REGISTERED
+        why = Reason(
+            "writeoff_rejected_overdue" if returns_overdue else "writeoff_rejected",
+            writeoff=application.writeoff_no,
+            why=reason,
+        )
         transition_apply(case, "writeoff_reject", actor=actor, reason=why, registered_taken=taken)
         if can_proceed(case.settle):
             # Money that arrived during the examination paid everything (a case in `writeoff`
@@ -305,7 +309,7 @@ def writeoff_reject(
                 case,
                 "settle",
                 actor=actor,
-                reason=f"write-off {application.writeoff_no} rejected; nothing is owed any more",
+                reason=Reason("writeoff_rejected_nothing_owed", writeoff=application.writeoff_no),
             )
     return application
 
@@ -322,10 +326,16 @@ class PostedWriteOff:
         return self.principal + self.late_fee
 
     def __str__(self) -> str:
-        return (
-            f"{self.writeoff_no} {self.case_no}: {self.amount} written off "
-            f"({self.principal} principal, {self.late_fee} late fee)"
-        )
+        return _(
+            "%(writeoff)s %(case)s: %(amount)s written off (%(principal)s principal, "
+            "%(fee)s late fee)"
+        ) % {
+            "writeoff": self.writeoff_no,
+            "case": self.case_no,
+            "amount": self.amount,
+            "principal": self.principal,
+            "fee": self.late_fee,
+        }
 
 
 def writeoff_post(*, application_id: int, actor: Actor) -> PostedWriteOff | None:
@@ -366,7 +376,9 @@ def writeoff_post(*, application_id: int, actor: Actor) -> PostedWriteOff | None
             case,
             "writeoff_approve",
             actor=application.approver,
-            reason=f"write-off {application.writeoff_no} posted by {actor_label(actor)}",
+            reason=Reason(
+                "writeoff_posted", writeoff=application.writeoff_no, actor=actor_label(actor)
+            ),
         )
     return PostedWriteOff(
         writeoff_no=application.writeoff_no,

@@ -2,6 +2,7 @@
 in a number of queries that does not depend on how much there is."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -9,9 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from backoffice.admin.case_list import OVERDUE_BUCKETS
 from backoffice.queues import QUEUES
 from replenish.departments import AUDIT, COLLECTION, FINANCE
 from replenish.models import ArrearsCase, Arrival
+from replenish.selectors import case_owed
 from replenish.services.writeoff import writeoff_accept
 from tests.factories import (
     ArrearsRowFactory,
@@ -29,6 +32,7 @@ from units.samples import sample_uscc
 pytestmark = pytest.mark.django_db
 INDEX = reverse("admin:index")
 DASHBOARD = reverse("admin:replenish_dashboard")
+CASES = reverse("admin:replenish_arrearscase_changelist")
 
 
 def queue_count(html: str, key: str) -> str | None:
@@ -142,7 +146,37 @@ def test_the_dashboard_shows_owed_by_state_aging_and_money_by_month(client):
     month = html[html.index(f'class="month-{today:%Y-%m}"') :][:200]
     assert '<td class="num">50.00</td><td class="num">0.00</td>' in month
     assert 'style="width: 100%"' in html
-    assert len(queries) <= 10
+    assert len(queries) <= 11
+
+
+def test_the_dashboards_aging_buckets_and_the_case_lists_filters_agree(client):
+    # given cases whose oldest unpaid months are of every age, one with a recent month as well
+    today = timezone.localdate()
+    ages = [5, 29, 45, 120, 200, 400, 800]
+    rows = [
+        ArrearsRowFactory(unit_no=n, person_no=n, due_date=str(today - timedelta(days=age)))
+        for n, age in enumerate(ages, start=1)
+    ]
+    rows.append(
+        ArrearsRowFactory(
+            unit_no=6, person_no=60, period="2026-02", due_date=str(today - timedelta(days=3))
+        )
+    )
+    import_rows(rows, today=today)
+    client.force_login(department_user(COLLECTION))
+
+    # when the dashboard is read and each bucket's filter is applied to the case list
+    html = client.get(DASHBOARD).content.decode()
+    for key, _label, _low, _high in OVERDUE_BUCKETS:
+        listed = client.get(CASES, {"overdue": key}).context["cl"].result_list
+        row = html[html.index(f'class="aging-{key}"') :].split("</tr>")[0]
+
+        # then the bucket counts the cases the filter lists and sums what they owe
+        owed = sum((case_owed(c.pk, as_of=today).total for c in listed), Decimal("0.00"))
+        principal = sum((c.principal_unpaid for c in listed), Decimal("0.00"))
+        assert f'<td class="num">{len(listed)}</td>' in row, key
+        assert f'<td class="num">{principal}</td>' in row, key
+        assert f'<td class="num owed">{owed}</td>' in row, key
 
 
 def test_the_dashboard_link_is_on_the_index(client):

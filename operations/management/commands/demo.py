@@ -318,7 +318,7 @@ class Command(BaseCommand):
             .values_list("unit_id", flat=True)
             .first()
         )
-        PortalMembership.objects.create(user=unit_user, unit_id=unit_id, created_by="demo")
+        PortalMembership.objects.create(user=unit_user, unit_id=unit_id, created_by=str(DEMO))
 
     def _money(self, today, users) -> None:
         """Payments at the counter in each state, an arrivals file with a matched and an

@@ -173,7 +173,7 @@ def test_a_draft_longer_than_the_allowed_term_is_refused_with_a_message(client_)
     assert response.status_code == 200
     assert messages_of(response) == [
         "Number of installments: 13 is not allowed; an agreement runs for 1 to 12 monthly "
-        "installments (INSTALLMENT_MAX_MONTHS)."
+        "installments."
     ]
     assert table_counts() == before
 

@@ -134,6 +134,52 @@ def test_the_excel_export_holds_the_same_rows(collection, cases):
     # then
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.values)
-    assert rows[0][0] == "case_no"
     assert [r[0] for r in rows[1:]] == [c.case_no for c in cases]
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_the_excel_export_is_for_people_chinese_headers_states_by_name_amounts_as_numbers(
+    collection, cases
+):
+    # when the clerk (reading in Chinese) exports the list
+    response = collection.get(XLSX, HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    # then the headers and states are in Chinese and the amounts are numbers shown with
+    # thousands separators
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header, first = list(sheet.iter_rows(min_row=1, max_row=2))
+    assert [c.value for c in header] == [
+        "案件编号",
+        "统一社会信用代码",
+        "欠费主体",
+        "状态",
+        "欠缴本金",
+        "未缴滞纳金（截至今天）",
+        "已缴金额",
+        "已核销",
+        "今日应缴",
+    ]
+    assert first[3].value == "已登记"
+    assert first[4].value == 1000 and first[4].number_format == "#,##0.00"
+
+
+def test_a_rejected_file_is_explained_to_a_chinese_clerk_line_by_line(collection):
+    # given a file with a negative amount on line 2 and a month in the future on line 3
+    rows = [
+        ArrearsRowFactory(unit_no=1, employer_amount="-5.00"),
+        ArrearsRowFactory(unit_no=1, period="2999-01"),
+    ]
+    before = table_counts()
+
+    # when the clerk uploads it, reading in Chinese
+    data = arrears_csv_text(rows).encode()
+    response = collection.post(
+        IMPORT, {"file": SimpleUploadedFile("a.csv", data)}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+
+    # then each error says where and why, in Chinese, and nothing was written
+    html = response.content.decode()
+    assert "<li>第 2 行：employer_amount：不得为负数</li>" in html
+    assert "<li>第 3 行：period：2999-01 晚于今天</li>" in html
+    assert "must not be negative" not in html
+    assert table_counts() == before

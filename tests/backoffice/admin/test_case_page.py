@@ -7,12 +7,21 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from notices.models import Notice
 from notices.services import case_issue_notice
 from replenish.departments import AUDIT, COLLECTION, FINANCE
 from replenish.models import ArrearsCase, CaseState
-from tests.factories import SYSTEM, ArrearsRowFactory, department_user, import_rows, table_counts
+from replenish.selectors import case_owed
+from tests.factories import (
+    SYSTEM,
+    ArrearsRowFactory,
+    deliver,
+    department_user,
+    import_rows,
+    table_counts,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +148,29 @@ def test_the_case_page_runs_the_same_queries_for_one_line_and_for_many(client):
 
     # when / then: the lines, the ledger entries and their persons cost no query each
     assert queries(many) == queries(one)
+
+
+def test_the_case_page_opens_with_what_the_case_owes_today_by_the_money_rules(client, case):
+    # given a notice delivered, and the money rules' figures for today
+    notice = case_issue_notice(case_id=case.pk, actor=SYSTEM, issued_on=date(2026, 3, 2))
+    deliver(notice, date(2026, 3, 3))
+    today = timezone.localdate()
+    owed = case_owed(case.pk, as_of=today)
+    client.force_login(department_user(COLLECTION, "collector"))
+
+    # when the clerk opens the case, reading in Chinese
+    html = client.get(
+        reverse("admin:replenish_arrearscase_change", args=[case.pk]),
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    ).content.decode()
+
+    # then the summary comes before the case's fields and lines, with today's figures
+    summary = html.split('id="case-summary"')[1].split("</dl>")[0]
+    assert html.index('id="case-summary"') < html.index("field-case_no")
+    assert f'<dd id="owed-today">{owed.total:,.2f}</dd>' in summary
+    assert f"<dd>{owed.principal:,.2f}</dd>" in summary
+    assert f"<dd>{owed.late_fee - case.fee_unpaid:,.2f}</dd>" in summary
+    days = (today - date(2026, 1, 15)).days
+    assert f"<dd>{days} <small>(应缴日 2026-01-15)</small></dd>" in summary
+    notice.refresh_from_db()
+    assert f"缴款期限 {notice.deadline:%Y-%m-%d}（通知单 {notice.number}）" in summary

@@ -7,10 +7,12 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from notices.services import case_issue_notice
 from replenish.departments import COLLECTION
 from replenish.models import ArrearsCase
+from replenish.selectors import case_owed
 from tests.factories import (
     SYSTEM,
     ArrearsCaseFactory,
@@ -47,8 +49,23 @@ def test_the_case_list_shows_the_case_and_its_unit(staff_client, case):
     # then
     assert "AC2026-0000001" in html
     assert "单位1有限公司" in html
-    assert '<td class="field-principal_unpaid">1012.34</td>' in html
+    assert '<td class="field-principal_shown">1,012.34</td>' in html
     assert FULL_ID not in html
+
+
+def test_the_case_list_shows_what_the_case_owes_today_by_the_money_rules(staff_client, case):
+    # given what the money rules say the case owes today, and since when
+    today = timezone.localdate()
+    owed = case_owed(case.pk, as_of=today)
+    days = (today - case.lines.get().due_date).days
+
+    # when
+    html = page(staff_client, reverse("admin:replenish_arrearscase_changelist"))
+
+    # then the list shows it, right-aligned with thousands separators
+    assert f'<td class="field-owed_today">{owed.total:,.2f}</td>' in html
+    assert f'<td class="field-days_overdue">{days}</td>' in html
+    assert owed.late_fee > 0
 
 
 @pytest.fixture

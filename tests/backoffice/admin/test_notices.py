@@ -41,16 +41,23 @@ def test_the_notice_list_shows_number_case_and_total(staff_client, notice):
     assert '<td class="field-total">1022.50</td>' in html
 
 
-def test_the_notice_page_shows_the_snapshot_with_masked_id_numbers_only(staff_client, notice):
+def test_the_notice_page_shows_the_notice_not_its_snapshot_with_masked_id_numbers_only(
+    staff_client, notice
+):
     # when
     html = page(staff_client, reverse("admin:notices_notice_change", args=[notice.pk]))
+    document_url = reverse("notices:notice_html", args=[notice.pk])
+    document = page(staff_client, document_url)
 
-    # then
+    # then the page shows the notice as the unit reads it, not the JSON it was made from
     assert "N310101-2026-000001" in html
     assert "AC2026-0000001" in html
-    assert "22.50" in html
-    assert MASKED_ID in html
-    assert FULL_ID not in html
+    assert f'<iframe src="{document_url}"' in html
+    assert '"lines":' not in html and "late_fee_rule" not in html
+    assert "22.50" in document
+    for shown in (html, document):
+        assert FULL_ID not in shown
+    assert MASKED_ID in document
 
 
 def test_the_notice_page_is_read_only(staff_client, notice):

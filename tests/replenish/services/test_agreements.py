@@ -249,7 +249,7 @@ def refused(call, **kwargs) -> list[str]:
 def test_an_agreement_longer_than_the_allowed_term_is_refused(case, officer):
     assert refused(agreement_draft, case_id=case.pk, installment_count=13, actor=officer) == [
         "Number of installments: 13 is not allowed; an agreement runs for 1 to 12 monthly "
-        "installments (INSTALLMENT_MAX_MONTHS)."
+        "installments."
     ]
 
 
