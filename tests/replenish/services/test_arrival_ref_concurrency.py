@@ -18,7 +18,7 @@ from tests.factories import (
     import_arrivals,
     import_rows,
 )
-from tests.replenish.test_collection_concurrency import at_once
+from tests.replenish.services.test_collection_concurrency import at_once
 from units.samples import sample_uscc
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -61,7 +61,7 @@ from tests.factories import (
     import_rows,
     submitted_writeoff,
 )
-from tests.replenish.test_fee_where_money_reaches import (
+from tests.replenish.services.test_fee_where_money_reaches import (
     assert_arrivals_fix_only_lines_they_pay,
     own_history,
 )
