@@ -31,7 +31,7 @@ from notices.outbox import Outgoing, notifications_create, unit_channels
 from notices.reminders import reminders_schedule
 from replenish.models import ArrearsCase, ArrearsLine, CaseState
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
-from replenish.services.numbering import number_block_take
+from replenish.services.numbering import notice_number, notice_scope, number_block_take
 from replenish.services.transitions import (
     declared_transition,
     transition_apply,
@@ -52,10 +52,6 @@ class IssuedNotice:
     case_no: str
     notice_no: str
     total: Decimal
-
-
-def notice_number(region_code: str, year: int, sequence: int) -> str:
-    return f"N{region_code}-{year}-{sequence:06d}"
 
 
 PAYMENT_CHANNELS = ["wechat", "alipay", "etax", "bank", "counter"]
@@ -193,7 +189,7 @@ def case_issue_notice(*, case_id: int, actor: Actor, issued_on: date | None = No
         ):
             transition_apply(previous, "supersede", actor=actor, reason="reissued")
         snapshot, principal, fee = _snapshot(case, case.unit, lines, issued_on=issued_on)
-        sequence = number_block_take(scope=f"notice:{case.region_code}:{issued_on.year}")
+        sequence = number_block_take(scope=notice_scope(case.region_code, issued_on.year))
         number = notice_number(case.region_code, issued_on.year, sequence)
         snapshot["notice_no"] = snapshot["payment_reference"] = number
         notice = Notice.objects.create(
@@ -246,7 +242,7 @@ def notices_issue_bulk(
             for region in sorted(by_region):
                 region_cases = by_region[region]
                 first = number_block_take(
-                    scope=f"notice:{region}:{issued_on.year}", count=len(region_cases)
+                    scope=notice_scope(region, issued_on.year), count=len(region_cases)
                 )
                 for offset, case in enumerate(region_cases):
                     snapshot, principal, fee = _snapshot(

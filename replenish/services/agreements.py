@@ -26,7 +26,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kernel.actors import Actor, System, actor_label, actor_user, require_permission
+from kernel.actors import Actor, System, require_permission
 from kernel.money import installment_schedule
 from kernel.sql import models_update
 from replenish.models import (
@@ -36,22 +36,17 @@ from replenish.models import (
     AgreementState,
     ArrearsCase,
     ArrearsLine,
-    AuditEntry,
     CaseState,
     Installment,
 )
 from replenish.selectors import ZERO, case_owed, debt_by_period
 from replenish.services.ledger import lines_fee_fix
-from replenish.services.numbering import number_block_take
-from replenish.services.transitions import transition_apply, transition_apply_bulk
+from replenish.services.numbering import agreement_number, agreement_scope, number_block_take
+from replenish.services.transitions import audit_record, transition_apply, transition_apply_bulk
 from units.models import DOCUMENT_EXTENSIONS, Counterparty, CounterpartyKind, UnitStatus
 
 # A case can take an agreement from these states (the sources of `agreement_take_effect`).
 AGREEMENT_CASE_STATES = (CaseState.REGISTERED, CaseState.NOTIFIED, CaseState.OVERDUE)
-
-
-def agreement_number(region_code: str, year: int, sequence: int) -> str:
-    return f"A{region_code}-{year}-{sequence:06d}"
 
 
 # --- checks shared by drafting, previewing and signing ----------------------------------------
@@ -204,7 +199,7 @@ def agreement_draft(
             count=installment_count,
             case=case,
         )
-        sequence = number_block_take(scope=f"agreement:{case.region_code}:{drafted_on.year}")
+        sequence = number_block_take(scope=agreement_scope(case.region_code, drafted_on.year))
         agreement = Agreement.objects.create(
             number=agreement_number(case.region_code, drafted_on.year, sequence),
             case=case,
@@ -214,15 +209,10 @@ def agreement_draft(
             drafted_on=drafted_on,
             note=note,
         )
-        AuditEntry.objects.create(
-            case=case,
-            subject="agreement",
-            subject_id=agreement.pk,
-            transition="draft",
-            from_state="",
-            to_state=agreement.state,
-            actor=actor_user(actor),
-            actor_label=actor_label(actor),
+        audit_record(
+            agreement,
+            "draft",
+            actor=actor,
             reason=f"agreement {agreement.number} drafted with {counterparty}",
         )
     return agreement
@@ -433,16 +423,12 @@ def agreement_scan_attach(*, agreement_id: int, file: File, actor: Actor) -> Agr
         replaced = bool(agreement.scan)
         agreement.scan.save(name, file, save=False)
         agreement.save(update_fields=["scan"])
-        AuditEntry.objects.create(
-            case_id=agreement.case_id,
-            subject="agreement",
-            subject_id=agreement.pk,
-            transition="scan_attach",
-            from_state=agreement.state,
-            to_state=agreement.state,
-            actor=actor_user(actor),
-            actor_label=actor_label(actor),
+        audit_record(
+            agreement,
+            "scan_attach",
+            actor=actor,
             reason=("scan replaced: " if replaced else "scan attached: ") + agreement.scan.name,
+            from_state=agreement.state,
         )
     return agreement
 

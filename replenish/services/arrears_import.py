@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from kernel.actors import Actor, actor_label, actor_user, require_permission
+from kernel.actors import Actor, actor_label, require_permission
 from kernel.csvfiles import (
     FileRejected,
     RowError,
@@ -31,9 +31,15 @@ from kernel.csvfiles import (
 )
 from kernel.money import FEN
 from kernel.sql import bulk_load, create_temp_table, zero_padded
-from replenish.models import ArrearsCase, CaseState, ImportBatch, LedgerKind
-from replenish.services.ledger import case_totals_refresh
-from replenish.services.numbering import number_block_take
+from replenish.models import ArrearsCase, ArrearsLine, CaseState, ImportBatch
+from replenish.services.ledger import case_totals_refresh, ledger_post_assessed
+from replenish.services.numbering import (
+    CASE_SEQUENCE_DIGITS,
+    case_number_prefix,
+    case_scope,
+    number_block_take,
+)
+from replenish.services.transitions import audit_record_set
 from units.identifiers import validate_id_number, validate_region_code, validate_uscc
 
 COLUMNS = (
@@ -351,8 +357,10 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
     )
     cases_needed = cursor.fetchone()[0]
     if cases_needed:
-        first = number_block_take(scope=f"case:{today.year}", count=cases_needed)
-        number = zero_padded(f"row_number() OVER (ORDER BY u.uscc) + {first - 1}", 7)
+        first = number_block_take(scope=case_scope(today.year), count=cases_needed)
+        number = zero_padded(
+            f"row_number() OVER (ORDER BY u.uscc) + {first - 1}", CASE_SEQUENCE_DIGITS
+        )
         cursor.execute(
             f"""
             INSERT INTO replenish_arrearscase
@@ -367,23 +375,21 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
                               WHERE c.unit_id = u.id AND c.state = %s
                                 AND c.predecessor_id IS NULL)
             """,
-            [f"AC{today.year}-", CaseState.REGISTERED, now, today, batch.pk, CaseState.REGISTERED],
-        )
-        cursor.execute(
-            """
-            INSERT INTO replenish_auditentry
-                (case_id, subject, subject_id, transition, from_state, to_state, actor_id,
-                 actor_label, at, reason)
-            SELECT id, 'case', id, 'open', '', state, %s, %s, %s, %s
-            FROM replenish_arrearscase WHERE import_batch_id = %s
-            """,
             [
-                getattr(actor_user(actor), "pk", None),
-                actor_label(actor),
+                case_number_prefix(today.year),
+                CaseState.REGISTERED,
                 now,
-                f"arrears established by import of {file_name}"[:500],
+                today,
                 batch.pk,
+                CaseState.REGISTERED,
             ],
+        )
+        audit_record_set(
+            ArrearsCase.objects.filter(import_batch_id=batch.pk),
+            "open",
+            actor=actor,
+            reason=f"arrears established by import of {file_name}"[:500],
+            at=now,
         )
 
     cursor.execute(
@@ -405,22 +411,11 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
         [batch.pk, CaseState.REGISTERED],
     )
     lines_created = cursor.rowcount
-    cursor.execute(
-        """
-        INSERT INTO replenish_ledgerentry
-            (case_id, line_id, kind, employer, employee, late_fee, effective_on, recorded_at,
-             actor_id, actor_label, source, reason)
-        SELECT case_id, id, %s, employer_amount, employee_amount, 0, due_date, %s, %s, %s, %s, ''
-        FROM replenish_arrearsline WHERE import_batch_id = %s
-        """,
-        [
-            LedgerKind.ASSESSED,
-            now,
-            getattr(actor_user(actor), "pk", None),
-            actor_label(actor),
-            f"import:{batch.pk}",
-            batch.pk,
-        ],
+    ledger_post_assessed(
+        ArrearsLine.objects.filter(import_batch_id=batch.pk),
+        actor=actor,
+        source=f"import:{batch.pk}",
+        at=now,
     )
     case_totals_refresh(
         ArrearsCase.objects.filter(lines__import_batch=batch).values("pk").distinct()

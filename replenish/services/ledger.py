@@ -6,7 +6,7 @@ line by line and portion by portion; the database refuses an entry that takes a 
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -217,6 +217,46 @@ def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> int:
     line_caches_refresh(sorted({p.line_id for p in postings}))
     case_totals_refresh(sorted({p.case_id for p in postings}))
     return len(entries)
+
+
+def ledger_post_assessed(lines: QuerySet, *, actor: Actor, source: str, at: datetime) -> int:
+    """The set-based `ledger_post` of an import: one `assessed` entry for each of these lines
+    (their two portions, effective on the due date), with one INSERT … SELECT; returns the number
+    of entries appended.
+
+    The import inserts the lines with their cached figures already what these entries say, so
+    only the cases' totals are left for the caller to refresh (`case_totals_refresh`).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ledger_post_assessed must run inside the service's transaction")
+    select, params = (
+        lines.order_by("pk")
+        .values_list("case_id", "pk", "employer_amount", "employee_amount", "due_date")
+        .query.sql_with_params()
+    )
+    column = {f.name: f.column for f in LedgerEntry._meta.concrete_fields}
+    columns = ", ".join(
+        column[name]
+        for name in (
+            *("kind", "late_fee", "recorded_at", "actor", "actor_label", "source", "reason"),
+            *("case", "line", "employer", "employee", "effective_on"),
+        )
+    )
+    user = actor_user(actor)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {LedgerEntry._meta.db_table} ({columns}) "
+            f"SELECT %s, 0, %s, %s, %s, %s, '', assessed.* FROM ({select}) assessed",
+            [
+                LedgerKind.ASSESSED,
+                connection.ops.adapt_datetimefield_value(at),
+                user.pk if user is not None else None,
+                actor_label(actor),
+                source,
+                *params,
+            ],
+        )
+        return cursor.rowcount
 
 
 def line_caches_refresh(line_ids: list[int] | None) -> None:

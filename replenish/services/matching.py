@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from replenish.models import OPEN_STATES, MatchedBy
+from replenish.services.numbering import AGREEMENT_NUMBER_PATTERN, NOTICE_NUMBER_PATTERN
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,7 @@ PAYER_USCC = "COALESCE(NULLIF(ob.uscc, ''), u.uscc)"
 
 NOTICE_MATCHER = ReferenceMatcher(
     name="notice",
-    # notices.services.notice_number: N<region>-<year>-<sequence>
-    pattern=re.compile(r"N\d{6}-\d{4}-\d+"),
+    pattern=NOTICE_NUMBER_PATTERN,
     relation=f"""
         SELECT n.number AS reference, n.case_id AS case_id, {PAYER_USCC} AS payer_uscc
         FROM notices_notice n
@@ -41,8 +41,7 @@ NOTICE_MATCHER = ReferenceMatcher(
 
 AGREEMENT_MATCHER = ReferenceMatcher(
     name="agreement",
-    # replenish.services.agreements.agreement_number: A<region>-<year>-<sequence>
-    pattern=re.compile(r"A\d{6}-\d{4}-\d+"),
+    pattern=AGREEMENT_NUMBER_PATTERN,
     relation="""
         SELECT a.number AS reference, a.case_id AS case_id,
                COALESCE(NULLIF(cp.uscc, ''), u.uscc) AS payer_uscc

@@ -20,13 +20,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kernel.actors import Actor, actor_label, actor_user, require_permission
+from kernel.actors import Actor, require_permission
 from kernel.money import apportion
-from replenish.models import ArrearsCase, ArrearsLine, AuditEntry, LedgerKind
+from replenish.models import ArrearsCase, ArrearsLine, LedgerKind
 from replenish.services.agreements import live_agreements_end
 from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
-from replenish.services.numbering import number_block_take
-from replenish.services.transitions import declared_transition, transition_apply
+from replenish.services.numbering import case_number, case_scope, number_block_take
+from replenish.services.transitions import (
+    audit_record_set,
+    declared_transition,
+    transition_apply,
+)
 from units.models import Counterparty, CounterpartyKind, UnitEvent, UnitEventKind
 
 ZERO_CELLS = (0, 0, 0)
@@ -152,10 +156,10 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
         ]
         table = apportion(cells, [party.share for party in parties])
 
-        first = number_block_take(scope=f"case:{on.year}", count=len(parties))
+        first = number_block_take(scope=case_scope(on.year), count=len(parties))
         successors = ArrearsCase.objects.bulk_create(
             ArrearsCase(
-                case_no=f"AC{on.year}-{first + offset:07d}",
+                case_no=case_number(on.year, first + offset),
                 unit=case.unit,
                 region_code=case.region_code,
                 opened_on=on,
@@ -164,22 +168,15 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
             )
             for offset, party in enumerate(parties)
         )
-        AuditEntry.objects.bulk_create(
-            AuditEntry(
-                case=successor,
-                subject="case",
-                subject_id=successor.pk,
-                transition="open",
-                from_state="",
-                to_state=successor.state,
-                actor=actor_user(actor),
-                actor_label=actor_label(actor),
-                reason=(
-                    f"share {party.share} of case {case.case_no} taken over by {party.name} "
-                    f"({party.uscc}) on the split of {case.unit.name}"
-                ),
-            )
-            for successor, party in zip(successors, parties, strict=True)
+        audit_record_set(
+            successors,
+            "open",
+            actor=actor,
+            reason=[
+                f"share {party.share} of case {case.case_no} taken over by {party.name} "
+                f"({party.uscc}) on the split of {case.unit.name}"
+                for party in parties
+            ],
         )
 
         new_lines: list[ArrearsLine] = []

@@ -6,7 +6,7 @@ the audit row in the same transaction. `transition_apply_bulk` does the same for
 with one UPDATE and one INSERT, taking source and target from the same declaration.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -118,6 +118,63 @@ def audit_record(
         actor_label=actor_label(actor),
         reason=reason,
     )
+
+
+def audit_record_set(
+    objs: models.QuerySet | Sequence[models.Model],
+    name: str,
+    *,
+    actor: Actor,
+    reason: str | Sequence[str] = "",
+    from_state: str = "",
+    at=None,
+) -> int:
+    """The audit rows of a set of subjects coming into being (the cases an import or a split
+    opens), each in the state it was created in; returns the number of rows written.
+
+    A queryset is recorded with one INSERT … SELECT (one `reason` for all); saved instances of
+    one model with one INSERT, with one `reason` for all or one for each.
+    """
+    if isinstance(objs, models.QuerySet):
+        if not isinstance(reason, str):
+            raise TypeError("a queryset's audit rows take one reason")
+        model = objs.model
+        case_column = _case_column(model)
+        rows = objs.values_list(
+            "pk",
+            case_column or models.Value(None, output_field=models.BigIntegerField()),
+            _state_field(model).attname,
+        )
+        return _audit_insert_select(
+            rows,
+            subject=model._meta.model_name.removeprefix("arrears"),
+            transition=name,
+            from_state=from_state,
+            to_state=None,
+            actor=actor,
+            at=at,
+            reason=reason,
+        )
+    reasons = [reason] * len(objs) if isinstance(reason, str) else list(reason)
+    if len(reasons) != len(objs):
+        raise ValueError("one reason for all the subjects or one for each")
+    user, label = actor_user(actor), actor_label(actor)
+    entries = AuditEntry.objects.bulk_create(
+        AuditEntry(
+            case_id=_case_id_of(obj),
+            subject=_subject(obj),
+            subject_id=obj.pk,
+            transition=name,
+            from_state=from_state,
+            to_state=getattr(obj, _state_field(type(obj)).attname),
+            actor=user,
+            actor_label=label,
+            reason=why,
+            **({} if at is None else {"at": at}),
+        )
+        for obj, why in zip(objs, reasons, strict=True)
+    )
+    return len(entries)
 
 
 def _not_allowed(obj: models.Model, name: str, state: str) -> str:
@@ -238,29 +295,61 @@ def transition_record_created(
     sources, target = declared_transition(model, name)
     if len(sources) != 1 or any(t.conditions for t in _declarations(model, name)):
         raise ValueError(f"{model.__name__}.{name} needs a single source and no conditions")
-    user = _bulk_actor_checked(model, name, actor)
+    _bulk_actor_checked(model, name, actor)
     case_column = _case_column(model)
     field = _state_field(model)
     rows = queryset.filter(**{field.attname: target}).values_list(
         "pk", case_column or models.Value(None, output_field=models.BigIntegerField())
     )
+    return _audit_insert_select(
+        rows,
+        subject=model._meta.model_name.removeprefix("arrears"),
+        transition=name,
+        from_state=next(iter(sources)),
+        to_state=target,
+        actor=actor,
+        at=at,
+        reason=reason,
+    )
+
+
+def _audit_insert_select(
+    rows: models.QuerySet,
+    *,
+    subject: str,
+    transition: str,
+    from_state: str,
+    to_state: str | None,
+    actor: Actor,
+    at,
+    reason: str,
+) -> int:
+    """One INSERT … SELECT of audit rows, one per row of `rows` (values: subject id, case id, and
+    the state reached when `to_state` is None)."""
     select, params = rows.query.sql_with_params()
     audit = AuditEntry._meta
-    columns = ("subject", "transition", "from_state", "to_state", "actor_id", "actor_label")
-    columns += ("at", "reason", "subject_id", "case_id")
+    columns = ["subject", "transition", "from_state", "actor_id", "actor_label", "at", "reason"]
+    values = ["%s"] * len(columns)
+    if to_state is not None:
+        columns.append("to_state")
+        values.append("%s")
+    columns += ["subject_id", "case_id"]
+    if to_state is None:
+        columns.append("to_state")
+    user = actor_user(actor)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {audit.db_table} ({', '.join(columns)}) "
-            f"SELECT %s, %s, %s, %s, %s, %s, %s, %s, created.* FROM ({select}) created",
+            f"SELECT {', '.join(values)}, created.* FROM ({select}) created",
             [
-                model._meta.model_name.removeprefix("arrears"),
-                name,
-                next(iter(sources)),
-                target,
+                subject,
+                transition,
+                from_state,
                 user.pk if user is not None else None,
                 actor_label(actor),
                 connection.ops.adapt_datetimefield_value(at or timezone.now()),
                 reason,
+                *([] if to_state is None else [to_state]),
                 *params,
             ],
         )
@@ -275,6 +364,7 @@ __all__ = [
     "PermissionDenied",
     "ValidationError",
     "audit_record",
+    "audit_record_set",
     "declared_transition",
     "transition_apply",
     "transition_apply_bulk",

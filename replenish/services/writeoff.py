@@ -42,7 +42,7 @@ from replenish.models import (
 )
 from replenish.selectors import ZERO, unit_has_another_registered_case
 from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
-from replenish.services.numbering import number_block_take
+from replenish.services.numbering import writeoff_number_take
 from replenish.services.transitions import audit_record, transition_apply
 from units.models import CounterpartyKind
 from units.portal import membership_of
@@ -140,7 +140,7 @@ def writeoff_submit(
             )
         _require_applicant(actor, group.pk)
         year = timezone.localdate().year
-        writeoff_no = f"HX{year}{number_block_take(scope=f'writeoff:{year}'):06d}"
+        writeoff_no = writeoff_number_take(year)
         # The case first: its state says whether an application may be made at all.
         transition_apply(
             case,
