@@ -8,6 +8,7 @@ into its table, by name or through `_meta.db_table`.
 """
 
 import ast
+import importlib
 import re
 from pathlib import Path
 
@@ -41,8 +42,9 @@ def _name_of(func: ast.Name | ast.Attribute) -> str:
     return func.id if isinstance(func, ast.Name) else func.attr
 
 
-def _sql_inserts(node: ast.AST) -> list[str]:
-    """The models a string or f-string inserts rows of (INSERT INTO / COPY its table)."""
+def _sql_inserts(node: ast.AST, names: dict) -> list[str]:
+    """The models a string or f-string inserts rows of (INSERT INTO / COPY its table, named
+    literally, through `_meta.db_table`, or through a module's constant that holds the name)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [TABLES[t] for t in INSERT.findall(node.value) if t in TABLES]
     if not isinstance(node, ast.JoinedStr):
@@ -58,14 +60,18 @@ def _sql_inserts(node: ast.AST) -> list[str]:
                 if table in TABLES:
                     found.append(TABLES[table])
             elif i + 1 < len(parts) and isinstance(parts[i + 1], ast.FormattedValue):
-                model = _model_named(parts[i + 1].value)
+                value = parts[i + 1].value
+                model = _model_named(value)
+                if model is None and isinstance(value, ast.Name):
+                    model = TABLES.get(names.get(value.id))
                 if model is not None:
                     found.append(model)
     return found
 
 
-def writes_in(source: str) -> list[tuple[int, str, str]]:
-    """(line, model, how) for every place `source` writes an audit or ledger row."""
+def writes_in(source: str, names: dict | None = None) -> list[tuple[int, str, str]]:
+    """(line, model, how) for every place `source` writes an audit or ledger row; `names` are
+    the module's globals (its constants naming tables)."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call):
@@ -85,16 +91,24 @@ def writes_in(source: str) -> list[tuple[int, str, str]]:
                     for model in map(_model_named, node.args)
                     if model is not None
                 ]
-        for model in _sql_inserts(node):
+        for model in _sql_inserts(node, names or {}):
             found.append((node.lineno, model, "raw SQL insert"))
     return found
 
 
 def _sources():
+    """(path, source, globals) of every module of the product but its migrations."""
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
-            if "migrations" not in path.parts:
-                yield path.relative_to(ROOT).as_posix(), path.read_text(encoding="utf-8")
+            if "migrations" in path.parts:
+                continue
+            name = path.relative_to(ROOT).as_posix()
+            module = name.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+            try:
+                names = vars(importlib.import_module(module))
+            except ImportError:  # a module that needs what is not installed here (wsgi, celery)
+                names = {}
+            yield name, path.read_text(encoding="utf-8"), names
 
 
 def test_audit_and_ledger_rows_are_written_only_by_their_module():
@@ -102,8 +116,8 @@ def test_audit_and_ledger_rows_are_written_only_by_their_module():
     # when the places that write audit or ledger rows are collected
     strays = [
         f"{name}:{line}: {model} {how}"
-        for name, source in _sources()
-        for line, model, how in writes_in(source)
+        for name, source, names in _sources()
+        for line, model, how in writes_in(source, names)
         if name not in WRITERS[model]
     ]
     # then only transitions.py writes audit rows and only ledger.py writes ledger entries
@@ -113,12 +127,13 @@ def test_audit_and_ledger_rows_are_written_only_by_their_module():
 def test_their_modules_are_found_writing():
     # given the two writer modules, when they are read, then their writes are seen (the walk
     # finds what it looks for)
-    sources = dict(_sources())
-    assert {m for _l, m, _h in writes_in(sources["replenish/services/transitions.py"])} == {
+    sources = {name: (source, names) for name, source, names in _sources()}
+    assert {m for _l, m, _h in writes_in(*sources["replenish/services/transitions.py"])} == {
         "AuditEntry"
     }
-    assert {m for _l, m, _h in writes_in(sources["replenish/services/ledger.py"])} == {
-        "LedgerEntry"
+    assert {h for _l, m, h in writes_in(*sources["replenish/services/ledger.py"])} == {
+        "constructed",
+        "raw SQL insert",
     }
 
 
@@ -136,6 +151,7 @@ SQL, LEDGER = "raw SQL insert", "LedgerEntry"
         ("c.execute(f'insert into {LedgerEntry._meta.db_table} (a) SELECT 1')", [(1, LEDGER, SQL)]),
         ("c.copy(f'COPY {LedgerEntry._meta.db_table} (a) FROM STDIN')", [(1, LEDGER, SQL)]),
         ("bulk_load(c, LedgerEntry._meta.db_table, cols, rows)", [(1, LEDGER, "bulk_load")]),
+        ("T = 'x'\nc.execute(f'INSERT INTO {T} (a) SELECT 1')", []),
         # reading is not writing, and neither is a comment or a filter
         ("# AuditEntry(case=c) is written by transitions\nx = 1", []),
         ("AuditEntry.objects.filter(case=c).count()", []),
@@ -146,3 +162,8 @@ SQL, LEDGER = "raw SQL insert", "LedgerEntry"
 )
 def test_the_walk_tells_writing_from_mentioning(source, expected):
     assert writes_in(source) == expected
+
+
+def test_a_constant_holding_the_table_name_is_seen_through():
+    source = "c.execute(f'INSERT INTO {LEDGER} (a) SELECT 1')"
+    assert writes_in(source, {"LEDGER": "replenish_ledgerentry"}) == [(1, LEDGER, SQL)]

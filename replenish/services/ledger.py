@@ -27,6 +27,8 @@ CASE_FIGURES = (
     "written_off_total",
     "transferred_total",
 )
+# The tables the SQL below names, from the models: a rename cannot silently break it.
+CASES, LINES, LEDGER = (m._meta.db_table for m in (ArrearsCase, ArrearsLine, LedgerEntry))
 LINE_FIGURES = ("employer_unpaid", "employee_unpaid", "fee_unpaid", "fee_fixed_total")
 
 _K = LedgerKind
@@ -72,10 +74,10 @@ def case_totals_refresh(case_ids: QuerySet | list[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE replenish_arrearscase SET {assignments}
-            FROM (SELECT case_id, {aggregates} FROM replenish_ledgerentry
+            UPDATE {CASES} SET {assignments}
+            FROM (SELECT case_id, {aggregates} FROM {LEDGER}
                   WHERE case_id IN ({ids_sql}) GROUP BY case_id) agg
-            WHERE replenish_arrearscase.id = agg.case_id
+            WHERE {CASES}.id = agg.case_id
             """,
             params,
         )
@@ -118,8 +120,8 @@ def ledger_differences(case_ids: list[int] | None = None) -> list[Difference]:
             f"""
             SELECT c.case_no, {", ".join(f"c.{n}" for n in CASE_FIGURES)},
                    {", ".join(f"COALESCE(agg.{n}, 0)" for n in CASE_FIGURES)}
-            FROM replenish_arrearscase c
-            LEFT JOIN (SELECT case_id, {case_aggs} FROM replenish_ledgerentry GROUP BY case_id)
+            FROM {CASES} c
+            LEFT JOIN (SELECT case_id, {case_aggs} FROM {LEDGER} GROUP BY case_id)
                  agg ON agg.case_id = c.id
             {where}
             ORDER BY c.case_no
@@ -135,9 +137,9 @@ def ledger_differences(case_ids: list[int] | None = None) -> list[Difference]:
             f"""
             SELECT c.case_no, l.id, {", ".join(f"l.{n}" for n in LINE_FIGURES)},
                    {", ".join(f"COALESCE(agg.{n}, 0)" for n in LINE_FIGURES)}
-            FROM replenish_arrearsline l
-            JOIN replenish_arrearscase c ON c.id = l.case_id
-            LEFT JOIN (SELECT line_id, {line_aggs} FROM replenish_ledgerentry GROUP BY line_id)
+            FROM {LINES} l
+            JOIN {CASES} c ON c.id = l.case_id
+            LEFT JOIN (SELECT line_id, {line_aggs} FROM {LEDGER} GROUP BY line_id)
                  agg ON agg.line_id = l.id
             {where}
             ORDER BY c.case_no, l.id
@@ -245,7 +247,7 @@ def ledger_post_assessed(lines: QuerySet, *, actor: Actor, source: str, at: date
     user = actor_user(actor)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {LedgerEntry._meta.db_table} ({columns}) "
+            f"INSERT INTO {LEDGER} ({columns}) "
             f"SELECT %s, 0, %s, %s, %s, %s, '', assessed.* FROM ({select}) assessed",
             [
                 LedgerKind.ASSESSED,
@@ -272,10 +274,10 @@ def line_caches_refresh(line_ids: list[int] | None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE replenish_arrearsline SET {assignments}
-            FROM (SELECT line_id, {aggregates} FROM replenish_ledgerentry
+            UPDATE {LINES} SET {assignments}
+            FROM (SELECT line_id, {aggregates} FROM {LEDGER}
                   {where} GROUP BY line_id) agg
-            WHERE replenish_arrearsline.id = agg.line_id
+            WHERE {LINES}.id = agg.line_id
             """,
             line_ids or [],
         )
