@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kernel.forms import form_errors_add
 from notices.documents import html_render, notice_document, pdf_render
 from notices.messages import message_render
 from notices.sending import notification_read
@@ -215,11 +216,7 @@ def declare(request):
                 actor=request.user,
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc.messages)
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request,
@@ -301,7 +298,7 @@ def writeoff_apply(request):
                 actor=request.user,
             )
         except ValidationError as exc:
-            form.add_error(None, exc.messages)
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request,

@@ -23,6 +23,7 @@ from backoffice.admin.case_list import (
     RegionFilter,
     search_by_id_number,
 )
+from backoffice.admin.helpers import ReadOnlyAdmin, ReadOnlyInline, id_number_fields
 from backoffice.admin.writeoff import WriteOffInline
 from backoffice.queues import queue_shown
 from notices.models import Notice
@@ -35,31 +36,6 @@ from replenish.models import (
     LedgerEntry,
     Payment,
 )
-
-
-def id_number_fields(request, fields) -> list[str]:
-    """ID numbers are shown in full only to users with `replenish.view_full_id_number`; the
-    others see them masked (DESIGN.md: personal data)."""
-    if request.user.has_perm("replenish.view_full_id_number"):
-        return ["full_id_number" if f == "masked_id_number" else f for f in fields]
-    return list(fields)
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """A part of the case shown on its page: whoever may see the case sees its parts, read-only."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("replenish.view_arrearscase")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class LineInline(ReadOnlyInline):
@@ -287,7 +263,7 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(ReadOnlyAdmin):
     list_display = [
         "file_name",
         "imported_at",
@@ -298,12 +274,3 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "actor_label",
     ]
     readonly_fields = [*list_display, "sha256"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

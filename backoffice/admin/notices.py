@@ -8,6 +8,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from backoffice.admin.helpers import ReadOnlyAdmin
+from kernel.forms import form_errors_add
 from notices.models import (
     DeliveryChannel,
     Notice,
@@ -117,12 +119,7 @@ class NoticeAdmin(admin.ModelAdmin):
             except PermissionDenied as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             except ValidationError as exc:
-                if hasattr(exc, "error_dict"):
-                    for field, errors in exc.error_dict.items():
-                        for error in errors:
-                            form.add_error(field if field in form.fields else None, error)
-                else:
-                    form.add_error(None, exc)
+                form_errors_add(form, exc)
             else:
                 notice.refresh_from_db()
                 self.message_user(
@@ -150,7 +147,7 @@ class NoticeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "kind",
@@ -174,15 +171,6 @@ class NotificationAdmin(admin.ModelAdmin):
     actions = ["retry"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Notification._meta.concrete_fields if f.name not in ("id",)]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=pgettext_lazy("message recipient", "to"))
     def recipient(self, obj):
@@ -258,21 +246,12 @@ class ReminderRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ReadOnlyAdmin):
     list_display = ["due_at", "rule", "subject", "subject_id", "case", "anchor", "state", "done_at"]
     list_filter = ["state", "rule"]
     search_fields = ["=dedupe_key", "=case__case_no"]
     list_select_related = ["rule", "case"]
     date_hierarchy = "due_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(UnitContact)

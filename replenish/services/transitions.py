@@ -7,6 +7,7 @@ with one UPDATE and one INSERT, taking source and target from the same declarati
 """
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -85,20 +86,35 @@ def transition_apply(
     obj.save(update_fields=changed)
     case_ids = [_case_id_of(obj)] if audit_case_ids is None else list(audit_case_ids)
     AuditEntry.objects.bulk_create(
-        AuditEntry(
-            case_id=case_id,
-            subject=_subject(obj),
-            subject_id=obj.pk,
-            transition=name,
-            from_state=from_state,
-            to_state=getattr(obj, field.attname),
-            actor=user,
-            actor_label=actor_label(actor),
-            reason=reason,
-        )
+        _audit_entry(obj, name, actor=actor, reason=reason, from_state=from_state, case_id=case_id)
         for case_id in case_ids
     )
     return result
+
+
+def _audit_entry(
+    obj: models.Model,
+    name: str,
+    *,
+    actor: Actor,
+    reason: str,
+    from_state: str,
+    case_id: int | None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """The (unsaved) audit row of `obj` reaching the state it is in through `name`."""
+    return AuditEntry(
+        case_id=case_id,
+        subject=_subject(obj),
+        subject_id=obj.pk,
+        transition=name,
+        from_state=from_state,
+        to_state=getattr(obj, _state_field(type(obj)).attname),
+        actor=actor_user(actor),
+        actor_label=actor_label(actor),
+        reason=reason,
+        **({} if at is None else {"at": at}),
+    )
 
 
 def audit_record(
@@ -106,18 +122,11 @@ def audit_record(
 ) -> AuditEntry:
     """The audit row of an event that is not a declared transition: a subject coming into being
     (`record`, `receive`), in the state it was created in."""
-    field = _state_field(type(obj))
-    return AuditEntry.objects.create(
-        case_id=_case_id_of(obj),
-        subject=_subject(obj),
-        subject_id=obj.pk,
-        transition=name,
-        from_state=from_state,
-        to_state=getattr(obj, field.attname),
-        actor=actor_user(actor),
-        actor_label=actor_label(actor),
-        reason=reason,
+    entry = _audit_entry(
+        obj, name, actor=actor, reason=reason, from_state=from_state, case_id=_case_id_of(obj)
     )
+    entry.save(force_insert=True)
+    return entry
 
 
 def audit_record_set(
@@ -158,19 +167,15 @@ def audit_record_set(
     reasons = [reason] * len(objs) if isinstance(reason, str) else list(reason)
     if len(reasons) != len(objs):
         raise ValueError("one reason for all the subjects or one for each")
-    user, label = actor_user(actor), actor_label(actor)
     entries = AuditEntry.objects.bulk_create(
-        AuditEntry(
-            case_id=_case_id_of(obj),
-            subject=_subject(obj),
-            subject_id=obj.pk,
-            transition=name,
-            from_state=from_state,
-            to_state=getattr(obj, _state_field(type(obj)).attname),
-            actor=user,
-            actor_label=label,
+        _audit_entry(
+            obj,
+            name,
+            actor=actor,
             reason=why,
-            **({} if at is None else {"at": at}),
+            from_state=from_state,
+            case_id=_case_id_of(obj),
+            at=at,
         )
         for obj, why in zip(objs, reasons, strict=True)
     )
