@@ -9,6 +9,7 @@ into its table, by name or through `_meta.db_table`.
 
 import ast
 import importlib
+import itertools
 import re
 from pathlib import Path
 
@@ -42,6 +43,15 @@ def _name_of(func: ast.Name | ast.Attribute) -> str:
     return func.id if isinstance(func, ast.Name) else func.attr
 
 
+def _table_model(value: ast.expr, names: dict) -> str | None:
+    """The model whose table an interpolated value names: `AuditEntry._meta.db_table`, or a
+    module constant holding its table's name."""
+    model = _model_named(value)
+    if model is None and isinstance(value, ast.Name):
+        model = TABLES.get(names.get(value.id))
+    return model
+
+
 def _sql_inserts(node: ast.AST, names: dict) -> list[str]:
     """The models a string or f-string inserts rows of (INSERT INTO / COPY its table, named
     literally, through `_meta.db_table`, or through a module's constant that holds the name)."""
@@ -50,22 +60,20 @@ def _sql_inserts(node: ast.AST, names: dict) -> list[str]:
     if not isinstance(node, ast.JoinedStr):
         return []
     found = []
-    parts = node.values
-    for i, part in enumerate(parts):
+    parts = [*node.values, None]
+    for part, after in itertools.pairwise(parts):
         if not (isinstance(part, ast.Constant) and isinstance(part.value, str)):
             continue
         for match in INSERT.finditer(part.value):
             table = match.group(1)
             if table is not None:
-                if table in TABLES:
-                    found.append(TABLES[table])
-            elif i + 1 < len(parts) and isinstance(parts[i + 1], ast.FormattedValue):
-                value = parts[i + 1].value
-                model = _model_named(value)
-                if model is None and isinstance(value, ast.Name):
-                    model = TABLES.get(names.get(value.id))
-                if model is not None:
-                    found.append(model)
+                model = TABLES.get(table)
+            elif isinstance(after, ast.FormattedValue):
+                model = _table_model(after.value, names)
+            else:
+                model = None
+            if model is not None:
+                found.append(model)
     return found
 
 
