@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.core.exceptions import ValidationError
 
@@ -50,9 +50,9 @@ def text_stream(source: IO[bytes] | IO[str]) -> Iterator[IO[str]]:
     The view is detached afterwards, so the caller's file stays open for a second pass.
     """
     if not isinstance(source.read(0), bytes):
-        yield source
+        yield cast(IO[str], source)
         return
-    wrapper = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+    wrapper = io.TextIOWrapper(cast(IO[bytes], source), encoding="utf-8-sig", newline="")
     try:
         yield wrapper
     finally:

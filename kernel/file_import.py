@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
+from django.db.backends.utils import CursorWrapper
 
 from kernel.csvfiles import RowError, read_rows
 from kernel.money import FEN
@@ -71,7 +72,7 @@ class RowReader:
         self.errors = errors
         self.rows = 0
 
-    def __call__(self, stream: IO[str]) -> Iterator[tuple]:
+    def __call__(self, stream: IO[str]) -> Iterator[tuple[Any, ...]]:
         errors = self.errors
         for line, values in read_rows(stream, self.columns, errors):
             self.rows += 1
@@ -84,16 +85,16 @@ class RowReader:
                 if bad is not None:
                     yield bad
 
-    def row(self, line: int, values: list[str]) -> tuple:
+    def row(self, line: int, values: list[str]) -> tuple[Any, ...]:
         raise NotImplementedError
 
-    def rejected(self, staged: tuple) -> tuple | None:
+    def rejected(self, staged: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """What a row found bad stages, given what `row` made of it (its bad values None)."""
         return None
 
 
 def staged_repeats(
-    cursor: Any, table: str, keys: Sequence[str], *, where: str = ""
+    cursor: CursorWrapper, table: str, keys: Sequence[str], *, where: str = ""
 ) -> list[tuple[int, int]]:
     """(line, first line) of every staged row whose `keys` an earlier row of the file has
     (`where`: an SQL condition on the rows that count)."""
@@ -107,4 +108,4 @@ def staged_repeats(
         WHERE s.lineno <> f.first
         """
     )
-    return cursor.fetchall()
+    return [(line, first) for line, first in cursor.fetchall()]

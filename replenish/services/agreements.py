@@ -15,6 +15,7 @@ Locks: the case, then its agreement, then its lines, each set in primary-key ord
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,11 +23,13 @@ from django.core.files import File
 from django.core.validators import FileExtensionValidator
 from django.db import transaction
 from django.db.models import DateField, F, Min, OuterRef, Q, Subquery, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, System, require_permission
+from kernel.money import Installment as PlannedInstallment
 from kernel.money import installment_schedule
 from kernel.sql import models_update
 from replenish.models import (
@@ -90,7 +93,7 @@ def case_counterparty(case: ArrearsCase) -> Counterparty:
     The unit itself only while it is active: a unit that was split owes through the successors'
     cases, so its own case must be apportioned first (`case_split`).
     """
-    if case.obligor_id is not None:
+    if case.obligor is not None:
         return case.obligor
     unit = case.unit
     if unit.status != UnitStatus.ACTIVE:
@@ -116,7 +119,7 @@ class SchedulePreview:
     as_of: date
     principal: Decimal
     late_fee: Decimal
-    installments: list  # of kernel.money.Installment
+    installments: list[PlannedInstallment]
 
     @property
     def total(self) -> Decimal:
@@ -138,7 +141,9 @@ def agreement_preview(*, case: ArrearsCase, count: int, signed_on: date) -> Sche
     )
 
 
-def _schedule(total: Decimal, *, signed_on: date, count: int, case: ArrearsCase) -> list:
+def _schedule(
+    total: Decimal, *, signed_on: date, count: int, case: ArrearsCase
+) -> list[PlannedInstallment]:
     if total <= 0:
         raise ValidationError(
             _("Case %(case)s owes nothing: there is nothing to agree.") % {"case": case.case_no},
@@ -200,7 +205,7 @@ def agreement_draft(
             case=case,
         )
         sequence = number_block_take(scope=agreement_scope(case.region_code, drafted_on.year))
-        agreement = Agreement.objects.create(
+        agreement: Agreement = Agreement.objects.create(
             number=agreement_number(case.region_code, drafted_on.year, sequence),
             case=case,
             kind=KIND_OF_COUNTERPARTY[counterparty.kind],
@@ -375,7 +380,7 @@ def agreement_end(
             code="agreement_state",
         )
     was_in_force = agreement.state == AgreementState.IN_FORCE
-    if was_in_force and on < agreement.signed_on:
+    if was_in_force and agreement.signed_on is not None and on < agreement.signed_on:
         raise ValidationError(
             _("Agreement %(number)s cannot end on %(date)s, before it was signed.")
             % {"number": agreement.number, "date": on},
@@ -407,10 +412,10 @@ def live_agreements_end(
 # --- the signed scan ----------------------------------------------------------------------------
 
 
-def agreement_scan_attach(*, agreement_id: int, file: File, actor: Actor) -> Agreement:
+def agreement_scan_attach(*, agreement_id: int, file: "File[Any]", actor: Actor) -> Agreement:
     """Keep the scan of the signed paper agreement (under MEDIA_ROOT)."""
     require_permission(actor, "replenish.sign_agreement")
-    name = file.name.rsplit("/", 1)[-1]
+    name = (file.name or "").rsplit("/", 1)[-1]
     FileExtensionValidator(DOCUMENT_EXTENSIONS)(File(file, name=name))
     with transaction.atomic():
         _case, agreement = _locked(agreement_id)
@@ -436,7 +441,7 @@ def agreement_scan_attach(*, agreement_id: int, file: File, actor: Actor) -> Agr
 # --- the daily run: breaches and fulfilments, set-based ----------------------------------------
 
 
-def _paid_since_signing():
+def _paid_since_signing() -> CombinedExpression:
     return F("case__paid_total") - F("paid_before")
 
 

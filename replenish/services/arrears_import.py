@@ -9,9 +9,10 @@ the number of lines: the database does the per-row work.
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
-from typing import IO
+from typing import IO, Any
 
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from kernel.actors import Actor, actor_label, require_permission
@@ -99,7 +100,7 @@ class _RowReader(RowReader):
         self._positive = partial(parse_amount, allow_zero=False)
         self._non_negative = partial(parse_amount, allow_zero=True)
 
-    def row(self, line: int, values: list[str]) -> tuple:
+    def row(self, line: int, values: list[str]) -> tuple[Any, ...]:
         errors = self.errors
         positive, non_negative = self._positive, self._non_negative
         uscc = checked(errors, line, "unit_uscc", self._uscc, values[0])
@@ -131,7 +132,7 @@ class _RowReader(RowReader):
         )
 
 
-def _cross_row_errors(cursor) -> list[RowError]:
+def _cross_row_errors(cursor: CursorWrapper) -> list[RowError]:
     """Duplicates of (unit, period, person) and a unit or person named two ways in one file."""
     found = [
         RowError(line, "id_number", f"the same unit, period and person as line {first}")
@@ -204,7 +205,7 @@ def arrears_import(
     return result
 
 
-def _conflicts(cursor) -> list[RowError]:
+def _conflicts(cursor: CursorWrapper) -> list[RowError]:
     """Rows already imported with other amounts: a correction is a ledger entry, not a re-import."""
     cursor.execute(
         f"""
@@ -238,7 +239,9 @@ def _conflicts(cursor) -> list[RowError]:
     return found
 
 
-def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Actor, today: date):
+def _apply_staging(
+    cursor: CursorWrapper, *, file_name: str, sha256: str, rows: int, actor: Actor, today: date
+) -> ArrearsImportResult:
     now = timezone.now()
 
     # Units and persons: created or updated, one statement each.

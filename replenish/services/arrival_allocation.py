@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from kernel.actors import Actor
 from kernel.money import Allocation, LineDue, allocate_payment
 from replenish.models import ArrearsLine, Arrival, LedgerKind
 from replenish.services.ledger import Posting, lines_fee_plan
@@ -47,6 +48,13 @@ class BatchPlan:
     cleared_case_ids: set[int] = field(default_factory=set)
 
 
+def _case_of(arrival: Arrival) -> int:
+    """The case of a matched arrival (only matched arrivals are planned)."""
+    if arrival.case_id is None:
+        raise ValueError(f"arrival {arrival.arrival_ref} is not matched to a case")
+    return arrival.case_id
+
+
 def _owes(line: ArrearsLine) -> bool:
     return bool(line.employer_unpaid or line.employee_unpaid or line.fee_unpaid)
 
@@ -60,7 +68,8 @@ def arrivals_plan(lines: Sequence[ArrearsLine], arrivals: Sequence[Arrival]) -> 
     accrual_starts = {line.pk: line.fee_accrues_after for line in lines}
     plan = BatchPlan()
     for arrival in sorted(arrivals, key=lambda a: (a.case_id, a.arrived_on, a.pk)):
-        case_lines = by_case[arrival.case_id]
+        case_id = _case_of(arrival)
+        case_lines = by_case[case_id]
         source = arrival_source(arrival.pk)
         reason = f"arrival {arrival.arrival_ref}"
         plan.postings += lines_fee_plan(
@@ -86,7 +95,7 @@ def arrivals_plan(lines: Sequence[ArrearsLine], arrivals: Sequence[Arrival]) -> 
             line.employer_unpaid -= paid.employer
             plan.postings.append(
                 Posting(
-                    case_id=arrival.case_id,
+                    case_id=case_id,
                     line_id=line.pk,
                     kind=LedgerKind.PAYMENT_APPLIED,
                     effective_on=arrival.arrived_on,
@@ -100,7 +109,7 @@ def arrivals_plan(lines: Sequence[ArrearsLine], arrivals: Sequence[Arrival]) -> 
         plan.arrivals.append(
             ArrivalPlan(
                 arrival_id=arrival.pk,
-                case_id=arrival.case_id,
+                case_id=case_id,
                 applied=allocation.applied,
                 credit=allocation.credit,
                 allocation=allocation,
@@ -108,9 +117,9 @@ def arrivals_plan(lines: Sequence[ArrearsLine], arrivals: Sequence[Arrival]) -> 
         )
     plan.moved_lines = [line for line in lines if line.fee_accrues_after != accrual_starts[line.pk]]
     plan.cleared_case_ids = {
-        arrival.case_id
+        _case_of(arrival)
         for arrival in arrivals
-        if not any(_owes(line) for line in by_case[arrival.case_id])
+        if not any(_owes(line) for line in by_case[_case_of(arrival)])
     }
     return plan
 
@@ -118,7 +127,7 @@ def arrivals_plan(lines: Sequence[ArrearsLine], arrivals: Sequence[Arrival]) -> 
 # --- seam: agreement installments --------------------------------------------------------------
 
 
-def installments_allocate(plan: BatchPlan, *, actor) -> None:
+def installments_allocate(plan: BatchPlan, *, actor: Actor) -> None:
     """SEAM for the agreements branch: money applied to a case under a repayment agreement also
     pays its installments (oldest due first), and an agreement whose installments are all paid
     becomes fulfilled.
@@ -129,7 +138,9 @@ def installments_allocate(plan: BatchPlan, *, actor) -> None:
     """
 
 
-def installments_unallocate(*, arrival_id: int, case_id: int, amount: Decimal, actor) -> None:
+def installments_unallocate(
+    *, arrival_id: int, case_id: int, amount: Decimal, actor: Actor
+) -> None:
     """SEAM for the agreements branch: the reversal of a posted arrival takes its money back off
     the installments it paid (an agreement fulfilled by it is in force again). Called inside the
     reversal's transaction, after the reversing ledger entries are written. Does nothing until

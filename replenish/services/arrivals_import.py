@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from typing import IO
+from typing import IO, Any
 
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -151,7 +152,7 @@ class _RowReader(RowReader):
         self._valid_uscc = memoized(validate_uscc)
         self._positive = partial(parse_amount, allow_zero=False)
 
-    def row(self, line: int, values: list[str]) -> tuple:
+    def row(self, line: int, values: list[str]) -> tuple[Any, ...]:
         errors = self.errors
         arrival_ref = checked(errors, line, "arrival_ref", _parse_ref, values[0])
         arrived_on = checked(errors, line, "arrived_on", parse_date, values[1])
@@ -163,14 +164,14 @@ class _RowReader(RowReader):
         channel = checked(errors, line, "channel", _parse_channel, values[5])
         return (line, arrival_ref, arrived_on, amount, payer, reference, channel)
 
-    def rejected(self, staged: tuple) -> tuple:
+    def rejected(self, staged: tuple[Any, ...]) -> tuple[Any, ...]:
         # Staged with its reference only, so a later row repeating it is named too; the file is
         # rejected anyway.
         line, arrival_ref = staged[:2]
         return (line, arrival_ref, None, None, None, None, None)
 
 
-def _cross_row_errors(cursor) -> list[RowError]:
+def _cross_row_errors(cursor: CursorWrapper) -> list[RowError]:
     return [
         RowError(line, "arrival_ref", f"the same arrival_ref as line {first}")
         for line, first in staged_repeats(
@@ -179,7 +180,7 @@ def _cross_row_errors(cursor) -> list[RowError]:
     ]
 
 
-def _resent_conflicts(cursor) -> list[RowError]:
+def _resent_conflicts(cursor: CursorWrapper) -> list[RowError]:
     """A re-sent arrival_ref must bring the same money: otherwise the file contradicts what
     was received (a correction is a reversal and a new arrival_ref)."""
     cursor.execute(
@@ -262,7 +263,9 @@ def arrivals_import(
     return result
 
 
-def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Actor):
+def _apply_staging(
+    cursor: CursorWrapper, *, file_name: str, sha256: str, rows: int, actor: Actor
+) -> tuple[ArrivalsImportResult, int]:
     staging_match(cursor, STAGING)
     batch = ArrivalImport.objects.create(
         file_name=file_name[:255], sha256=sha256, rows=rows, actor_label=actor_label(actor)
@@ -326,7 +329,9 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
     return result, batch_id
 
 
-def _preview(cursor, result: ArrivalsImportResult, batch_id: int) -> ArrivalsImportResult:
+def _preview(
+    cursor: CursorWrapper, result: ArrivalsImportResult, batch_id: int
+) -> ArrivalsImportResult:
     """Row by row, what the import did (about to be rolled back) and what posting the matched
     arrivals would do, planned as the adjustment plans it (after the arrivals already waiting)."""
     cursor.execute(
@@ -393,5 +398,5 @@ def _preview(cursor, result: ArrivalsImportResult, batch_id: int) -> ArrivalsImp
     return dataclasses.replace(result, import_id=None, preview=tuple(rows))
 
 
-def _as_date(value) -> date:
+def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))

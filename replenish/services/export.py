@@ -3,7 +3,7 @@
 import csv
 from collections.abc import Iterator
 from datetime import date
-from typing import IO
+from typing import IO, Any
 
 from django.db.models import QuerySet
 
@@ -23,7 +23,9 @@ EXPORT_COLUMNS = (
 )
 
 
-def export_rows(*, as_of: date, cases: QuerySet | None = None) -> Iterator[tuple]:
+def export_rows(
+    *, as_of: date, cases: QuerySet[ArrearsCase] | None = None
+) -> Iterator[tuple[Any, ...]]:
     """Every case, or the cases of `cases` (a list filtered in the admin)."""
     if cases is None:
         owed = owed_by_case(None, as_of=as_of)
@@ -31,7 +33,7 @@ def export_rows(*, as_of: date, cases: QuerySet | None = None) -> Iterator[tuple
     else:
         owed = owed_by_case(cases.order_by().values_list("pk", flat=True), as_of=as_of)
     nothing = Owed(ZERO, ZERO)
-    cases = (
+    rows = (
         cases.order_by("case_no")
         .values_list(
             "pk",
@@ -45,7 +47,7 @@ def export_rows(*, as_of: date, cases: QuerySet | None = None) -> Iterator[tuple
         )
         .iterator(chunk_size=5000)
     )
-    for pk, case_no, uscc, obligor_uscc, obligor_name, state, paid, written_off in cases:
+    for pk, case_no, uscc, obligor_uscc, obligor_name, state, paid, written_off in rows:
         figures = owed.get(pk, nothing)
         yield (
             case_no,

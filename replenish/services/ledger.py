@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -66,7 +67,7 @@ def _rounded(expression: str) -> str:
     return f"ROUND({expression}, 2)"
 
 
-def case_totals_refresh(case_ids: QuerySet | list[int]) -> None:
+def case_totals_refresh(case_ids: QuerySet[Any] | list[int]) -> None:
     """Recompute the cached figures of these cases from the ledger: one UPDATE for the whole set."""
     ids_sql, params = _ids_subquery(case_ids)
     assignments = ", ".join(f"{name} = agg.{name}" for name in CASE_FIGURES)
@@ -83,7 +84,7 @@ def case_totals_refresh(case_ids: QuerySet | list[int]) -> None:
         )
 
 
-def _ids_subquery(case_ids: QuerySet | list[int]) -> tuple[str, list]:
+def _ids_subquery(case_ids: QuerySet[Any] | list[int]) -> tuple[str, list[Any]]:
     if isinstance(case_ids, QuerySet):
         sql, params = case_ids.order_by().query.sql_with_params()
         return sql, list(params)
@@ -108,7 +109,7 @@ class Difference:
 def ledger_differences(case_ids: list[int] | None = None) -> list[Difference]:
     """Every cached figure of a case or a line that its ledger does not explain."""
     where = ""
-    params: list = []
+    params: list[Any] = []
     if case_ids is not None:
         where = f"WHERE c.id IN ({', '.join(['%s'] * len(case_ids)) or 'NULL'})"
         params = list(case_ids)
@@ -154,7 +155,7 @@ def ledger_differences(case_ids: list[int] | None = None) -> list[Difference]:
     return found
 
 
-def _money(value) -> Decimal:
+def _money(value: object) -> Decimal:
     return Decimal(str(value or 0)).quantize(FEN)
 
 
@@ -221,7 +222,9 @@ def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> int:
     return len(entries)
 
 
-def ledger_post_assessed(lines: QuerySet, *, actor: Actor, source: str, at: datetime) -> int:
+def ledger_post_assessed(
+    lines: QuerySet[ArrearsLine], *, actor: Actor, source: str, at: datetime
+) -> int:
     """The set-based `ledger_post` of an import: one `assessed` entry for each of these lines
     (their two portions, effective on the due date), with one INSERT … SELECT; returns the number
     of entries appended.
@@ -258,7 +261,8 @@ def ledger_post_assessed(lines: QuerySet, *, actor: Actor, source: str, at: date
                 *params,
             ],
         )
-        return cursor.rowcount
+        appended: int = cursor.rowcount
+        return appended
 
 
 def line_caches_refresh(line_ids: list[int] | None) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 
 from replenish.models import OPEN_STATES, Agreement, ArrearsCase, MatchedBy
 from replenish.services.numbering import AGREEMENT_NUMBER_PATTERN, NOTICE_NUMBER_PATTERN
@@ -23,7 +24,7 @@ from units.models import Counterparty, Unit
 @dataclass(frozen=True)
 class ReferenceMatcher:
     name: str
-    pattern: re.Pattern
+    pattern: re.Pattern[str]
     relation_sql: Callable[[], str]
 
     @property
@@ -116,7 +117,7 @@ def _open_cases_by_payer() -> str:
     """
 
 
-def staging_match(cursor, table: str) -> None:
+def staging_match(cursor: CursorWrapper, table: str) -> None:
     """Fill `case_id`, `matched_by` and `note` of the staging rows (columns `payer_uscc`,
     `reference`, `case_id`, `matched_by`, `note`; `note` starts empty)."""
     for matcher in REFERENCE_MATCHERS:

@@ -13,6 +13,8 @@
 """
 
 from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,7 +35,7 @@ from replenish.services.transitions import (
 )
 from units.models import Counterparty, CounterpartyKind, UnitEvent, UnitEventKind
 
-ZERO_CELLS = (0, 0, 0)
+ZERO_CELLS = (Decimal("0"), Decimal("0"), Decimal("0"))
 
 
 def cases_pass_to(
@@ -77,6 +79,14 @@ def cases_stop_fee_for_bankruptcy(
     ArrearsLine.objects.filter(case__in=cases).filter(
         Q(fee_stops_on__isnull=True) | Q(fee_stops_on__gt=last_day)
     ).update(fee_stops_on=last_day)
+
+
+def _shares_of(parties: list[Counterparty]) -> list[Fraction]:
+    """The shares of a split's separated parties (each has one: recorded with the split)."""
+    shares = [party.share for party in parties]
+    if any(share is None for share in shares):
+        raise ValueError("a separated party of the split has no share")
+    return [share for share in shares if share is not None]
 
 
 def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[ArrearsCase]:
@@ -154,10 +164,10 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
             for line in lines
             for amount in (line.employer_unpaid, line.employee_unpaid, line.fee_unpaid)
         ]
-        table = apportion(cells, [party.share for party in parties])
+        table = apportion(cells, _shares_of(parties))
 
         first = number_block_take(scope=case_scope(on.year), count=len(parties))
-        successors = ArrearsCase.objects.bulk_create(
+        successors: list[ArrearsCase] = ArrearsCase.objects.bulk_create(
             ArrearsCase(
                 case_no=case_number(on.year, first + offset),
                 unit=case.unit,

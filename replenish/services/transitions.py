@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -21,11 +22,19 @@ from replenish.models import AuditEntry
 
 
 def _state_field(model: type[models.Model]) -> FSMFieldMixin:
-    return next(f for f in model._meta.concrete_fields if isinstance(f, FSMFieldMixin))
+    field: FSMFieldMixin = next(
+        f for f in model._meta.concrete_fields if isinstance(f, FSMFieldMixin)
+    )
+    return field
 
 
 def _subject(obj: models.Model) -> str:
-    return obj._meta.model_name.removeprefix("arrears")
+    return _subject_of(type(obj))
+
+
+def _subject_of(model: type[models.Model]) -> str:
+    """What the audit trail calls a model's rows: "case", "notice", "arrival", …"""
+    return model._meta.label_lower.split(".")[-1].removeprefix("arrears")
 
 
 def _case_column(model: type[models.Model]) -> str | None:
@@ -130,13 +139,13 @@ def audit_record(
 
 
 def audit_record_set(
-    objs: models.QuerySet | Sequence[models.Model],
+    objs: models.QuerySet[Any] | Sequence[models.Model],
     name: str,
     *,
     actor: Actor,
     reason: str | Sequence[str] = "",
     from_state: str = "",
-    at=None,
+    at: datetime | None = None,
 ) -> int:
     """The audit rows of a set of subjects coming into being (the cases an import or a split
     opens), each in the state it was created in; returns the number of rows written.
@@ -156,7 +165,7 @@ def audit_record_set(
         )
         return _audit_insert_select(
             rows,
-            subject=model._meta.model_name.removeprefix("arrears"),
+            subject=_subject_of(model),
             transition=name,
             from_state=from_state,
             to_state=None,
@@ -190,7 +199,7 @@ def _not_allowed(obj: models.Model, name: str, state: str) -> str:
     }
 
 
-def _declarations(model: type[models.Model], name: str) -> list:
+def _declarations(model: type[models.Model], name: str) -> list[Any]:
     return [t for t in _state_field(model).get_all_transitions(model) if t.name == name]
 
 
@@ -205,7 +214,7 @@ def declared_transition(model: type[models.Model], name: str) -> tuple[set[str],
     return sources, targets.pop()
 
 
-def _bulk_actor_checked(model: type[models.Model], name: str, actor: Actor):
+def _bulk_actor_checked(model: type[models.Model], name: str, actor: Actor) -> User | None:
     """The user behind `actor` (None for the system), refused unless they hold the permission
     the transition declares."""
     user = actor_user(actor)
@@ -219,7 +228,7 @@ def _bulk_actor_checked(model: type[models.Model], name: str, actor: Actor):
 
 
 def transition_apply_bulk(
-    queryset: models.QuerySet,
+    queryset: models.QuerySet[Any],
     name: str,
     *,
     actor: Actor,
@@ -256,7 +265,7 @@ def transition_apply_bulk(
             return []
         pks = [pk for pk, _state, _case in rows]
         now = timezone.now()
-        updates = {field.attname: target}
+        updates: dict[str, Any] = {field.attname: target}
         if any(f.attname == "state_changed_at" for f in model._meta.concrete_fields):
             updates["state_changed_at"] = now
         model._base_manager.filter(pk__in=pks, **{f"{field.attname}__in": sources}).update(
@@ -265,7 +274,7 @@ def transition_apply_bulk(
         AuditEntry.objects.bulk_create(
             AuditEntry(
                 case_id=case_id if case_column else None,
-                subject=model._meta.model_name.removeprefix("arrears"),
+                subject=_subject_of(model),
                 subject_id=pk,
                 transition=name,
                 from_state=state,
@@ -281,12 +290,12 @@ def transition_apply_bulk(
 
 
 def transition_record_created(
-    queryset: models.QuerySet,
+    queryset: models.QuerySet[Any],
     name: str,
     *,
     actor: Actor,
     reason: str = "",
-    at=None,
+    at: datetime | None = None,
 ) -> int:
     """Record transition `name` for rows a bulk insert created directly in its target state.
 
@@ -308,7 +317,7 @@ def transition_record_created(
     )
     return _audit_insert_select(
         rows,
-        subject=model._meta.model_name.removeprefix("arrears"),
+        subject=_subject_of(model),
         transition=name,
         from_state=next(iter(sources)),
         to_state=target,
@@ -319,14 +328,14 @@ def transition_record_created(
 
 
 def _audit_insert_select(
-    rows: models.QuerySet,
+    rows: models.QuerySet[Any],
     *,
     subject: str,
     transition: str,
     from_state: str,
     to_state: str | None,
     actor: Actor,
-    at,
+    at: datetime | None,
     reason: str,
 ) -> int:
     """One INSERT … SELECT of audit rows, one per row of `rows` (values: subject id, case id, and
@@ -358,7 +367,8 @@ def _audit_insert_select(
                 *params,
             ],
         )
-        return cursor.rowcount
+        written: int = cursor.rowcount
+        return written
 
 
 def pks_in_order(objs: Iterable[models.Model]) -> list[int]:

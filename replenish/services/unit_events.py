@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -399,13 +400,13 @@ def unit_record_auction(
 
 
 def unit_event_attach(
-    *, event_id: int, title: str, file: File, actor: Actor
+    *, event_id: int, title: str, file: "File[Any]", actor: Actor
 ) -> UnitEventAttachment:
     """Keep a document of the event (court ruling, registration notice, auction confirmation)."""
     require_permission(actor, "units.record_unitevent")
     if not title.strip():
         raise ValidationError(_("Give the attachment a title."), code="title")
-    name = file.name.rsplit("/", 1)[-1]
+    name = (file.name or "").rsplit("/", 1)[-1]
     FileExtensionValidator(DOCUMENT_EXTENSIONS)(File(file, name=name))
     with transaction.atomic():
         event = UnitEvent.objects.select_for_update().get(pk=event_id)

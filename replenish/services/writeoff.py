@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -55,7 +56,7 @@ class Upload:
     """One document of an application: its kind and the uploaded file."""
 
     kind: str
-    file: File
+    file: "File[Any]"
 
 
 def portal_may_apply(actor: Actor, counterparty_id: int) -> bool:
@@ -91,7 +92,9 @@ def _uploads_checked(uploads: Sequence[Upload]) -> None:
         raise ValidationError(errors)
 
 
-def _documents_add(application: WriteOffApplication, uploads, actor: Actor) -> None:
+def _documents_add(
+    application: WriteOffApplication, uploads: Sequence[Upload], actor: Actor
+) -> None:
     for upload in uploads:
         document = WriteOffDocument(
             application=application, kind=upload.kind, uploaded_by=actor_label(actor)
@@ -148,7 +151,7 @@ def writeoff_submit(
             actor=_case_actor(actor),
             reason=f"write-off {writeoff_no} applied for by {group.display_name}",
         )
-        application = WriteOffApplication.objects.create(
+        application: WriteOffApplication = WriteOffApplication.objects.create(
             writeoff_no=writeoff_no,
             case=case,
             applicant=group,
@@ -332,16 +335,19 @@ def writeoff_post(*, application_id: int, actor: Actor) -> PostedWriteOff | None
         case, application = _locked_application(application_id)
         if application.state != WriteOffState.APPROVED:
             return None
+        decided_on, approver = application.decided_on, application.approver
+        if decided_on is None or approver is None:
+            raise RuntimeError(f"write-off {application.writeoff_no} is approved undecided")
         lines = list(ArrearsLine.objects.select_for_update().filter(case=case).order_by("pk"))
         source = f"writeoff:{application.pk}"
         # Nothing accrues after approval on a bankrupt unit's lines; fix anything that did.
-        lines_fee_fix(lines, on=application.decided_on, actor=actor, source=source)
+        lines_fee_fix(lines, on=decided_on, actor=actor, source=source)
         postings = [
             Posting(
                 case_id=case.pk,
                 line_id=line.pk,
                 kind=LedgerKind.WRITTEN_OFF,
-                effective_on=application.decided_on,
+                effective_on=decided_on,
                 source=source,
                 employer=-line.employer_unpaid,
                 employee=-line.employee_unpaid,
@@ -357,7 +363,7 @@ def writeoff_post(*, application_id: int, actor: Actor) -> PostedWriteOff | None
         transition_apply(
             case,
             "writeoff_approve",
-            actor=application.approver,
+            actor=approver,
             reason=f"write-off {application.writeoff_no} posted by {actor_label(actor)}",
         )
     return PostedWriteOff(
