@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -312,7 +313,7 @@ def pdf_render(document: Document) -> bytes:
                     [para(v, amount if i >= t.numeric_from else cell) for i, v in enumerate(row)]
                 )
             table = PdfTable(data, colWidths=[width / len(t.header)] * len(t.header), repeatRows=1)
-            style = [
+            style: list[tuple[Any, ...]] = [
                 ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),

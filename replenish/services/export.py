@@ -3,12 +3,19 @@
 import csv
 from collections.abc import Iterator
 from datetime import date
-from typing import IO, Any
+from typing import Any, Protocol
 
 from django.db.models import QuerySet
 
 from replenish.models import ArrearsCase
 from replenish.selectors import ZERO, Owed, owed_by_case
+
+
+class Writable(Protocol):
+    """Where the export goes: a file, or a command's standard output."""
+
+    def write(self, text: str, /) -> object: ...
+
 
 EXPORT_COLUMNS = (
     "case_no",
@@ -64,7 +71,7 @@ def export_rows(
         )
 
 
-def cases_export(*, out: IO[str], as_of: date) -> int:
+def cases_export(*, out: Writable, as_of: date) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     count = 0
