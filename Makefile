@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run serve smoke load test check lint imports format migrations-check demo graph messages clean bench
+.PHONY: run serve smoke load test check lint imports types format migrations-check demo graph messages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,8 +76,8 @@ $(CHROMIUM):
 test: $(VENV)/.test-installed $(CHROMIUM)
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-## make check: lint, format, the import layers and missing migrations
-check: lint imports migrations-check
+## make check: lint, format, the import layers, missing migrations and the types
+check: lint imports migrations-check types
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
@@ -89,6 +89,10 @@ format: $(VENV)/.test-installed
 
 imports: $(VENV)/.test-installed
 	$(BIN)/lint-imports
+
+## make types: mypy with django-stubs (pyproject.toml: strict on the kernel and the services)
+types: $(VENV)/.test-installed
+	DEBUG=true $(BIN)/mypy
 
 migrations-check: $(VENV)/.test-installed
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run

@@ -5,7 +5,7 @@ Every service takes an `actor`; the audit trail and the ledger record it.
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
@@ -20,10 +20,11 @@ class System:
         return f"system:{self.name}"
 
 
-Actor = AbstractBaseUser | System
+# A user is the project's user model (django.contrib.auth's: permissions and groups).
+Actor = User | System
 
 
-def actor_user(actor: Actor) -> AbstractBaseUser | None:
+def actor_user(actor: Actor) -> User | None:
     return None if isinstance(actor, System) else actor
 
 

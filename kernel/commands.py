@@ -3,7 +3,7 @@
 import argparse
 from datetime import date
 
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from kernel.csvfiles import FileRejected
@@ -16,7 +16,7 @@ def iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def add_date_option(parser, what: str) -> None:
+def add_date_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--date", type=iso_date, default=None, help=f"{what} (YYYY-MM-DD, default today)"
     )
@@ -26,7 +26,7 @@ def date_or_today(value: date | None) -> date:
     return value or timezone.localdate()
 
 
-def report_rejection(command, rejected: FileRejected) -> None:
+def report_rejection(command: BaseCommand, rejected: FileRejected) -> None:
     """Every bad row as `line N: column: reason` on standard error, then a non-zero exit."""
     for error in rejected.errors:
         command.stderr.write(str(error))

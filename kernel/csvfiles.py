@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -102,7 +102,7 @@ def text_stream(source: IO[bytes] | IO[str]) -> Iterator[IO[str] | _Lines]:
     The caller's file stays open for a second pass.
     """
     if not isinstance(source.read(0), bytes):
-        yield source
+        yield cast(IO[str], source)
         return
     start = source.tell()
     head = source.read(len(XLSX_MAGIC))
@@ -181,7 +181,7 @@ def _unreadable(stream, reader, exc: Exception) -> tuple[int, str]:
     return reader.line_num + 1, _("unreadable (%(error)s)") % {"error": exc}
 
 
-def read_rows(
+def read_rows(  # noqa: C901  (a reader of one loop whose checks (shape, NUL, length, decoding) each report their own error)
     stream: IO[str], columns: Sequence[str], errors: list[RowError]
 ) -> Iterator[tuple[int, list[str]]]:
     """Yield (line number, values) for each data row; header and shape problems go to `errors`.

@@ -5,8 +5,10 @@ ON CONFLICT, UPDATE … FROM, window functions.
 """
 
 from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 from django.db import connection, models
+from django.db.backends.utils import CursorWrapper
 
 
 def is_postgres() -> bool:
@@ -20,7 +22,7 @@ def zero_padded(expression: str, width: int) -> str:
     return f"printf('%%0{width}d', {expression})"
 
 
-def create_temp_table(cursor, name: str, columns: str) -> None:
+def create_temp_table(cursor: CursorWrapper, name: str, columns: str) -> None:
     cursor.execute(f"DROP TABLE IF EXISTS {name}")
     if is_postgres():
         cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
@@ -28,7 +30,9 @@ def create_temp_table(cursor, name: str, columns: str) -> None:
         cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
 
 
-def bulk_load(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+def bulk_load(
+    cursor: CursorWrapper, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
     """Load rows into a table in one statement: COPY on PostgreSQL, one executemany on SQLite."""
     if is_postgres():
         with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
@@ -36,8 +40,11 @@ def bulk_load(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequenc
                 copy.write_row(row)
     else:
         placeholders = ", ".join(["%s"] * len(columns))
+        # sqlite3 streams any iterable of rows (django-stubs asks for a Sequence): a file's rows
+        # are not held in memory.
         cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
+            cast("Sequence[Sequence[Any]]", rows),
         )
 
 
@@ -55,7 +62,7 @@ def models_insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = Fals
         return
     model = type(objs[0])
     if not is_postgres():
-        model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
+        model._default_manager.bulk_create(objs, ignore_conflicts=ignore_conflicts)
         return
     table = model._meta.db_table
     fields = [f for f in model._meta.concrete_fields if f not in model._meta.db_returning_fields]
@@ -89,6 +96,20 @@ def models_insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = Fals
             cursor.execute(f"DROP TABLE {target}")
 
 
+def _concrete(field: object) -> "models.Field[Any, Any]":
+    """A field `models_update` writes: a concrete column of the model."""
+    if not isinstance(field, models.Field) or field.column is None:
+        raise ValueError(f"{field} is not a column of the model")
+    return field
+
+
+def _cast_type(field: "models.Field[Any, Any]") -> str:
+    """The type a value is cast to for this field's column (Django's `Field.cast_db_type`, which
+    django-stubs does not declare)."""
+    cast: str = field.cast_db_type(connection)  # type: ignore[attr-defined]
+    return cast
+
+
 def models_update(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
     """Write `fields` of existing model instances (of one model) back, in time linear in their
     number.
@@ -101,9 +122,9 @@ def models_update(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
     if not objs:
         return
     meta = type(objs[0])._meta
-    targets = [meta.get_field(name) for name in fields]
+    targets = [_concrete(meta.get_field(name)) for name in fields]
     quote = connection.ops.quote_name
-    columns = [meta.pk, *targets]
+    columns = [_concrete(meta.pk), *targets]
     values = [
         [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs]
         for field in columns
@@ -111,7 +132,7 @@ def models_update(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
     with connection.cursor() as cursor:
         if is_postgres():
             aliases = [f"v{i}" for i in range(len(columns))]
-            arrays = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in columns)
+            arrays = ", ".join(f"%s::{_cast_type(field)}[]" for field in columns)
             sets = ", ".join(
                 f"{quote(field.column)} = v.{alias}"
                 for field, alias in zip(targets, aliases[1:], strict=True)

@@ -521,7 +521,8 @@ def _column_widths(table: Table, font: str, width: float) -> list[float]:
     return [natural.get(c, left / len(wrapping)) for c in range(count)]
 
 
-def _story(document: Document, *, width: float) -> list:
+# One pass over the document's parts, each kind of part a branch (C901 allowed here).
+def _story(document: Document, *, width: float) -> list:  # noqa: C901
     from xml.sax.saxutils import escape
 
     from reportlab.lib import colors

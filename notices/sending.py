@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 WORKER = System("notifications")
 
 # The staff groups of each department (the demo creates them; README, "Departments").
-DEPARTMENT_GROUPS = {
+DEPARTMENT_GROUPS: dict[str, str] = {
     Department.COLLECTION: "征缴部门",
     Department.FINANCE: "财务管理部门",
     Department.AUDIT: "稽核监督部门",

@@ -34,7 +34,7 @@ from notices.reminders import reminders_schedule
 from replenish.models import ArrearsCase, ArrearsLine, CaseState
 from replenish.reasons import Reason
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
-from replenish.services.numbering import number_block_take
+from replenish.services.numbering import notice_number, notice_scope, number_block_take
 from replenish.services.transitions import (
     declared_transition,
     transition_apply,
@@ -55,10 +55,6 @@ class IssuedNotice:
     case_no: str
     notice_no: str
     total: Decimal
-
-
-def notice_number(region_code: str, year: int, sequence: int) -> str:
-    return f"N{region_code}-{year}-{sequence:06d}"
 
 
 PAYMENT_CHANNELS = ["wechat", "alipay", "etax", "bank", "counter"]
@@ -199,7 +195,7 @@ def case_issue_notice(*, case_id: int, actor: Actor, issued_on: date | None = No
         ):
             transition_apply(previous, "supersede", actor=actor, reason=Reason("notice_reissued"))
         snapshot, principal, fee = _snapshot(case, case.unit, lines, issued_on=issued_on)
-        sequence = number_block_take(scope=f"notice:{case.region_code}:{issued_on.year}")
+        sequence = number_block_take(scope=notice_scope(case.region_code, issued_on.year))
         number = notice_number(case.region_code, issued_on.year, sequence)
         snapshot["notice_no"] = snapshot["payment_reference"] = number
         notice = Notice.objects.create(
@@ -254,7 +250,7 @@ def notices_issue_bulk(
             for region in sorted(by_region):
                 region_cases = by_region[region]
                 first = number_block_take(
-                    scope=f"notice:{region}:{issued_on.year}", count=len(region_cases)
+                    scope=notice_scope(region, issued_on.year), count=len(region_cases)
                 )
                 for offset, case in enumerate(region_cases):
                     snapshot, principal, fee = _snapshot(
@@ -359,7 +355,7 @@ PROOF_TYPES = {".pdf", ".jpg", ".jpeg", ".png"}
 PROOF_MAX_BYTES = 10 * 1024 * 1024
 
 
-def notice_deliver(
+def notice_deliver(  # noqa: C901  (the checks of one delivery record, each a refusal of its own)
     *,
     notice_id: int,
     channel: str,

@@ -20,7 +20,11 @@ def _own_counterparty_ids(member: PortalMembership) -> list[int]:
     """The unit's few counterparty rows (itself as a party, a successor, …), read first: the
     queries below then test the rows' own indexed columns. A join to the counterparty inside an
     OR made the database read every case of the region on each portal page."""
-    return list(Counterparty.objects.filter(unit_id=member.unit_id).values_list("pk", flat=True))
+    if member.unit_id is None:  # a member for a counterparty of no unit: the rows of no unit
+        rows = Counterparty.objects.filter(unit__isnull=True)
+    else:
+        rows = Counterparty.objects.filter(unit_id=member.unit_id)
+    return list(rows.values_list("pk", flat=True))
 
 
 def cases(

@@ -21,6 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kernel.forms import form_errors_add
 from kernel.money import round_fen
 from notices.case_documents import agreement_document
 from notices.documents import (
@@ -349,11 +350,7 @@ def declare(request):
                     actor=request.user,
                 )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc.messages)
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request,
@@ -484,7 +481,7 @@ def writeoff_apply(request):
                     actor=request.user,
                 )
         except ValidationError as exc:
-            form.add_error(None, exc.messages)
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request,

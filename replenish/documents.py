@@ -108,21 +108,21 @@ def _period_rows(stored: list[dict]) -> list[dict]:
 
 # --- the agreement -----------------------------------------------------------------------------
 
-ROLE_LABELS = {
+ROLE_LABELS: dict[str, str] = {
     CounterpartyKind.UNIT: "参保单位",
     CounterpartyKind.MERGING_PARTY: "合并方",
     CounterpartyKind.SEPARATED_PARTY: "分立方",
     CounterpartyKind.LIQUIDATION_GROUP: "清算组",
     CounterpartyKind.COMPETENT_AUTHORITY: "主管部门",
 }
-KIND_LABELS = {
+KIND_LABELS: dict[str, str] = {
     AgreementKind.INSTALLMENT: "分期补缴",
     AgreementKind.MERGER: "合并承继补缴",
     AgreementKind.SPLIT: "分立承继补缴",
     AgreementKind.LIQUIDATION: "破产清算",
     AgreementKind.AUCTION: "拍卖出售（租赁）承继补缴",
 }
-EVENT_LABELS = {
+EVENT_LABELS: dict[str, str] = {
     UnitEventKind.MERGER: "合并",
     UnitEventKind.SPLIT: "分立",
     UnitEventKind.BANKRUPTCY: "破产",
@@ -236,7 +236,7 @@ def agreement_document_context(agreement: Agreement, *, today: date | None = Non
         },
         "unit": {"name": case.unit.name, "uscc": case.unit.uscc, "region_code": case.region_code},
         "case_no": case.case_no,
-        "predecessor_case_no": case.predecessor.case_no if case.predecessor_id else "",
+        "predecessor_case_no": case.predecessor.case_no if case.predecessor is not None else "",
         "succession": _succession(agreement),
         "as_of": as_of,
         "principal": principal,

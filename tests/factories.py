@@ -542,7 +542,7 @@ def at_nine(day: date) -> datetime:
     """09:00 of a day in the agency's time zone: when reminders go out."""
     from django.utils import timezone
 
-    return timezone.make_aware(datetime(day.year, day.month, day.day, 9))
+    return datetime(day.year, day.month, day.day, 9, tzinfo=timezone.get_current_timezone())
 
 
 def ensure_department_groups() -> None:

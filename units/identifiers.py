@@ -189,6 +189,27 @@ def normalize_id_number(value: str) -> str:
     return _compact(value)
 
 
+def _birth_date_check(number: str, *, today: datetime.date | None) -> None:
+    """Characters 7-14 are a real date of birth, from 1900-01-01 to `today`."""
+    try:
+        birth_date = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise ValidationError(
+            _("Digits 7 to 14 of the ID number are not a valid date of birth (YYYYMMDD)."),
+            code=_ID_CODE,
+        ) from None
+    if birth_date < ID_NUMBER_MIN_BIRTH_DATE:
+        raise ValidationError(
+            _("The date of birth in the ID number (digits 7 to 14) is before 1900."),
+            code=_ID_CODE,
+        )
+    if birth_date > (today or _today_in_china()):
+        raise ValidationError(
+            _("The date of birth in the ID number (digits 7 to 14) is in the future."),
+            code=_ID_CODE,
+        )
+
+
 def validate_id_number(value: str, *, today: datetime.date | None = None) -> str:
     """Return the normalized citizen ID number or raise ``ValidationError``.
 
@@ -232,23 +253,7 @@ def validate_id_number(value: str, *, today: datetime.date | None = None) -> str
             code=_ID_CODE,
             params={"position": 1, "char": "0"},
         )
-    try:
-        birth_date = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        raise ValidationError(
-            _("Digits 7 to 14 of the ID number are not a valid date of birth (YYYYMMDD)."),
-            code=_ID_CODE,
-        ) from None
-    if birth_date < ID_NUMBER_MIN_BIRTH_DATE:
-        raise ValidationError(
-            _("The date of birth in the ID number (digits 7 to 14) is before 1900."),
-            code=_ID_CODE,
-        )
-    if birth_date > (today or _today_in_china()):
-        raise ValidationError(
-            _("The date of birth in the ID number (digits 7 to 14) is in the future."),
-            code=_ID_CODE,
-        )
+    _birth_date_check(number, today=today)
     if number[17] != _mod_11_2.calc_check_digit(number[:17]):
         raise ValidationError(
             _(

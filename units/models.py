@@ -1,5 +1,7 @@
+from collections.abc import Callable
 from datetime import date
 from fractions import Fraction
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.validators import FileExtensionValidator
@@ -21,6 +23,13 @@ from units.identifiers import (
 DOCUMENT_EXTENSIONS = ["pdf", "jpg", "jpeg", "png", "tif", "tiff", "ofd"]
 
 
+# The identifiers' validators return the normalized value, which a model field's validation
+# ignores; to the type checker they are validators (the same functions: migrations unchanged).
+USCC_VALIDATOR = cast(Callable[[Any], None], validate_uscc)
+REGION_CODE_VALIDATOR = cast(Callable[[Any], None], validate_region_code)
+ID_NUMBER_VALIDATOR = cast(Callable[[Any], None], validate_id_number)
+
+
 class UnitStatus(models.TextChoices):
     ACTIVE = "active", _("active")
     MERGED = "merged", _("merged")
@@ -38,11 +47,11 @@ class Unit(ConcurrentTransitionMixin, models.Model):
     """
 
     uscc = models.CharField(
-        _("Unified Social Credit Code"), max_length=18, unique=True, validators=[validate_uscc]
+        _("Unified Social Credit Code"), max_length=18, unique=True, validators=[USCC_VALIDATOR]
     )
     name = models.CharField(_("name"), max_length=200)
     region_code = models.CharField(
-        _("region code"), max_length=6, validators=[validate_region_code], db_index=True
+        _("region code"), max_length=6, validators=[REGION_CODE_VALIDATOR], db_index=True
     )
     status = FSMField(
         _("status"),
@@ -132,7 +141,7 @@ class InsuredPerson(models.Model):
     """
 
     id_number = models.CharField(
-        _("citizen ID number"), max_length=18, unique=True, validators=[validate_id_number]
+        _("citizen ID number"), max_length=18, unique=True, validators=[ID_NUMBER_VALIDATOR]
     )
     name = models.CharField(_("name"), max_length=100)
 
@@ -274,7 +283,7 @@ class Counterparty(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     uscc = models.CharField(
-        _("Unified Social Credit Code"), max_length=18, blank=True, validators=[validate_uscc]
+        _("Unified Social Credit Code"), max_length=18, blank=True, validators=[USCC_VALIDATOR]
     )
     head = models.CharField(
         _("head"), max_length=100, blank=True, help_text=_("Legal representative or group head.")
@@ -314,11 +323,13 @@ class Counterparty(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.unit.name if self.kind == CounterpartyKind.UNIT else self.name
+        unit = self.unit if self.kind == CounterpartyKind.UNIT else None
+        return unit.name if unit is not None else self.name
 
     @property
     def display_uscc(self) -> str:
-        return self.unit.uscc if self.kind == CounterpartyKind.UNIT else self.uscc
+        unit = self.unit if self.kind == CounterpartyKind.UNIT else None
+        return unit.uscc if unit is not None else self.uscc
 
     @property
     def identifier(self) -> str:

@@ -40,8 +40,10 @@ def portal_user_create(
     with transaction.atomic():
         if unit_id is not None and not Unit.objects.filter(pk=unit_id).exists():
             raise ValidationError({"unit": _("There is no such unit.")})
-        known = Counterparty.objects.filter(pk=counterparty_id)
-        if counterparty_id is not None and not known.exists():
+        if (
+            counterparty_id is not None
+            and not Counterparty.objects.filter(pk=counterparty_id).exists()
+        ):
             raise ValidationError({"counterparty": _("There is no such counterparty.")})
         if User.objects.filter(username__iexact=username).exists():
             raise ValidationError({"username": _("This user name is taken.")})

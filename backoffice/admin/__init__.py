@@ -6,7 +6,8 @@
 - `files`: arrears import (upload, preview, confirm) and case list export (CSV, Excel);
 - `agreements`: agreements, installments, successor cases;
 - `collection`: payments, arrivals and their import, credit;
-- `writeoff`: write-off applications and their documents.
+- `writeoff`: write-off applications and their documents;
+- `helpers`: what the screens share (read-only lists, actions, refusals on forms, audit trail).
 
 Every action calls a service; no screen sets a state or writes the ledger.
 """

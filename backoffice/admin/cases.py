@@ -26,6 +26,7 @@ from backoffice.admin.case_list import (
     search_by_id_number,
 )
 from backoffice.admin.case_summary import case_summary
+from backoffice.admin.helpers import ReadOnlyAdmin, ReadOnlyInline, id_number_fields
 from backoffice.admin.shown import actor_column, source_column, yuan
 from backoffice.admin.writeoff import WriteOffInline
 from backoffice.queues import queue_shown
@@ -41,31 +42,6 @@ from replenish.models import (
     Payment,
 )
 from replenish.owed_today import case_owed_fen, fen_to_yuan, oldest_unpaid_due
-
-
-def id_number_fields(request, fields) -> list[str]:
-    """ID numbers are shown in full only to users with `replenish.view_full_id_number`; the
-    others see them masked (docs/rules.md: personal data)."""
-    if request.user.has_perm("replenish.view_full_id_number"):
-        return ["full_id_number" if f == "masked_id_number" else f for f in fields]
-    return list(fields)
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """A part of the case shown on its page: whoever may see the case sees its parts, read-only."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("replenish.view_arrearscase")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class LineInline(ReadOnlyInline):
@@ -359,7 +335,7 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(ReadOnlyAdmin):
     list_display = [
         "file_name",
         "imported_at",
@@ -370,13 +346,3 @@ class ImportBatchAdmin(admin.ModelAdmin):
         actor_column,
     ]
     readonly_fields = [*list_display, "sha256"]
-    fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -8,19 +8,23 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.admin.file_formats import ARRIVAL_COLUMNS
+from backoffice.admin.helpers import (
+    ReadOnlyAdmin,
+    ReasonForm,
+    _audit_trail,
+    case_form_view,
+    form_action,
+    run_each,
+)
 from backoffice.admin.shown import actor_column
-from backoffice.queues import queue_shown
 from kernel.csvfiles import FileRejected
 from kernel.inputs import AmountField, DateField
 from kernel.uploads import import_file_check
@@ -30,7 +34,6 @@ from replenish.models import (
     Arrival,
     ArrivalImport,
     ArrivalState,
-    AuditEntry,
     CreditEntry,
     Payment,
     PaymentChannel,
@@ -50,63 +53,7 @@ PREVIEW_ROWS_SHOWN = 500
 UPLOADS = "arrival-imports"
 
 
-def _errors_of(exc: ValidationError | PermissionDenied) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A list and a page to read; every change goes through the services' actions."""
-
-    def get_ordering(self, request):
-        # A department's queue (replenish/queues.py) is worked oldest first.
-        changelist = f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
-        shown = queue_shown(changelist, request.GET)
-        if shown is not None:
-            return [shown.oldest_first, "pk"]
-        return super().get_ordering(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def _audit_trail(subject: str, pk: int) -> str:
-    rows = (
-        AuditEntry.objects.filter(subject=subject, subject_id=pk)
-        .select_related("actor")
-        .order_by("at", "id")
-    )
-    return format_html(
-        "<table><tbody>{}</tbody></table>",
-        format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    timezone.localtime(r.at).strftime("%Y-%m-%d %H:%M"),
-                    r.transition_shown,
-                    r.states_shown,
-                    r.actor_shown,
-                    r.reason_shown,
-                )
-                for r in rows
-            ),
-        ),
-    )
-
-
 # --- actions that ask for something first (a reason, a date, a case) --------------------------
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("reason"), max_length=500, widget=forms.Textarea)
 
 
 class ConfirmArrivalForm(forms.Form):
@@ -130,53 +77,6 @@ class MatchForm(forms.Form):
             raise ValidationError(_("There is no case %(case)s.") % {"case": case_no})
         self.cleaned_data["case"] = case
         return case_no
-
-
-def form_action(modeladmin, request, queryset, *, form_class, title, apply):
-    """An action that first asks for a form, then calls `apply(obj, cleaned_data)` (a service)
-    for each selected object, reporting each refusal."""
-    if "apply" in request.POST:
-        form = form_class(request.POST)
-        if form.is_valid():
-            done = 0
-            for obj in queryset.order_by("pk"):
-                try:
-                    with transaction.atomic():
-                        apply(obj, form.cleaned_data)
-                        done += 1
-                except (ValidationError, PermissionDenied) as exc:
-                    modeladmin.message_user(request, f"{obj}: {_errors_of(exc)}", messages.ERROR)
-            if done:
-                modeladmin.message_user(request, _("%(n)d done.") % {"n": done}, messages.SUCCESS)
-            return None
-    else:
-        form = form_class()
-    return TemplateResponse(
-        request,
-        "admin/replenish/action_form.html",
-        {
-            **modeladmin.admin_site.each_context(request),
-            "title": title,
-            "form": form,
-            "objects": list(queryset),
-            "action": request.POST.get("action"),
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-            "opts": modeladmin.model._meta,
-        },
-    )
-
-
-def run_each(modeladmin, request, queryset: QuerySet, apply) -> None:
-    done = 0
-    for obj in queryset.order_by("pk"):
-        try:
-            with transaction.atomic():
-                apply(obj)
-                done += 1
-        except (ValidationError, PermissionDenied) as exc:
-            modeladmin.message_user(request, f"{obj}: {_errors_of(exc)}", messages.ERROR)
-    if done:
-        modeladmin.message_user(request, _("%(n)d done.") % {"n": done}, messages.SUCCESS)
 
 
 # --- payments ---------------------------------------------------------------------------------
@@ -245,51 +145,30 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         """Recording a payment at the counter: the form calls `payment_record`."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = PaymentRecordForm(
-            request.POST or None, initial={"case_no": request.GET.get("case_no", "")}
-        )
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            case = ArrearsCase.objects.filter(case_no=data["case_no"].strip()).first()
-            if case is None:
-                form.add_error("case_no", _("There is no such case."))
-            else:
-                try:
-                    with transaction.atomic():
-                        payment = payment_record(
-                            case_id=case.pk,
-                            amount=data["amount"],
-                            channel=data["channel"],
-                            paid_on=data["paid_on"],
-                            reference=data["reference"],
-                            channel_ref=data["channel_ref"],
-                            actor=request.user,
-                        )
-                except ValidationError as exc:
-                    if hasattr(exc, "error_dict"):
-                        for field, errors in exc.error_dict.items():
-                            form.add_error(field if field in form.fields else None, errors)
-                    else:
-                        form.add_error(None, exc)
-                else:
-                    self.message_user(
-                        request,
-                        _("Payment %(payment)s recorded for case %(case)s.")
-                        % {"payment": payment.pk, "case": case.case_no},
-                        messages.SUCCESS,
-                    )
-                    return redirect("admin:replenish_payment_changelist")
-        return TemplateResponse(
+
+        def record(case, data):
+            payment = payment_record(
+                case_id=case.pk,
+                amount=data["amount"],
+                channel=data["channel"],
+                paid_on=data["paid_on"],
+                reference=data["reference"],
+                channel_ref=data["channel_ref"],
+                actor=request.user,
+            )
+            return _("Payment %(payment)s recorded for case %(case)s.") % {
+                "payment": payment.pk,
+                "case": case.case_no,
+            }
+
+        return case_form_view(
+            self,
             request,
-            "admin/replenish/form_page.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("Record a payment at the counter"),
-                "form": form,
-                "opts": self.model._meta,
-            },
+            make_form=lambda: PaymentRecordForm(
+                request.POST or None, initial={"case_no": request.GET.get("case_no", "")}
+            ),
+            title=_("Record a payment at the counter"),
+            submit=record,
         )
 
     @admin.action(description=_("Accept, and ask finance to collect"), permissions=["accept"])

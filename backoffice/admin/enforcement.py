@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.admin.collection import (
+from backoffice.admin.helpers import (
     ReadOnlyAdmin,
     ReasonForm,
     _audit_trail,

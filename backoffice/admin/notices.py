@@ -9,6 +9,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from backoffice.admin.helpers import ReadOnlyAdmin
+from kernel.forms import form_errors_add
 from kernel.inputs import DateField
 from notices.documents import pdf_response
 from notices.messages import KIND_LABELS, kind_label
@@ -163,12 +165,7 @@ class NoticeAdmin(admin.ModelAdmin):
             except PermissionDenied as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             except ValidationError as exc:
-                if hasattr(exc, "error_dict"):
-                    for field, errors in exc.error_dict.items():
-                        for error in errors:
-                            form.add_error(field if field in form.fields else None, error)
-                else:
-                    form.add_error(None, exc)
+                form_errors_add(form, exc)
             else:
                 notice.refresh_from_db()
                 self.message_user(
@@ -207,7 +204,7 @@ class KindFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "kind_shown",
@@ -250,15 +247,6 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description=_("message"), ordering="kind")
     def kind_shown(self, obj):
         return kind_label(obj.kind)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=pgettext_lazy("message recipient", "to"))
     def recipient(self, obj):
@@ -373,15 +361,6 @@ class ReminderAdmin(admin.ModelAdmin):
     search_fields = ["=dedupe_key", "=case__case_no"]
     list_select_related = ["rule", "case"]
     date_hierarchy = "due_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(UnitContact)

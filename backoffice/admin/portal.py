@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.admin.helpers import ReadOnlyAdmin
 from portal.models import PaymentProof
 from replenish.labels import actor_display
 from units.models import PortalMembership
 
 
 @admin.register(PortalMembership)
-class PortalMembershipAdmin(admin.ModelAdmin):
+class PortalMembershipAdmin(ReadOnlyAdmin):
     """Read-only list: portal users are created on the unit's page (units.portal)."""
 
     list_display = ["user", "unit", "counterparty", "created_at", "by"]
@@ -21,26 +22,8 @@ class PortalMembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "unit", "counterparty"]
     search_fields = ["user__username", "unit__name", "unit__uscc", "counterparty__name"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(PaymentProof)
-class PaymentProofAdmin(admin.ModelAdmin):
+class PaymentProofAdmin(ReadOnlyAdmin):
     list_display = ["payment", "file", "uploaded_at", "uploaded_by"]
     list_select_related = ["payment"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

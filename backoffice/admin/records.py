@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.admin.collection import ReadOnlyAdmin
+from backoffice.admin.helpers import ReadOnlyAdmin
 from replenish.models import PaidMonthBatch, PaidMonthRow, PersonRecordAccess
 from replenish.services.records import paid_months_batch_make, paid_months_csv, person_records_open
 from units.identifiers import mask_id_number, validate_id_number

@@ -9,8 +9,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.admin.cases import id_number_fields
+from backoffice.admin.helpers import id_number_fields
 from backoffice.forms import FORMS, PartyFields, PortalUserForm, SuccessorFormSet
+from kernel.forms import form_errors_add
 from notices.case_documents import claim_statement_document
 from notices.documents import pdf_render, pdf_response
 from replenish.documents import claim_statement_context
@@ -122,11 +123,7 @@ class UnitAdmin(admin.ModelAdmin):
                         actor=request.user,
                     )
             except ValidationError as exc:
-                if hasattr(exc, "error_dict"):
-                    for field, errors in exc.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    form.add_error(None, exc.messages)
+                form_errors_add(form, exc)
             else:
                 messages.success(
                     request,

@@ -3,25 +3,21 @@ liquidation group, and the actions of each department (collection accepts or ret
 approves or rejects, with a reason). Every button calls a service."""
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
+from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.admin.collection import (
+from backoffice.admin.helpers import (
     ReadOnlyAdmin,
+    ReadOnlyInline,
     ReasonForm,
     _audit_trail,
-    _errors_of,
+    case_form_view,
     form_action,
     run_each,
 )
 from replenish.documents_serving import document_url
 from replenish.models import (
-    ArrearsCase,
     WriteOffApplication,
     WriteOffDocument,
     WriteOffDocumentKind,
@@ -56,24 +52,13 @@ class DocumentInline(admin.TabularInline):
         return format_html('<a href="{}" target="_blank">{}</a>', url, doc.get_kind_display())
 
 
-class WriteOffInline(admin.TabularInline):
+class WriteOffInline(ReadOnlyInline):
     """The case's write-off applications, on the case page."""
 
     model = WriteOffApplication
-    extra = 0
-    can_delete = False
     show_change_link = True
     fields = ["writeoff_no", "applicant", "state", "submitted_at", "principal", "late_fee"]
     readonly_fields = fields
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("replenish.view_arrearscase")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("applicant__unit")
@@ -145,48 +130,28 @@ class WriteOffApplicationAdmin(ReadOnlyAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         """Recording the liquidation group's application: the form calls `writeoff_submit`."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = ApplicationForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            case = ArrearsCase.objects.filter(case_no=data["case_no"].strip()).first()
-            if case is None:
-                form.add_error("case_no", _("There is no such case."))
-            else:
-                uploads = [
-                    Upload(kind=kind, file=data[kind])
-                    for kind in WriteOffDocumentKind.values
-                    if data.get(kind)
-                ]
-                try:
-                    with transaction.atomic():
-                        application = writeoff_submit(
-                            case_id=case.pk,
-                            documents=uploads,
-                            note=data["note"],
-                            actor=request.user,
-                        )
-                except (ValidationError, PermissionDenied) as exc:
-                    form.add_error(None, _errors_of(exc))
-                else:
-                    self.message_user(
-                        request,
-                        _("Write-off application %(no)s recorded for case %(case)s.")
-                        % {"no": application.writeoff_no, "case": case.case_no},
-                        messages.SUCCESS,
-                    )
-                    return redirect("admin:replenish_writeoffapplication_changelist")
-        return TemplateResponse(
+
+        def submit(case, data):
+            uploads = [
+                Upload(kind=kind, file=data[kind])
+                for kind in WriteOffDocumentKind.values
+                if data.get(kind)
+            ]
+            application = writeoff_submit(
+                case_id=case.pk, documents=uploads, note=data["note"], actor=request.user
+            )
+            return _("Write-off application %(no)s recorded for case %(case)s.") % {
+                "no": application.writeoff_no,
+                "case": case.case_no,
+            }
+
+        return case_form_view(
+            self,
             request,
-            "admin/replenish/form_page.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("Record a liquidation group's write-off application"),
-                "form": form,
-                "multipart": True,
-                "opts": self.model._meta,
-            },
+            make_form=lambda: ApplicationForm(request.POST or None, request.FILES or None),
+            title=_("Record a liquidation group's write-off application"),
+            submit=submit,
+            multipart=True,
         )
 
     @admin.action(

@@ -24,7 +24,7 @@ class AgreementKind(models.TextChoices):
 
 
 # Who an agreement of each kind is signed with: the case's obligor decides the kind.
-KIND_OF_COUNTERPARTY = {
+KIND_OF_COUNTERPARTY: dict[str, AgreementKind] = {
     CounterpartyKind.UNIT: AgreementKind.INSTALLMENT,
     CounterpartyKind.MERGING_PARTY: AgreementKind.MERGER,
     CounterpartyKind.SEPARATED_PARTY: AgreementKind.SPLIT,

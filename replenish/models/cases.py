@@ -60,6 +60,16 @@ class ImportBatch(models.Model):
         return f"{self.file_name} ({self.imported_at:%Y-%m-%d %H:%M})"
 
 
+def _owes_nothing(case: models.Model) -> bool:
+    """Everything the case owed has arrived (condition of `settle`)."""
+    return isinstance(case, ArrearsCase) and case.principal_unpaid == 0 and case.fee_unpaid == 0
+
+
+def _owes_again(case: models.Model) -> bool:
+    """The settled case owes again (condition of `reopen`)."""
+    return isinstance(case, ArrearsCase) and (case.principal_unpaid > 0 or case.fee_unpaid > 0)
+
+
 class ArrearsCase(ConcurrentTransitionMixin, models.Model):
     """The arrears of one unit, worked through the replenishment workflow as one case.
 
@@ -242,7 +252,7 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
             CaseState.AGREEMENT,
         ],
         target=CaseState.SETTLED,
-        conditions=[lambda case: case.principal_unpaid == 0 and case.fee_unpaid == 0],
+        conditions=[_owes_nothing],
     )
     def settle(self) -> None:
         """Everything owed has arrived."""
@@ -253,7 +263,7 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
         target=RETURN_VALUE(
             CaseState.REGISTERED, CaseState.NOTIFIED, CaseState.OVERDUE, CaseState.AGREEMENT
         ),
-        conditions=[lambda case: case.principal_unpaid > 0 or case.fee_unpaid > 0],
+        conditions=[_owes_again],
     )
     def reopen(self, to_state: str) -> str:
         """A payment that settled the case was reversed: it owes again, in the state it was

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from kernel.fields import money_field
+from kernel.fields import AppendOnly, money_field
 from replenish.models.cases import ZERO
 
 
@@ -336,7 +336,7 @@ class CreditKind(models.TextChoices):
     REVERSED = "reversed", _("overpayment reversed")
 
 
-class CreditEntry(models.Model):
+class CreditEntry(AppendOnly, models.Model):
     """An append-only change of a unit's overpayment credit (docs/rules.md: never dropped).
 
     The arrears ledger is per line and never below zero, so money beyond a case's debt cannot
@@ -344,6 +344,8 @@ class CreditEntry(models.Model):
     database refuses an UPDATE and a unit balance below zero (migration 0004); one overpayment and
     one reversal at most per arrival (unique constraint).
     """
+
+    append_only_message = "Credit entries are append-only; post a reversal instead."
 
     unit = models.ForeignKey(
         "units.Unit",
@@ -392,11 +394,3 @@ class CreditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise ValueError("Credit entries are append-only; post a reversal instead.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Credit entries are append-only; post a reversal instead.")

@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kernel.fields import money_field
+from kernel.fields import AppendOnly, money_field
 
 
 class LedgerKind(models.TextChoices):
@@ -17,13 +17,15 @@ class LedgerKind(models.TextChoices):
     CORRECTION = "correction", _("correction")
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(AppendOnly, models.Model):
     """An append-only change of what one line of a case owes, in its three portions.
 
     Amounts are signed: positive adds to the debt, negative takes from it. The database refuses an
     UPDATE of an entry and an entry that would take a line's balance of any portion below zero
     (triggers, migration 0002); corrections are new entries.
     """
+
+    append_only_message = "Ledger entries are append-only; post a correction instead."
 
     case = models.ForeignKey(
         "replenish.ArrearsCase",
@@ -90,11 +92,3 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.employer}/{self.employee}/{self.late_fee}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise ValueError("Ledger entries are append-only; post a correction instead.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Ledger entries are append-only; post a correction instead.")

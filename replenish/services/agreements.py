@@ -17,17 +17,20 @@ Locks: the case, then its agreement, then its lines, each set in primary-key ord
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import DateField, F, Min, OuterRef, Q, Subquery, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kernel.actors import Actor, System, actor_label, actor_user, require_permission
+from kernel.actors import Actor, System, require_permission
+from kernel.money import Installment as PlannedInstallment
 from kernel.money import installment_schedule
 from kernel.sql import models_update
 from kernel.uploads import document_check, removed_on_failure
@@ -39,24 +42,19 @@ from replenish.models import (
     AgreementState,
     ArrearsCase,
     ArrearsLine,
-    AuditEntry,
     CaseState,
     Installment,
 )
-from replenish.reasons import Reason, reason_fields
+from replenish.reasons import Reason
 from replenish.selectors import ZERO, case_owed, debt_by_period
 from replenish.services.fee_resume import lines_fee_resume
 from replenish.services.ledger import lines_fee_fix
-from replenish.services.numbering import number_block_take
-from replenish.services.transitions import transition_apply, transition_apply_bulk
+from replenish.services.numbering import agreement_number, agreement_scope, number_block_take
+from replenish.services.transitions import audit_record, transition_apply, transition_apply_bulk
 from units.models import DOCUMENT_EXTENSIONS, Counterparty, CounterpartyKind, UnitStatus
 
 # A case can take an agreement from these states (the sources of `agreement_take_effect`).
 AGREEMENT_CASE_STATES = (CaseState.REGISTERED, CaseState.NOTIFIED, CaseState.OVERDUE)
-
-
-def agreement_number(region_code: str, year: int, sequence: int) -> str:
-    return f"A{region_code}-{year}-{sequence:06d}"
 
 
 # --- checks shared by drafting, previewing and signing ----------------------------------------
@@ -100,7 +98,7 @@ def case_counterparty(case: ArrearsCase) -> Counterparty:
     The unit itself only while it is active: a unit that was split owes through the successors'
     cases, so its own case must be apportioned first (`case_split`).
     """
-    if case.obligor_id is not None:
+    if case.obligor is not None:
         return case.obligor
     unit = case.unit
     if unit.status != UnitStatus.ACTIVE:
@@ -126,7 +124,7 @@ class SchedulePreview:
     as_of: date
     principal: Decimal
     late_fee: Decimal
-    installments: list  # of kernel.money.Installment
+    installments: list[PlannedInstallment]
 
     @property
     def total(self) -> Decimal:
@@ -148,7 +146,9 @@ def agreement_preview(*, case: ArrearsCase, count: int, signed_on: date) -> Sche
     )
 
 
-def _schedule(total: Decimal, *, signed_on: date, count: int, case: ArrearsCase) -> list:
+def _schedule(
+    total: Decimal, *, signed_on: date, count: int, case: ArrearsCase
+) -> list[PlannedInstallment]:
     if total <= 0:
         raise ValidationError(
             _("Case %(case)s owes nothing: there is nothing to agree.") % {"case": case.case_no},
@@ -212,8 +212,8 @@ def agreement_draft(
             count=installment_count,
             case=case,
         )
-        sequence = number_block_take(scope=f"agreement:{case.region_code}:{drafted_on.year}")
-        agreement = Agreement.objects.create(
+        sequence = number_block_take(scope=agreement_scope(case.region_code, drafted_on.year))
+        agreement: Agreement = Agreement.objects.create(
             number=agreement_number(case.region_code, drafted_on.year, sequence),
             case=case,
             kind=_kind(counterparty, deferred=deferred, case=case),
@@ -222,18 +222,11 @@ def agreement_draft(
             drafted_on=drafted_on,
             note=note,
         )
-        AuditEntry.objects.create(
-            case=case,
-            subject="agreement",
-            subject_id=agreement.pk,
-            transition="draft",
-            from_state="",
-            to_state=agreement.state,
-            actor=actor_user(actor),
-            actor_label=actor_label(actor),
-            **reason_fields(
-                Reason("agreement_drafted", agreement=agreement.number, party=counterparty)
-            ),
+        audit_record(
+            agreement,
+            "draft",
+            actor=actor,
+            reason=Reason("agreement_drafted", agreement=agreement.number, party=counterparty),
         )
     return agreement
 
@@ -413,7 +406,7 @@ def agreement_end(
             code="agreement_state",
         )
     was_in_force = agreement.state == AgreementState.IN_FORCE
-    if was_in_force and on < agreement.signed_on:
+    if was_in_force and agreement.signed_on is not None and on < agreement.signed_on:
         raise ValidationError(
             _("Agreement %(number)s cannot end on %(date)s, before it was signed.")
             % {"number": agreement.number, "date": on},
@@ -448,7 +441,7 @@ def live_agreements_end(
 # --- the signed scan ----------------------------------------------------------------------------
 
 
-def agreement_scan_attach(*, agreement_id: int, file: File, actor: Actor) -> Agreement:
+def agreement_scan_attach(*, agreement_id: int, file: "File[Any]", actor: Actor) -> Agreement:
     """Keep the scan of the signed paper agreement (under MEDIA_ROOT)."""
     require_permission(actor, "replenish.sign_agreement")
     name = file.name.rsplit("/", 1)[-1]
@@ -465,18 +458,14 @@ def agreement_scan_attach(*, agreement_id: int, file: File, actor: Actor) -> Agr
         agreement.scan.save(name, file, save=False)
         stored.append(agreement.scan)
         agreement.save(update_fields=["scan"])
-        AuditEntry.objects.create(
-            case_id=agreement.case_id,
-            subject="agreement",
-            subject_id=agreement.pk,
-            transition="scan_attach",
-            from_state=agreement.state,
-            to_state=agreement.state,
-            actor=actor_user(actor),
-            actor_label=actor_label(actor),
-            **reason_fields(
-                Reason("scan_replaced" if replaced else "scan_attached", file=agreement.scan.name)
+        audit_record(
+            agreement,
+            "scan_attach",
+            actor=actor,
+            reason=Reason(
+                "scan_replaced" if replaced else "scan_attached", file=agreement.scan.name
             ),
+            from_state=agreement.state,
         )
     return agreement
 
@@ -484,7 +473,7 @@ def agreement_scan_attach(*, agreement_id: int, file: File, actor: Actor) -> Agr
 # --- the daily run: breaches and fulfilments, set-based ----------------------------------------
 
 
-def _paid_since_signing():
+def _paid_since_signing() -> CombinedExpression:
     return F("case__paid_total") - F("paid_before")
 
 

@@ -6,19 +6,18 @@ units, persons, cases, lines and the ledger with a fixed number of set-based sta
 the number of lines: the database does the per-row work.
 """
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from typing import IO
+from typing import IO, Any
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kernel.actors import Actor, actor_label, actor_user, require_permission
+from kernel.actors import Actor, actor_label, require_permission
 from kernel.csvfiles import (
     FileRejected,
     RowError,
@@ -27,16 +26,27 @@ from kernel.csvfiles import (
     parse_date,
     parse_period,
     parse_required,
-    read_rows,
     text_stream,
 )
-from kernel.money import FEN
+from kernel.file_import import RowReader, comparable, file_digest, memoized, staged_repeats
 from kernel.sql import bulk_load, create_temp_table, zero_padded
-from replenish.models import ArrearsCase, AuditEntry, CaseState, ImportBatch, LedgerKind
+from replenish.models import (
+    ArrearsCase,
+    ArrearsLine,
+    CaseState,
+    ImportBatch,
+)
 from replenish.reasons import Reason
-from replenish.services.ledger import case_totals_refresh
-from replenish.services.numbering import number_block_take
+from replenish.services.ledger import case_totals_refresh, ledger_post_assessed
+from replenish.services.numbering import (
+    CASE_SEQUENCE_DIGITS,
+    case_number_prefix,
+    case_scope,
+    number_block_take,
+)
+from replenish.services.transitions import audit_record_set
 from units.identifiers import validate_id_number, validate_region_code, validate_uscc
+from units.models import InsuredPerson, Unit
 
 COLUMNS = (
     "unit_uscc",
@@ -51,6 +61,9 @@ COLUMNS = (
     "due_date",
 )
 STAGING = "arrears_import_staging"
+# The tables the SQL below names, from the models: a rename cannot silently break it.
+UNITS, PERSONS = Unit._meta.db_table, InsuredPerson._meta.db_table
+CASES, LINES = ArrearsCase._meta.db_table, ArrearsLine._meta.db_table
 STAGING_COLUMNS = (
     "lineno",
     "uscc",
@@ -76,7 +89,7 @@ class ArrearsImportResult:
     units_created: int
 
 
-class _RowReader:
+class _RowReader(RowReader):
     """Validates each row on its own and yields it in staging-table order; counts the rows.
 
     Rules across rows (duplicates, one name per unit and per person) are checked afterwards in
@@ -84,93 +97,62 @@ class _RowReader:
     lines (a unit's every employee and month), so each distinct value is validated once.
     """
 
+    columns = COLUMNS
+
     def __init__(self, *, today: date, errors: list[RowError]):
+        super().__init__(today=today, errors=errors)
         self.this_month = f"{today:%Y-%m}"
-        self.errors = errors
-        self.rows = 0
-        self._uscc = _memoized(validate_uscc)
-        self._id_number = _memoized(validate_id_number)
-        self._region = _memoized(validate_region_code)
+        self._uscc = memoized(validate_uscc)
+        self._id_number = memoized(validate_id_number)
+        self._region = memoized(validate_region_code)
+        self._positive = partial(parse_amount, allow_zero=False)
+        self._non_negative = partial(parse_amount, allow_zero=True)
         self._unit_name = partial(parse_required, max_length=200)
         self._person_name = partial(parse_required, max_length=100)
 
-    def __call__(self, stream: IO[str]):
+    def row(self, line: int, values: list[str]) -> tuple[Any, ...]:
         errors = self.errors
-        positive = partial(parse_amount, allow_zero=False)
-        non_negative = partial(parse_amount, allow_zero=True)
-        for line, values in read_rows(stream, COLUMNS, errors):
-            self.rows += 1
-            n = len(errors)
-            uscc = checked(errors, line, "unit_uscc", self._uscc, values[0])
-            unit_name = checked(errors, line, "unit_name", self._unit_name, values[1])
-            region = checked(errors, line, "region_code", self._region, values[2])
-            period = checked(errors, line, "period", parse_period, values[3])
-            if period and period > self.this_month:
-                errors.append(
-                    RowError(line, "period", _("%(value)s is in the future") % {"value": period})
-                )
-            id_number = checked(errors, line, "id_number", self._id_number, values[4])
-            person_name = checked(errors, line, "person_name", self._person_name, values[5])
-            base = checked(errors, line, "base", positive, values[6])
-            employer = checked(errors, line, "employer_amount", non_negative, values[7])
-            employee = checked(errors, line, "employee_amount", non_negative, values[8])
-            if employer == 0 and employee == 0:
-                errors.append(RowError(line, "employee_amount", _("both portions are 0")))
-            due_date = checked(errors, line, "due_date", parse_date, values[9])
-            if len(errors) == n:
-                yield (
-                    line,
-                    uscc,
-                    unit_name,
-                    region,
-                    period,
-                    id_number,
-                    person_name,
-                    base,
-                    employer,
-                    employee,
-                    due_date,
-                )
+        positive, non_negative = self._positive, self._non_negative
+        uscc = checked(errors, line, "unit_uscc", self._uscc, values[0])
+        unit_name = checked(errors, line, "unit_name", self._unit_name, values[1])
+        region = checked(errors, line, "region_code", self._region, values[2])
+        period = checked(errors, line, "period", parse_period, values[3])
+        if period and period > self.this_month:
+            errors.append(
+                RowError(line, "period", _("%(value)s is in the future") % {"value": period})
+            )
+        id_number = checked(errors, line, "id_number", self._id_number, values[4])
+        person_name = checked(errors, line, "person_name", self._person_name, values[5])
+        base = checked(errors, line, "base", positive, values[6])
+        employer = checked(errors, line, "employer_amount", non_negative, values[7])
+        employee = checked(errors, line, "employee_amount", non_negative, values[8])
+        if employer == 0 and employee == 0:
+            errors.append(RowError(line, "employee_amount", _("both portions are 0")))
+        due_date = checked(errors, line, "due_date", parse_date, values[9])
+        return (
+            line,
+            uscc,
+            unit_name,
+            region,
+            period,
+            id_number,
+            person_name,
+            base,
+            employer,
+            employee,
+            due_date,
+        )
 
 
-def _memoized(validate):
-    """`validate` remembering its answers; a ValidationError is remembered too."""
-    answers: dict[str, object] = {}
-
-    def check(value: str):
-        answer = answers.get(value)
-        if answer is None:
-            try:
-                answer = validate(value)
-            except ValidationError as exc:
-                answer = exc
-            answers[value] = answer
-        if isinstance(answer, ValidationError):
-            raise answer
-        return answer
-
-    return check
-
-
-def _cross_row_errors(cursor) -> list[RowError]:
+def _cross_row_errors(cursor: CursorWrapper) -> list[RowError]:
     """Duplicates of (unit, period, person) and a unit or person named two ways in one file."""
-    found = []
-    cursor.execute(
-        f"""
-        SELECT s.lineno, f.first FROM {STAGING} s
-        JOIN (SELECT uscc, period, id_number, MIN(lineno) AS first FROM {STAGING}
-              GROUP BY uscc, period, id_number HAVING COUNT(*) > 1) f
-          ON f.uscc = s.uscc AND f.period = s.period AND f.id_number = s.id_number
-        WHERE s.lineno <> f.first
-        """
-    )
-    found += [
+    found = [
         RowError(
             line,
             "id_number",
             _("the same unit, period and person as line %(line)d") % {"line": first},
         )
-        for line, first in cursor.fetchall()
+        for line, first in staged_repeats(cursor, STAGING, ("uscc", "period", "id_number"))
     ]
     cursor.execute(
         f"""
@@ -215,7 +197,7 @@ def _cross_row_errors(cursor) -> list[RowError]:
 CASE_PRINCIPAL_MAX = Decimal("1000000000000.00")
 
 
-def _case_total_overflows(cursor) -> list[RowError]:
+def _case_total_overflows(cursor: CursorWrapper) -> list[RowError]:
     """The first line of each unit at which the unit's open case would owe more than a case can
     hold (what it owes already counts)."""
     cursor.execute(
@@ -224,8 +206,8 @@ def _case_total_overflows(cursor) -> list[RowError]:
             SELECT s.uscc, s.lineno,
                    SUM(s.employer_amount + s.employee_amount)
                        OVER (PARTITION BY s.uscc ORDER BY s.lineno)
-                   + COALESCE((SELECT SUM(c.principal_unpaid) FROM replenish_arrearscase c
-                               JOIN units_unit u ON u.id = c.unit_id
+                   + COALESCE((SELECT SUM(c.principal_unpaid) FROM {CASES} c
+                               JOIN {UNITS} u ON u.id = c.unit_id
                                WHERE u.uscc = s.uscc AND c.state = %s), 0) AS total
             FROM {STAGING} s
         ) t WHERE total > CAST(%s AS NUMERIC) GROUP BY uscc
@@ -236,18 +218,11 @@ def _case_total_overflows(cursor) -> list[RowError]:
         RowError(
             line,
             "employer_amount",
-            f"the unit's case would owe more than {CASE_PRINCIPAL_MAX}, the most a case can hold",
+            _("the unit's case would owe more than %(most)s, the most a case can hold")
+            % {"most": CASE_PRINCIPAL_MAX},
         )
         for _uscc, line in sorted(cursor.fetchall(), key=lambda row: row[1])
     ]
-
-
-def _file_digest(stream: IO[bytes]) -> str:
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: stream.read(1 << 20), b""):
-        digest.update(chunk)
-    stream.seek(0)
-    return digest.hexdigest()
 
 
 def arrears_import(
@@ -260,7 +235,7 @@ def arrears_import(
     """
     require_permission(actor, "replenish.add_arrearsline")
     today = today or timezone.localdate()
-    sha256 = _file_digest(file)
+    sha256 = file_digest(file)
     errors: list[RowError] = []
     reader = _RowReader(today=today, errors=errors)
     with transaction.atomic(), connection.cursor() as cursor, text_stream(file) as text:
@@ -285,25 +260,16 @@ def arrears_import(
     return result
 
 
-def _comparable(value) -> str:
-    """Raw SQL gives dates and numbers back differently per database; compare them as text."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str):
-        return value
-    return str(Decimal(str(value)).quantize(FEN))
-
-
-def _conflicts(cursor) -> list[RowError]:
+def _conflicts(cursor: CursorWrapper) -> list[RowError]:
     """Rows already imported with other amounts: a correction is a ledger entry, not a re-import."""
     cursor.execute(
         f"""
         SELECT s.lineno, l.base, l.employer_amount, l.employee_amount, l.due_date,
                s.base, s.employer_amount, s.employee_amount, s.due_date
         FROM {STAGING} s
-        JOIN units_unit u ON u.uscc = s.uscc
-        JOIN units_insuredperson p ON p.id_number = s.id_number
-        JOIN replenish_arrearsline l
+        JOIN {UNITS} u ON u.uscc = s.uscc
+        JOIN {PERSONS} p ON p.id_number = s.id_number
+        JOIN {LINES} l
           ON l.unit_id = u.id AND l.person_id = p.id AND l.period = s.period
          AND l.source_line_id IS NULL
         WHERE l.base <> s.base OR l.employer_amount <> s.employer_amount
@@ -316,7 +282,7 @@ def _conflicts(cursor) -> list[RowError]:
     for lineno, *values in cursor.fetchall():
         old, new = values[:4], values[4:]
         for name, was, now in zip(names, old, new, strict=True):
-            if _comparable(was) != _comparable(now):
+            if comparable(was) != comparable(now):
                 found.append(
                     RowError(
                         lineno,
@@ -325,38 +291,40 @@ def _conflicts(cursor) -> list[RowError]:
                             "already imported as %(value)s; a correction is posted to the "
                             "ledger, not re-imported"
                         )
-                        % {"value": _comparable(was)},
+                        % {"value": comparable(was)},
                     )
                 )
     return found
 
 
-def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Actor, today: date):
+def _apply_staging(
+    cursor: CursorWrapper, *, file_name: str, sha256: str, rows: int, actor: Actor, today: date
+) -> ArrearsImportResult:
     now = timezone.now()
 
     # Units and persons: created or updated, one statement each.
     cursor.execute(
         f"SELECT count(DISTINCT uscc) FROM {STAGING} s"
-        " WHERE NOT EXISTS (SELECT 1 FROM units_unit u WHERE u.uscc = s.uscc)"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {UNITS} u WHERE u.uscc = s.uscc)"
     )
     units_created = cursor.fetchone()[0]
     cursor.execute(
         f"""
-        INSERT INTO units_unit (uscc, name, region_code, status, created_at, updated_at)
+        INSERT INTO {UNITS} (uscc, name, region_code, status, created_at, updated_at)
         SELECT uscc, max(unit_name), max(region_code), 'active', %s, %s
         FROM {STAGING} GROUP BY uscc
         ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, region_code = excluded.region_code,
             updated_at = excluded.updated_at
-        WHERE units_unit.name <> excluded.name OR units_unit.region_code <> excluded.region_code
+        WHERE {UNITS}.name <> excluded.name OR {UNITS}.region_code <> excluded.region_code
         """,
         [now, now],
     )
     cursor.execute(
         f"""
-        INSERT INTO units_insuredperson (id_number, name)
+        INSERT INTO {PERSONS} (id_number, name)
         SELECT id_number, max(person_name) FROM {STAGING} GROUP BY id_number
         ON CONFLICT (id_number) DO UPDATE SET name = excluded.name
-        WHERE units_insuredperson.name <> excluded.name
+        WHERE {PERSONS}.name <> excluded.name
         """
     )
 
@@ -367,9 +335,9 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
     cursor.execute(
         f"""
         DELETE FROM {STAGING} WHERE EXISTS (
-            SELECT 1 FROM replenish_arrearsline l
-            JOIN units_unit u ON u.id = l.unit_id
-            JOIN units_insuredperson p ON p.id = l.person_id
+            SELECT 1 FROM {LINES} l
+            JOIN {UNITS} u ON u.id = l.unit_id
+            JOIN {PERSONS} p ON p.id = l.person_id
             WHERE u.uscc = {STAGING}.uscc AND p.id_number = {STAGING}.id_number
               AND l.period = {STAGING}.period AND l.source_line_id IS NULL)
         """
@@ -392,9 +360,9 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
     # lines too.
     cursor.execute(
         f"""
-        SELECT count(*) FROM units_unit u
+        SELECT count(*) FROM {UNITS} u
         WHERE u.uscc IN (SELECT uscc FROM {STAGING})
-          AND NOT EXISTS (SELECT 1 FROM replenish_arrearscase c
+          AND NOT EXISTS (SELECT 1 FROM {CASES} c
                           WHERE c.unit_id = u.id AND c.state = %s
                             AND c.predecessor_id IS NULL)
         """,
@@ -402,49 +370,44 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
     )
     cases_needed = cursor.fetchone()[0]
     if cases_needed:
-        first = number_block_take(scope=f"case:{today.year}", count=cases_needed)
-        number = zero_padded(f"row_number() OVER (ORDER BY u.uscc) + {first - 1}", 7)
+        first = number_block_take(scope=case_scope(today.year), count=cases_needed)
+        number = zero_padded(
+            f"row_number() OVER (ORDER BY u.uscc) + {first - 1}", CASE_SEQUENCE_DIGITS
+        )
         cursor.execute(
             f"""
-            INSERT INTO replenish_arrearscase
+            INSERT INTO {CASES}
                 (case_no, unit_id, region_code, state, state_changed_at, state_before_writeoff,
                  opened_on, import_batch_id, principal_assessed, principal_unpaid, fee_unpaid,
                  paid_total, written_off_total, transferred_total, obligor_id)
             SELECT %s || {number}, u.id, u.region_code, %s, %s, '', %s, %s, 0, 0, 0, 0, 0, 0,
                    u.obligor_id
-            FROM units_unit u
+            FROM {UNITS} u
             WHERE u.uscc IN (SELECT uscc FROM {STAGING})
-              AND NOT EXISTS (SELECT 1 FROM replenish_arrearscase c
+              AND NOT EXISTS (SELECT 1 FROM {CASES} c
                               WHERE c.unit_id = u.id AND c.state = %s
                                 AND c.predecessor_id IS NULL)
             """,
-            [f"AC{today.year}-", CaseState.REGISTERED, now, today, batch.pk, CaseState.REGISTERED],
-        )
-        reason = Reason("arrears_imported", file=file_name[:400])
-        cursor.execute(
-            """
-            INSERT INTO replenish_auditentry
-                (case_id, subject, subject_id, transition, from_state, to_state, actor_id,
-                 actor_label, at, reason, reason_code, reason_args)
-            SELECT id, 'case', id, 'open', '', state, %s, %s, %s, %s, %s, %s
-            FROM replenish_arrearscase WHERE import_batch_id = %s
-            """,
             [
-                getattr(actor_user(actor), "pk", None),
-                actor_label(actor),
+                case_number_prefix(today.year),
+                CaseState.REGISTERED,
                 now,
-                reason.english()[:500],
-                reason.code,
-                AuditEntry._meta.get_field("reason_args").get_db_prep_value(
-                    reason.args, connection
-                ),
+                today,
                 batch.pk,
+                CaseState.REGISTERED,
             ],
+        )
+        audit_record_set(
+            ArrearsCase.objects.filter(import_batch_id=batch.pk),
+            "open",
+            actor=actor,
+            reason=Reason("arrears_imported", file=file_name[:400]),
+            at=now,
         )
 
     cursor.execute(
         f"""
-        INSERT INTO replenish_arrearsline
+        INSERT INTO {LINES}
             (case_id, unit_id, person_id, period, base, employer_amount, employee_amount,
              due_date, source_line_id, import_batch_id, employer_unpaid, employee_unpaid,
              fee_unpaid, fee_fixed_total, fee_accrues_after, fee_stops_on)
@@ -452,31 +415,20 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
                s.due_date, NULL, %s, s.employer_amount, s.employee_amount, 0, 0, s.due_date,
                u.fee_stops_on
         FROM {STAGING} s
-        JOIN units_unit u ON u.uscc = s.uscc
-        JOIN units_insuredperson p ON p.id_number = s.id_number
-        JOIN replenish_arrearscase c
+        JOIN {UNITS} u ON u.uscc = s.uscc
+        JOIN {PERSONS} p ON p.id_number = s.id_number
+        JOIN {CASES} c
           ON c.unit_id = u.id AND c.state = %s AND c.predecessor_id IS NULL
         ORDER BY s.lineno
         """,
         [batch.pk, CaseState.REGISTERED],
     )
     lines_created = cursor.rowcount
-    cursor.execute(
-        """
-        INSERT INTO replenish_ledgerentry
-            (case_id, line_id, kind, employer, employee, late_fee, effective_on, recorded_at,
-             actor_id, actor_label, source, reason)
-        SELECT case_id, id, %s, employer_amount, employee_amount, 0, due_date, %s, %s, %s, %s, ''
-        FROM replenish_arrearsline WHERE import_batch_id = %s
-        """,
-        [
-            LedgerKind.ASSESSED,
-            now,
-            getattr(actor_user(actor), "pk", None),
-            actor_label(actor),
-            f"import:{batch.pk}",
-            batch.pk,
-        ],
+    ledger_post_assessed(
+        ArrearsLine.objects.filter(import_batch_id=batch.pk),
+        actor=actor,
+        source=f"import:{batch.pk}",
+        at=now,
     )
     case_totals_refresh(
         ArrearsCase.objects.filter(lines__import_batch=batch).values("pk").distinct()

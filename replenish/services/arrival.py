@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -108,7 +109,7 @@ def arrival_confirm(
             )  # fmt: skip
         existing = Arrival.objects.select_for_update().filter(arrival_ref=arrival_ref).first()
         if existing is not None:
-            arrival = _confirm_existing(existing, payment, case, actor=actor)
+            arrival: Arrival = _confirm_existing(existing, payment, case, actor=actor)
         else:
             arrival = _arrival_create(payment, case, arrival_ref, arrived_on, actor=actor)
         transition_apply(
@@ -126,7 +127,7 @@ def _arrival_create(
 ) -> Arrival:
     try:
         with transaction.atomic():
-            arrival = Arrival.objects.create(
+            arrival: Arrival = Arrival.objects.create(
                 arrival_ref=arrival_ref,
                 arrived_on=arrived_on,
                 amount=payment.amount,
@@ -198,7 +199,7 @@ def arrival_fail(*, payment_id: int, reason: str, actor: Actor) -> Payment:
     with transaction.atomic():
         case_id = Payment.objects.values_list("case_id", flat=True).get(pk=payment_id)
         ArrearsCase.objects.select_for_update().filter(pk=case_id).values_list("pk").get()
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        payment: Payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.state != PaymentState.ACCEPTED:
             raise ValidationError(
                 _("Payment %(payment)s is %(state)s: only an accepted payment can fail.")
@@ -226,7 +227,7 @@ def arrival_match(*, arrival_id: int, case_id: int, actor: Actor, reason: str = 
         )
         if case_id not in locked:
             raise ValidationError({"case": _("There is no such case.")})
-        arrival = Arrival.objects.select_for_update().get(pk=arrival_id)
+        arrival: Arrival = Arrival.objects.select_for_update().get(pk=arrival_id)
         if arrival.case_id != old_case_id:
             raise _changed_meanwhile(arrival)
         transition_apply(
@@ -529,11 +530,13 @@ def arrival_reverse(
             .order_by("pk")
         }
         payment = Payment.objects.select_for_update().filter(arrival_id=arrival_id).first()
-        arrival = Arrival.objects.select_for_update().get(pk=arrival_id)
+        arrival: Arrival = Arrival.objects.select_for_update().get(pk=arrival_id)
         if arrival.case_id != case_id:
             raise _changed_meanwhile(arrival)
         was_posted = arrival.state == ArrivalState.POSTED
         if was_posted:
+            if case is None:
+                raise RuntimeError(f"posted arrival {arrival.arrival_ref} has no case")
             if case.state in (CaseState.WRITTEN_OFF, CaseState.TRANSFERRED):
                 raise ValidationError(
                     _(
@@ -545,7 +548,7 @@ def arrival_reverse(
             if on < arrival.arrived_on:
                 raise ValidationError({"on": _("A reversal cannot be dated before the arrival.")})
         transition_apply(arrival, "reverse", actor=actor, reason=reason)
-        if was_posted:
+        if was_posted and case is not None:
             _posting_reverse(arrival, case, applied, lines, on=on, reason=reason, actor=actor)
         if payment is not None and payment.state == PaymentState.ARRIVED:
             transition_apply(
@@ -560,7 +563,7 @@ def arrival_reverse(
 def _posting_reverse(
     arrival: Arrival,
     case: ArrearsCase,
-    applied: list[tuple],
+    applied: list[tuple[Any, ...]],
     lines: dict[int, ArrearsLine],
     *,
     on: date,

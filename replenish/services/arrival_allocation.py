@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from kernel.actors import Actor
 from kernel.money import Allocation, LineDue, allocate_payment, fee_to_fix
 from replenish.models import ArrearsCase, ArrearsLine, Arrival, ArrivalState, LedgerKind
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
@@ -53,6 +54,13 @@ class BatchPlan:
     postings: list[Posting] = field(default_factory=list)
     moved_lines: list[ArrearsLine] = field(default_factory=list)
     cleared_case_ids: set[int] = field(default_factory=set)
+
+
+def _case_of(arrival: Arrival) -> int:
+    """The case of a matched arrival (only matched arrivals are planned)."""
+    if arrival.case_id is None:
+        raise ValueError(f"arrival {arrival.arrival_ref} is not matched to a case")
+    return arrival.case_id
 
 
 def _owes(line: ArrearsLine) -> bool:
@@ -142,7 +150,8 @@ def arrivals_plan(lines: Sequence[ArrearsLine], arrivals: Sequence[Arrival]) -> 
     lines_by_id = {line.pk: line for line in lines}
     plan = BatchPlan()
     for arrival in sorted(arrivals, key=lambda a: (a.case_id, a.arrived_on, a.pk)):
-        case_lines = by_case[arrival.case_id]
+        case_id = _case_of(arrival)
+        case_lines = by_case[case_id]
         source = arrival_source(arrival.pk)
         reason = f"arrival {arrival.arrival_ref}"
         allocation, fixed = _allocate(
@@ -171,7 +180,7 @@ def arrivals_plan(lines: Sequence[ArrearsLine], arrivals: Sequence[Arrival]) -> 
             line.employer_unpaid -= paid.employer
             plan.postings.append(
                 Posting(
-                    case_id=arrival.case_id,
+                    case_id=case_id,
                     line_id=line.pk,
                     kind=LedgerKind.PAYMENT_APPLIED,
                     effective_on=arrival.arrived_on,
@@ -185,7 +194,7 @@ def arrivals_plan(lines: Sequence[ArrearsLine], arrivals: Sequence[Arrival]) -> 
         plan.arrivals.append(
             ArrivalPlan(
                 arrival_id=arrival.pk,
-                case_id=arrival.case_id,
+                case_id=case_id,
                 applied=allocation.applied,
                 credit=allocation.credit,
                 allocation=allocation,
@@ -193,9 +202,9 @@ def arrivals_plan(lines: Sequence[ArrearsLine], arrivals: Sequence[Arrival]) -> 
         )
     plan.moved_lines = [line for line in lines if line.fee_accrues_after != accrual_starts[line.pk]]
     plan.cleared_case_ids = {
-        arrival.case_id
+        _case_of(arrival)
         for arrival in arrivals
-        if not any(_owes(line) for line in by_case[arrival.case_id])
+        if not any(_owes(line) for line in by_case[_case_of(arrival)])
     }
     return plan
 
@@ -203,7 +212,7 @@ def arrivals_plan(lines: Sequence[ArrearsLine], arrivals: Sequence[Arrival]) -> 
 # --- seam: agreement installments --------------------------------------------------------------
 
 
-def installments_allocate(plan: BatchPlan, *, actor) -> None:
+def installments_allocate(plan: BatchPlan, *, actor: Actor) -> None:
     """SEAM for the agreements branch: money applied to a case under a repayment agreement also
     pays its installments (oldest due first), and an agreement whose installments are all paid
     becomes fulfilled.

@@ -13,15 +13,14 @@ row what was matched, what the adjustment would post and what the file repeats.
 """
 
 import dataclasses
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from typing import IO
+from typing import IO, Any
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,9 +33,9 @@ from kernel.csvfiles import (
     parse_amount,
     parse_date,
     parse_required,
-    read_rows,
     text_stream,
 )
+from kernel.file_import import RowReader, comparable, file_digest, memoized, staged_repeats
 from kernel.money import FEN
 from kernel.sql import bulk_load, create_temp_table, is_postgres
 from replenish.models import (
@@ -53,9 +52,12 @@ from replenish.services.arrival_allocation import arrivals_plan
 from replenish.services.matching import staging_match
 from replenish.services.transitions import declared_transition, transition_record_created
 from units.identifiers import validate_uscc
+from units.models import Unit
 
 COLUMNS = ("arrival_ref", "arrived_on", "amount", "payer_uscc", "reference", "channel")
 STAGING = "arrivals_import_staging"
+# The tables the SQL below names, from the models: a rename cannot silently break it.
+ARRIVALS, CASES, UNITS = Arrival._meta.db_table, ArrearsCase._meta.db_table, Unit._meta.db_table
 STAGING_COLUMNS = ("lineno", *COLUMNS)
 MAX_REF = 64
 
@@ -149,83 +151,53 @@ def _parse_channel(value: str) -> str:
     return value
 
 
-class _RowReader:
+class _RowReader(RowReader):
     """Validates each row on its own and yields it in staging-table order; counts the rows."""
 
+    columns = COLUMNS
+
     def __init__(self, *, today: date, errors: list[RowError]):
-        self.today = today
-        self.errors = errors
-        self.rows = 0
-        self._uscc: dict[str, object] = {}
-
-    def _valid_uscc(self, value: str) -> str:
+        super().__init__(today=today, errors=errors)
         # A payer pays many times: validate each distinct code once.
-        answer = self._uscc.get(value)
-        if answer is None:
-            try:
-                answer = validate_uscc(value)
-            except ValidationError as exc:
-                answer = exc
-            self._uscc[value] = answer
-        if isinstance(answer, ValidationError):
-            raise answer
-        return answer
+        self._valid_uscc = memoized(validate_uscc)
+        self._positive = partial(parse_amount, allow_zero=False)
 
-    def __call__(self, stream: IO[str]):
+    def row(self, line: int, values: list[str]) -> tuple[Any, ...]:
         errors = self.errors
-        positive = partial(parse_amount, allow_zero=False)
-        for line, values in read_rows(stream, COLUMNS, errors):
-            self.rows += 1
-            n = len(errors)
-            arrival_ref = checked(errors, line, "arrival_ref", _parse_ref, values[0])
-            arrived_on = checked(errors, line, "arrived_on", parse_date, values[1])
-            if arrived_on and arrived_on > self.today:
-                errors.append(
-                    RowError(
-                        line, "arrived_on", _("%(value)s is in the future") % {"value": arrived_on}
-                    )
+        arrival_ref = checked(errors, line, "arrival_ref", _parse_ref, values[0])
+        arrived_on = checked(errors, line, "arrived_on", parse_date, values[1])
+        if arrived_on and arrived_on > self.today:
+            errors.append(
+                RowError(
+                    line, "arrived_on", _("%(value)s is in the future") % {"value": arrived_on}
                 )
-            amount = checked(errors, line, "amount", positive, values[2])
-            payer = checked(errors, line, "payer_uscc", self._valid_uscc, values[3])
-            reference = checked(errors, line, "reference", _parse_reference, values[4])
-            channel = checked(errors, line, "channel", _parse_channel, values[5])
-            if len(errors) == n:
-                yield (line, arrival_ref, arrived_on, amount, payer, reference, channel)
-            else:
-                # Staged with its reference only, so a later row repeating it is named too; the
-                # file is rejected anyway.
-                yield (line, arrival_ref, None, None, None, None, None)
+            )
+        amount = checked(errors, line, "amount", self._positive, values[2])
+        payer = checked(errors, line, "payer_uscc", self._valid_uscc, values[3])
+        reference = checked(errors, line, "reference", _parse_reference, values[4])
+        channel = checked(errors, line, "channel", _parse_channel, values[5])
+        return (line, arrival_ref, arrived_on, amount, payer, reference, channel)
+
+    def rejected(self, staged: tuple[Any, ...]) -> tuple[Any, ...]:
+        # Staged with its reference only, so a later row repeating it is named too; the file is
+        # rejected anyway.
+        line, arrival_ref = staged[:2]
+        return (line, arrival_ref, None, None, None, None, None)
 
 
-def _cross_row_errors(cursor) -> list[RowError]:
-    cursor.execute(
-        f"""
-        SELECT s.lineno, f.first FROM {STAGING} s
-        JOIN (SELECT arrival_ref, MIN(lineno) AS first FROM {STAGING} WHERE arrival_ref <> ''
-              GROUP BY arrival_ref HAVING COUNT(*) > 1) f ON f.arrival_ref = s.arrival_ref
-        WHERE s.lineno <> f.first
-        """
-    )
+def _cross_row_errors(cursor: CursorWrapper) -> list[RowError]:
     return [
         RowError(line, "arrival_ref", _("the same arrival_ref as line %(line)d") % {"line": first})
-        for line, first in cursor.fetchall()
+        for line, first in staged_repeats(
+            cursor, STAGING, ("arrival_ref",), where="arrival_ref <> ''"
+        )
     ]
-
-
-def _comparable(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str):
-        return value
-    return str(Decimal(str(value)).quantize(FEN))
 
 
 RESENT_COMPARED = ("arrived_on", "amount", "payer_uscc", "reference", "channel")
 
 
-def _resent_conflicts(cursor) -> list[RowError]:
+def _resent_conflicts(cursor: CursorWrapper) -> list[RowError]:
     """A re-sent arrival_ref must bring the same arrival, every value of it: otherwise the file
     contradicts what was received (a correction is a reversal and a new arrival_ref).
 
@@ -240,7 +212,7 @@ def _resent_conflicts(cursor) -> list[RowError]:
     cursor.execute(
         f"""
         SELECT s.lineno, {was}, {now}
-        FROM {STAGING} s JOIN replenish_arrival a ON a.arrival_ref = s.arrival_ref
+        FROM {STAGING} s JOIN {ARRIVALS} a ON a.arrival_ref = s.arrival_ref
         WHERE {differs}
         ORDER BY s.lineno
         """
@@ -249,8 +221,8 @@ def _resent_conflicts(cursor) -> list[RowError]:
     count = len(RESENT_COMPARED)
     for lineno, *values in cursor.fetchall():
         for name, was, now in zip(RESENT_COMPARED, values[:count], values[count:], strict=True):
-            if _comparable(was) != _comparable(now):
-                shown = _comparable(was) or "(empty)"
+            if comparable(was) != comparable(now):
+                shown = comparable(was) or "(empty)"
                 found.append(
                     RowError(
                         lineno,
@@ -263,14 +235,6 @@ def _resent_conflicts(cursor) -> list[RowError]:
                     )
                 )
     return found
-
-
-def _file_digest(stream: IO[bytes]) -> str:
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: stream.read(1 << 20), b""):
-        digest.update(chunk)
-    stream.seek(0)
-    return digest.hexdigest()
 
 
 def arrivals_import(
@@ -288,7 +252,7 @@ def arrivals_import(
     """
     require_permission(actor, "replenish.add_arrival", action=_("import arrivals"))
     today = today or timezone.localdate()
-    sha256 = _file_digest(file)
+    sha256 = file_digest(file)
     errors: list[RowError] = []
     reader = _RowReader(today=today, errors=errors)
     try:
@@ -327,7 +291,9 @@ def arrivals_import(
     return result
 
 
-def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Actor):
+def _apply_staging(
+    cursor: CursorWrapper, *, file_name: str, sha256: str, rows: int, actor: Actor
+) -> tuple[ArrivalsImportResult, int]:
     staging_match(cursor, STAGING)
     batch = ArrivalImport.objects.create(
         file_name=file_name[:255], sha256=sha256, rows=rows, actor_label=actor_label(actor)
@@ -341,12 +307,12 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
     _sources, unmatched_state = declared_transition(Arrival, "queue")
     cursor.execute(
         f"""
-        INSERT INTO replenish_arrival
+        INSERT INTO {ARRIVALS}
             (arrival_ref, arrived_on, amount, payer_uscc, payer_id, reference, channel, state,
              state_changed_at, case_id, matched_by, match_note, import_batch_id, received_at,
              applied_amount, credit_amount, posted_at)
         SELECT s.arrival_ref, s.arrived_on, s.amount, s.payer_uscc,
-               (SELECT u.id FROM units_unit u WHERE u.uscc = s.payer_uscc), s.reference,
+               (SELECT u.id FROM {UNITS} u WHERE u.uscc = s.payer_uscc), s.reference,
                s.channel, CASE WHEN s.case_id IS NULL THEN %s ELSE %s END, %s, s.case_id,
                COALESCE(s.matched_by, ''), s.note, %s, %s, 0, 0, NULL
         FROM {STAGING} s WHERE true ORDER BY s.lineno
@@ -398,7 +364,9 @@ def _apply_staging(cursor, *, file_name: str, sha256: str, rows: int, actor: Act
     return result, batch_id
 
 
-def _preview(cursor, result: ArrivalsImportResult, batch_id: int) -> ArrivalsImportResult:
+def _preview(
+    cursor: CursorWrapper, result: ArrivalsImportResult, batch_id: int
+) -> ArrivalsImportResult:
     """Row by row, what the import did (about to be rolled back) and what posting the matched
     arrivals would do, planned as the adjustment plans it (after the arrivals already waiting)."""
     cursor.execute(
@@ -406,8 +374,8 @@ def _preview(cursor, result: ArrivalsImportResult, batch_id: int) -> ArrivalsImp
         SELECT s.lineno, s.arrival_ref, s.arrived_on, s.amount, s.payer_uscc, s.reference,
                s.channel, a.id, a.import_batch_id, a.state, c.case_no, a.match_note
         FROM {STAGING} s
-        JOIN replenish_arrival a ON a.arrival_ref = s.arrival_ref
-        LEFT JOIN replenish_arrearscase c ON c.id = a.case_id
+        JOIN {ARRIVALS} a ON a.arrival_ref = s.arrival_ref
+        LEFT JOIN {CASES} c ON c.id = a.case_id
         ORDER BY s.lineno
         """
     )
@@ -465,5 +433,5 @@ def _preview(cursor, result: ArrivalsImportResult, batch_id: int) -> ArrivalsImp
     return dataclasses.replace(result, import_id=None, preview=tuple(rows))
 
 
-def _as_date(value) -> date:
+def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))

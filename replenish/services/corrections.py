@@ -232,7 +232,8 @@ class CorrectionsImportResult:
     corrections: list[LineCorrection]
 
 
-def corrections_import(*, file: IO, file_name: str, actor: Actor) -> CorrectionsImportResult:
+# The steps of one all-or-nothing import, each a refusal of its own (C901 allowed here).
+def corrections_import(*, file: IO, file_name: str, actor: Actor) -> CorrectionsImportResult:  # noqa: C901
     """Record the corrections of a file (docs/formats.md, "Corrections of imported lines"):
     every row valid, or nothing recorded and every bad row reported as `line N: column: reason`.
     The `reason` column is the reason and its document reference."""

@@ -3,12 +3,19 @@
 import csv
 from collections.abc import Iterator
 from datetime import date
-from typing import IO
+from typing import Any, Protocol
 
 from django.db.models import QuerySet
 
 from replenish.models import ArrearsCase
 from replenish.selectors import ZERO, Owed, owed_by_case
+
+
+class Writable(Protocol):
+    """Where the export goes: a file, or a command's standard output."""
+
+    def write(self, text: str, /) -> object: ...
+
 
 EXPORT_COLUMNS = (
     "case_no",
@@ -23,7 +30,9 @@ EXPORT_COLUMNS = (
 )
 
 
-def export_rows(*, as_of: date, cases: QuerySet | None = None) -> Iterator[tuple]:
+def export_rows(
+    *, as_of: date, cases: QuerySet[ArrearsCase] | None = None
+) -> Iterator[tuple[Any, ...]]:
     """Every case, or the cases of `cases` (a list filtered in the admin)."""
     if cases is None:
         owed = owed_by_case(None, as_of=as_of)
@@ -31,7 +40,7 @@ def export_rows(*, as_of: date, cases: QuerySet | None = None) -> Iterator[tuple
     else:
         owed = owed_by_case(cases.order_by().values_list("pk", flat=True), as_of=as_of)
     nothing = Owed(ZERO, ZERO)
-    cases = (
+    rows = (
         cases.order_by("case_no")
         .values_list(
             "pk",
@@ -45,7 +54,7 @@ def export_rows(*, as_of: date, cases: QuerySet | None = None) -> Iterator[tuple
         )
         .iterator(chunk_size=5000)
     )
-    for pk, case_no, uscc, obligor_uscc, obligor_name, state, paid, written_off in cases:
+    for pk, case_no, uscc, obligor_uscc, obligor_name, state, paid, written_off in rows:
         figures = owed.get(pk, nothing)
         yield (
             case_no,
@@ -62,7 +71,7 @@ def export_rows(*, as_of: date, cases: QuerySet | None = None) -> Iterator[tuple
         )
 
 
-def cases_export(*, out: IO[str], as_of: date) -> int:
+def cases_export(*, out: Writable, as_of: date) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     count = 0

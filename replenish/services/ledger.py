@@ -6,8 +6,9 @@ line by line and portion by portion; the database refuses an entry that takes a 
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -27,6 +28,8 @@ CASE_FIGURES = (
     "written_off_total",
     "transferred_total",
 )
+# The tables the SQL below names, from the models: a rename cannot silently break it.
+CASES, LINES, LEDGER = (m._meta.db_table for m in (ArrearsCase, ArrearsLine, LedgerEntry))
 LINE_FIGURES = ("employer_unpaid", "employee_unpaid", "fee_unpaid", "fee_fixed_total")
 
 _K = LedgerKind
@@ -68,7 +71,7 @@ def _rounded(expression: str) -> str:
     return f"ROUND({expression}, 2)"
 
 
-def case_totals_refresh(case_ids: QuerySet | list[int]) -> None:
+def case_totals_refresh(case_ids: QuerySet[Any] | list[int]) -> None:
     """Recompute the cached figures of these cases from the ledger: one UPDATE for the whole set."""
     ids_sql, params = _ids_subquery(case_ids)
     assignments = ", ".join(f"{name} = agg.{name}" for name in CASE_FIGURES)
@@ -76,16 +79,16 @@ def case_totals_refresh(case_ids: QuerySet | list[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE replenish_arrearscase SET {assignments}
-            FROM (SELECT case_id, {aggregates} FROM replenish_ledgerentry
+            UPDATE {CASES} SET {assignments}
+            FROM (SELECT case_id, {aggregates} FROM {LEDGER}
                   WHERE case_id IN ({ids_sql}) GROUP BY case_id) agg
-            WHERE replenish_arrearscase.id = agg.case_id
+            WHERE {CASES}.id = agg.case_id
             """,
             params,
         )
 
 
-def _ids_subquery(case_ids: QuerySet | list[int]) -> tuple[str, list]:
+def _ids_subquery(case_ids: QuerySet[Any] | list[int]) -> tuple[str, list[Any]]:
     if isinstance(case_ids, QuerySet):
         sql, params = case_ids.order_by().query.sql_with_params()
         return sql, list(params)
@@ -110,7 +113,7 @@ class Difference:
 def ledger_differences(case_ids: list[int] | None = None) -> list[Difference]:
     """Every cached figure of a case or a line that its ledger does not explain."""
     where = ""
-    params: list = []
+    params: list[Any] = []
     if case_ids is not None:
         where = f"WHERE c.id IN ({', '.join(['%s'] * len(case_ids)) or 'NULL'})"
         params = list(case_ids)
@@ -122,8 +125,8 @@ def ledger_differences(case_ids: list[int] | None = None) -> list[Difference]:
             f"""
             SELECT c.case_no, {", ".join(f"c.{n}" for n in CASE_FIGURES)},
                    {", ".join(f"COALESCE(agg.{n}, 0)" for n in CASE_FIGURES)}
-            FROM replenish_arrearscase c
-            LEFT JOIN (SELECT case_id, {case_aggs} FROM replenish_ledgerentry GROUP BY case_id)
+            FROM {CASES} c
+            LEFT JOIN (SELECT case_id, {case_aggs} FROM {LEDGER} GROUP BY case_id)
                  agg ON agg.case_id = c.id
             {where}
             ORDER BY c.case_no
@@ -139,9 +142,9 @@ def ledger_differences(case_ids: list[int] | None = None) -> list[Difference]:
             f"""
             SELECT c.case_no, l.id, {", ".join(f"l.{n}" for n in LINE_FIGURES)},
                    {", ".join(f"COALESCE(agg.{n}, 0)" for n in LINE_FIGURES)}
-            FROM replenish_arrearsline l
-            JOIN replenish_arrearscase c ON c.id = l.case_id
-            LEFT JOIN (SELECT line_id, {line_aggs} FROM replenish_ledgerentry GROUP BY line_id)
+            FROM {LINES} l
+            JOIN {CASES} c ON c.id = l.case_id
+            LEFT JOIN (SELECT line_id, {line_aggs} FROM {LEDGER} GROUP BY line_id)
                  agg ON agg.line_id = l.id
             {where}
             ORDER BY c.case_no, l.id
@@ -156,7 +159,7 @@ def ledger_differences(case_ids: list[int] | None = None) -> list[Difference]:
     return found
 
 
-def _money(value) -> Decimal:
+def _money(value: object) -> Decimal:
     return Decimal(str(value or 0)).quantize(FEN)
 
 
@@ -223,6 +226,49 @@ def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> int:
     return len(entries)
 
 
+def ledger_post_assessed(
+    lines: QuerySet[ArrearsLine], *, actor: Actor, source: str, at: datetime
+) -> int:
+    """The set-based `ledger_post` of an import: one `assessed` entry for each of these lines
+    (their two portions, effective on the due date), with one INSERT … SELECT; returns the number
+    of entries appended.
+
+    The import inserts the lines with their cached figures already what these entries say, so
+    only the cases' totals are left for the caller to refresh (`case_totals_refresh`).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ledger_post_assessed must run inside the service's transaction")
+    select, params = (
+        lines.order_by("pk")
+        .values_list("case_id", "pk", "employer_amount", "employee_amount", "due_date")
+        .query.sql_with_params()
+    )
+    column = {f.name: f.column for f in LedgerEntry._meta.concrete_fields}
+    columns = ", ".join(
+        column[name]
+        for name in (
+            *("kind", "late_fee", "recorded_at", "actor", "actor_label", "source", "reason"),
+            *("case", "line", "employer", "employee", "effective_on"),
+        )
+    )
+    user = actor_user(actor)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {LEDGER} ({columns}) "
+            f"SELECT %s, 0, %s, %s, %s, %s, '', assessed.* FROM ({select}) assessed",
+            [
+                LedgerKind.ASSESSED,
+                connection.ops.adapt_datetimefield_value(at),
+                user.pk if user is not None else None,
+                actor_label(actor),
+                source,
+                *params,
+            ],
+        )
+        appended: int = cursor.rowcount
+        return appended
+
+
 def line_caches_refresh(line_ids: list[int] | None) -> None:
     """Recompute the cached figures of these lines (None: every line) from the ledger: one
     UPDATE."""
@@ -236,10 +282,10 @@ def line_caches_refresh(line_ids: list[int] | None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE replenish_arrearsline SET {assignments}
-            FROM (SELECT line_id, {aggregates} FROM replenish_ledgerentry
+            UPDATE {LINES} SET {assignments}
+            FROM (SELECT line_id, {aggregates} FROM {LEDGER}
                   {where} GROUP BY line_id) agg
-            WHERE replenish_arrearsline.id = agg.line_id
+            WHERE {LINES}.id = agg.line_id
             """,
             line_ids or [],
         )

@@ -89,7 +89,7 @@ def payment_record(
             )
         if reference:
             _check_reference(reference, case)
-        payment = Payment.objects.create(
+        payment: Payment = Payment.objects.create(
             case=case,
             # Who owes the case now pays it: a merging party or a successor that is itself a unit.
             payer_id=(
@@ -130,7 +130,10 @@ def _locked_payment(payment_id: int) -> Payment:
     """Lock the payment's case, then the payment (the lock order of the collection services)."""
     case_id = Payment.objects.values_list("case_id", flat=True).get(pk=payment_id)
     ArrearsCase.objects.select_for_update().filter(pk=case_id).values_list("pk").get()
-    return Payment.objects.select_for_update().select_related("case", "payer").get(pk=payment_id)
+    payment: Payment = (
+        Payment.objects.select_for_update().select_related("case", "payer").get(pk=payment_id)
+    )
+    return payment
 
 
 def payment_accept(*, payment_id: int, actor: Actor) -> Payment:

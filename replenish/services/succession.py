@@ -13,6 +13,8 @@
 """
 
 from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,17 +22,21 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kernel.actors import Actor, actor_label, actor_user, require_permission
+from kernel.actors import Actor, require_permission
 from kernel.money import apportion
-from replenish.models import ArrearsCase, ArrearsLine, AuditEntry, LedgerKind
-from replenish.reasons import Reason, reason_fields
+from replenish.models import ArrearsCase, ArrearsLine, LedgerKind
+from replenish.reasons import Reason
 from replenish.services.agreements import live_agreements_end
 from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
-from replenish.services.numbering import number_block_take
-from replenish.services.transitions import declared_transition, transition_apply
+from replenish.services.numbering import case_number, case_scope, number_block_take
+from replenish.services.transitions import (
+    audit_record_set,
+    declared_transition,
+    transition_apply,
+)
 from units.models import Counterparty, CounterpartyKind, UnitEvent, UnitEventKind
 
-ZERO_CELLS = (0, 0, 0)
+ZERO_CELLS = (Decimal("0"), Decimal("0"), Decimal("0"))
 
 
 def cases_pass_to(
@@ -74,6 +80,14 @@ def cases_stop_fee_for_bankruptcy(
     ArrearsLine.objects.filter(case__in=cases).filter(
         Q(fee_stops_on__isnull=True) | Q(fee_stops_on__gt=last_day)
     ).update(fee_stops_on=last_day)
+
+
+def _shares_of(parties: list[Counterparty]) -> list[Fraction]:
+    """The shares of a split's separated parties (each has one: recorded with the split)."""
+    shares = [party.share for party in parties]
+    if any(share is None for share in shares):
+        raise ValueError("a separated party of the split has no share")
+    return [share for share in shares if share is not None]
 
 
 def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[ArrearsCase]:
@@ -151,12 +165,12 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
             for line in lines
             for amount in (line.employer_unpaid, line.employee_unpaid, line.fee_unpaid)
         ]
-        table = apportion(cells, [party.share for party in parties])
+        table = apportion(cells, _shares_of(parties))
 
-        first = number_block_take(scope=f"case:{on.year}", count=len(parties))
-        successors = ArrearsCase.objects.bulk_create(
+        first = number_block_take(scope=case_scope(on.year), count=len(parties))
+        successors: list[ArrearsCase] = ArrearsCase.objects.bulk_create(
             ArrearsCase(
-                case_no=f"AC{on.year}-{first + offset:07d}",
+                case_no=case_number(on.year, first + offset),
                 unit=case.unit,
                 region_code=case.region_code,
                 opened_on=on,
@@ -165,28 +179,21 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
             )
             for offset, party in enumerate(parties)
         )
-        AuditEntry.objects.bulk_create(
-            AuditEntry(
-                case=successor,
-                subject="case",
-                subject_id=successor.pk,
-                transition="open",
-                from_state="",
-                to_state=successor.state,
-                actor=actor_user(actor),
-                actor_label=actor_label(actor),
-                **reason_fields(
-                    Reason(
-                        "split_share_taken_over",
-                        share=party.share,
-                        case=case.case_no,
-                        party=party.name,
-                        uscc=party.uscc,
-                        unit=case.unit.name,
-                    )
-                ),
-            )
-            for successor, party in zip(successors, parties, strict=True)
+        audit_record_set(
+            successors,
+            "open",
+            actor=actor,
+            reason=[
+                Reason(
+                    "split_share_taken_over",
+                    share=party.share,
+                    case=case.case_no,
+                    party=party.name,
+                    uscc=party.uscc,
+                    unit=case.unit.name,
+                )
+                for party in parties
+            ],
         )
 
         new_lines: list[ArrearsLine] = []

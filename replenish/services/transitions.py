@@ -6,9 +6,11 @@ the audit row in the same transaction. `transition_apply_bulk` does the same for
 with one UPDATE and one INSERT, taking source and target from the same declaration.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -21,11 +23,19 @@ from replenish.reasons import Reason, reason_split
 
 
 def _state_field(model: type[models.Model]) -> FSMFieldMixin:
-    return next(f for f in model._meta.concrete_fields if isinstance(f, FSMFieldMixin))
+    field: FSMFieldMixin = next(
+        f for f in model._meta.concrete_fields if isinstance(f, FSMFieldMixin)
+    )
+    return field
 
 
 def _subject(obj: models.Model) -> str:
-    return obj._meta.model_name.removeprefix("arrears")
+    return _subject_of(type(obj))
+
+
+def _subject_of(model: type[models.Model]) -> str:
+    """What the audit trail calls a model's rows: "case", "notice", "arrival", …"""
+    return model._meta.label_lower.split(".")[-1].removeprefix("arrears")
 
 
 def _case_column(model: type[models.Model]) -> str | None:
@@ -85,24 +95,40 @@ def transition_apply(
         changed.append("state_changed_at")
     obj.save(update_fields=changed)
     case_ids = [_case_id_of(obj)] if audit_case_ids is None else list(audit_case_ids)
-    reason, reason_code, reason_args = reason_split(reason)
     AuditEntry.objects.bulk_create(
-        AuditEntry(
-            case_id=case_id,
-            subject=_subject(obj),
-            subject_id=obj.pk,
-            transition=name,
-            from_state=from_state,
-            to_state=getattr(obj, field.attname),
-            actor=user,
-            actor_label=actor_label(actor),
-            reason=reason,
-            reason_code=reason_code,
-            reason_args=reason_args,
-        )
+        _audit_entry(obj, name, actor=actor, reason=reason, from_state=from_state, case_id=case_id)
         for case_id in case_ids
     )
     return result
+
+
+def _audit_entry(
+    obj: models.Model,
+    name: str,
+    *,
+    actor: Actor,
+    reason: str | Reason,
+    from_state: str,
+    case_id: int | None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """The (unsaved) audit row of `obj` reaching the state it is in through `name`; a `Reason`
+    is stored as its code and arguments (rendered in the reader's language) beside its text."""
+    text, reason_code, reason_args = reason_split(reason)
+    return AuditEntry(
+        case_id=case_id,
+        subject=_subject(obj),
+        subject_id=obj.pk,
+        transition=name,
+        from_state=from_state,
+        to_state=getattr(obj, _state_field(type(obj)).attname),
+        actor=actor_user(actor),
+        actor_label=actor_label(actor),
+        reason=text,
+        reason_code=reason_code,
+        reason_args=reason_args,
+        **({} if at is None else {"at": at}),
+    )
 
 
 def audit_record(
@@ -115,21 +141,64 @@ def audit_record(
 ) -> AuditEntry:
     """The audit row of an event that is not a declared transition: a subject coming into being
     (`record`, `receive`), in the state it was created in."""
-    field = _state_field(type(obj))
-    reason, reason_code, reason_args = reason_split(reason)
-    return AuditEntry.objects.create(
-        case_id=_case_id_of(obj),
-        subject=_subject(obj),
-        subject_id=obj.pk,
-        transition=name,
-        from_state=from_state,
-        to_state=getattr(obj, field.attname),
-        actor=actor_user(actor),
-        actor_label=actor_label(actor),
-        reason=reason,
-        reason_code=reason_code,
-        reason_args=reason_args,
+    entry = _audit_entry(
+        obj, name, actor=actor, reason=reason, from_state=from_state, case_id=_case_id_of(obj)
     )
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_record_set(
+    objs: models.QuerySet[Any] | Sequence[models.Model],
+    name: str,
+    *,
+    actor: Actor,
+    reason: str | Reason | Sequence[str | Reason] = "",
+    from_state: str = "",
+    at: datetime | None = None,
+) -> int:
+    """The audit rows of a set of subjects coming into being (the cases an import or a split
+    opens), each in the state it was created in; returns the number of rows written.
+
+    A queryset is recorded with one INSERT … SELECT (one `reason` for all); saved instances of
+    one model with one INSERT, with one `reason` for all or one for each.
+    """
+    if isinstance(objs, models.QuerySet):
+        if not isinstance(reason, str | Reason):
+            raise TypeError("a queryset's audit rows take one reason")
+        model = objs.model
+        case_column = _case_column(model)
+        rows = objs.values_list(
+            "pk",
+            case_column or models.Value(None, output_field=models.BigIntegerField()),
+            _state_field(model).attname,
+        )
+        return _audit_insert_select(
+            rows,
+            subject=_subject_of(model),
+            transition=name,
+            from_state=from_state,
+            to_state=None,
+            actor=actor,
+            at=at,
+            reason=reason,
+        )
+    reasons = [reason] * len(objs) if isinstance(reason, str | Reason) else list(reason)
+    if len(reasons) != len(objs):
+        raise ValueError("one reason for all the subjects or one for each")
+    entries = AuditEntry.objects.bulk_create(
+        _audit_entry(
+            obj,
+            name,
+            actor=actor,
+            reason=why,
+            from_state=from_state,
+            case_id=_case_id_of(obj),
+            at=at,
+        )
+        for obj, why in zip(objs, reasons, strict=True)
+    )
+    return len(entries)
 
 
 def _not_allowed(obj: models.Model, name: str, state: str) -> str:
@@ -140,7 +209,7 @@ def _not_allowed(obj: models.Model, name: str, state: str) -> str:
     }
 
 
-def _declarations(model: type[models.Model], name: str) -> list:
+def _declarations(model: type[models.Model], name: str) -> list[Any]:
     return [t for t in _state_field(model).get_all_transitions(model) if t.name == name]
 
 
@@ -155,7 +224,7 @@ def declared_transition(model: type[models.Model], name: str) -> tuple[set[str],
     return sources, targets.pop()
 
 
-def _bulk_actor_checked(model: type[models.Model], name: str, actor: Actor):
+def _bulk_actor_checked(model: type[models.Model], name: str, actor: Actor) -> User | None:
     """The user behind `actor` (None for the system), refused unless they hold the permission
     the transition declares."""
     user = actor_user(actor)
@@ -169,7 +238,7 @@ def _bulk_actor_checked(model: type[models.Model], name: str, actor: Actor):
 
 
 def transition_apply_bulk(
-    queryset: models.QuerySet,
+    queryset: models.QuerySet[Any],
     name: str,
     *,
     actor: Actor,
@@ -207,7 +276,7 @@ def transition_apply_bulk(
             return []
         pks = [pk for pk, _state, _case in rows]
         now = timezone.now()
-        updates = {field.attname: target}
+        updates: dict[str, Any] = {field.attname: target}
         if any(f.attname == "state_changed_at" for f in model._meta.concrete_fields):
             updates["state_changed_at"] = now
         model._base_manager.filter(pk__in=pks, **{f"{field.attname}__in": sources}).update(
@@ -216,7 +285,7 @@ def transition_apply_bulk(
         AuditEntry.objects.bulk_create(
             AuditEntry(
                 case_id=case_id if case_column else None,
-                subject=model._meta.model_name.removeprefix("arrears"),
+                subject=_subject_of(model),
                 subject_id=pk,
                 transition=name,
                 from_state=state,
@@ -234,12 +303,12 @@ def transition_apply_bulk(
 
 
 def transition_record_created(
-    queryset: models.QuerySet,
+    queryset: models.QuerySet[Any],
     name: str,
     *,
     actor: Actor,
     reason: str | Reason = "",
-    at=None,
+    at: datetime | None = None,
 ) -> int:
     """Record transition `name` for rows a bulk insert created directly in its target state.
 
@@ -253,36 +322,70 @@ def transition_record_created(
     sources, target = declared_transition(model, name)
     if len(sources) != 1 or any(t.conditions for t in _declarations(model, name)):
         raise ValueError(f"{model.__name__}.{name} needs a single source and no conditions")
-    user = _bulk_actor_checked(model, name, actor)
+    _bulk_actor_checked(model, name, actor)
     case_column = _case_column(model)
     field = _state_field(model)
     rows = queryset.filter(**{field.attname: target}).values_list(
         "pk", case_column or models.Value(None, output_field=models.BigIntegerField())
     )
+    return _audit_insert_select(
+        rows,
+        subject=_subject_of(model),
+        transition=name,
+        from_state=next(iter(sources)),
+        to_state=target,
+        actor=actor,
+        at=at,
+        reason=reason,
+    )
+
+
+def _audit_insert_select(
+    rows: models.QuerySet[Any],
+    *,
+    subject: str,
+    transition: str,
+    from_state: str,
+    to_state: str | None,
+    actor: Actor,
+    at: datetime | None,
+    reason: str | Reason,
+) -> int:
+    """One INSERT … SELECT of audit rows, one per row of `rows` (values: subject id, case id, and
+    the state reached when `to_state` is None)."""
     select, params = rows.query.sql_with_params()
     audit = AuditEntry._meta
-    columns = ("subject", "transition", "from_state", "to_state", "actor_id", "actor_label")
-    columns += ("at", "reason", "reason_code", "reason_args", "subject_id", "case_id")
-    reason, reason_code, reason_args = reason_split(reason)
+    columns = ["subject", "transition", "from_state", "actor_id", "actor_label", "at", "reason"]
+    columns += ["reason_code", "reason_args"]
+    values = ["%s"] * len(columns)
+    if to_state is not None:
+        columns.append("to_state")
+        values.append("%s")
+    columns += ["subject_id", "case_id"]
+    if to_state is None:
+        columns.append("to_state")
+    user = actor_user(actor)
+    text, reason_code, reason_args = reason_split(reason)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {audit.db_table} ({', '.join(columns)}) "
-            f"SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, created.* FROM ({select}) created",
+            f"SELECT {', '.join(values)}, created.* FROM ({select}) created",
             [
-                model._meta.model_name.removeprefix("arrears"),
-                name,
-                next(iter(sources)),
-                target,
+                subject,
+                transition,
+                from_state,
                 user.pk if user is not None else None,
                 actor_label(actor),
                 connection.ops.adapt_datetimefield_value(at or timezone.now()),
-                reason,
+                text,
                 reason_code,
                 audit.get_field("reason_args").get_db_prep_value(reason_args, connection),
+                *([] if to_state is None else [to_state]),
                 *params,
             ],
         )
-        return cursor.rowcount
+        written: int = cursor.rowcount
+        return written
 
 
 def pks_in_order(objs: Iterable[models.Model]) -> list[int]:
@@ -293,6 +396,7 @@ __all__ = [
     "PermissionDenied",
     "ValidationError",
     "audit_record",
+    "audit_record_set",
     "declared_transition",
     "transition_apply",
     "transition_apply_bulk",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -224,6 +225,26 @@ def unit_record_merger(
     return event
 
 
+def _share_checked(label: str, party: Party, errors: list[str]) -> Fraction | None:
+    """A successor's share, or None when it is not a number; what is wrong goes to `errors`."""
+    try:
+        share = _share(party.share)
+    except ValueError as exc:
+        errors.append(_("%(party)s: share: %(reason)s.") % {"party": label, "reason": exc})
+        return None
+    if share <= 0:
+        errors.append(
+            _("%(party)s: share %(share)s must be greater than 0.")
+            % {"party": label, "share": share}
+        )
+    elif share.denominator > MAX_SHARE_DENOMINATOR:
+        errors.append(
+            _("%(party)s: share %(share)s is finer than 1/%(max)s.")
+            % {"party": label, "share": party.share, "max": MAX_SHARE_DENOMINATOR}
+        )
+    return share
+
+
 def unit_record_split(
     *,
     unit_id: int,
@@ -254,22 +275,8 @@ def unit_record_split(
             )
         elif uscc:
             first_of[uscc] = number
-        share = None
-        try:
-            share = _share(party.share)
-        except ValueError as exc:
-            errors.append(_("%(party)s: share: %(reason)s.") % {"party": label, "reason": exc})
-        else:
-            if share <= 0:
-                errors.append(
-                    _("%(party)s: share %(share)s must be greater than 0.")
-                    % {"party": label, "share": share}
-                )
-            elif share.denominator > MAX_SHARE_DENOMINATOR:
-                errors.append(
-                    _("%(party)s: share %(share)s is finer than 1/%(max)s.")
-                    % {"party": label, "share": party.share, "max": MAX_SHARE_DENOMINATOR}
-                )
+        share = _share_checked(label, party, errors)
+        if share is not None:
             shares.append(share)
         checked.append((CounterpartyKind.SEPARATED_PARTY, name, uscc, party, share))
     if len(shares) == len(successors) and successors and sum(shares) != 1:
@@ -393,7 +400,7 @@ def unit_record_auction(
 
 
 def unit_event_attach(
-    *, event_id: int, title: str, file: File, actor: Actor
+    *, event_id: int, title: str, file: "File[Any]", actor: Actor
 ) -> UnitEventAttachment:
     """Keep a document of the event (court ruling, registration notice, auction confirmation)."""
     require_permission(actor, "units.record_unitevent")

@@ -19,11 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -44,7 +46,7 @@ from replenish.models import (
 from replenish.reasons import Reason
 from replenish.selectors import ZERO, unit_has_another_registered_case
 from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
-from replenish.services.numbering import number_block_take
+from replenish.services.numbering import writeoff_number_take
 from replenish.services.transitions import audit_record, transition_apply
 from units.models import DOCUMENT_EXTENSIONS, CounterpartyKind
 from units.portal import membership_of
@@ -57,7 +59,7 @@ class Upload:
     """One document of an application: its kind and the uploaded file."""
 
     kind: str
-    file: File
+    file: "File[Any]"
 
 
 def portal_may_apply(actor: Actor, counterparty_id: int) -> bool:
@@ -99,7 +101,12 @@ def _uploads_checked(uploads: Sequence[Upload]) -> None:
         raise ValidationError(errors)
 
 
-def _documents_add(application: WriteOffApplication, uploads, actor: Actor, stored) -> None:
+def _documents_add(
+    application: WriteOffApplication,
+    uploads: Sequence[Upload],
+    actor: Actor,
+    stored: list[FieldFile],
+) -> None:
     for upload in uploads:
         document = WriteOffDocument(
             application=application, kind=upload.kind, uploaded_by=actor_label(actor)
@@ -149,7 +156,7 @@ def writeoff_submit(
             )
         _require_applicant(actor, group.pk)
         year = timezone.localdate().year
-        writeoff_no = f"HX{year}{number_block_take(scope=f'writeoff:{year}'):06d}"
+        writeoff_no = writeoff_number_take(year)
         # The case first: its state says whether an application may be made at all.
         transition_apply(
             case,
@@ -157,7 +164,7 @@ def writeoff_submit(
             actor=_case_actor(actor),
             reason=Reason("writeoff_applied", writeoff=writeoff_no, group=group.display_name),
         )
-        application = WriteOffApplication.objects.create(
+        application: WriteOffApplication = WriteOffApplication.objects.create(
             writeoff_no=writeoff_no,
             case=case,
             applicant=group,
@@ -350,16 +357,19 @@ def writeoff_post(*, application_id: int, actor: Actor) -> PostedWriteOff | None
         case, application = _locked_application(application_id)
         if application.state != WriteOffState.APPROVED:
             return None
+        decided_on, approver = application.decided_on, application.approver
+        if decided_on is None or approver is None:
+            raise RuntimeError(f"write-off {application.writeoff_no} is approved undecided")
         lines = list(ArrearsLine.objects.select_for_update().filter(case=case).order_by("pk"))
         source = f"writeoff:{application.pk}"
         # Nothing accrues after approval on a bankrupt unit's lines; fix anything that did.
-        lines_fee_fix(lines, on=application.decided_on, actor=actor, source=source)
+        lines_fee_fix(lines, on=decided_on, actor=actor, source=source)
         postings = [
             Posting(
                 case_id=case.pk,
                 line_id=line.pk,
                 kind=LedgerKind.WRITTEN_OFF,
-                effective_on=application.decided_on,
+                effective_on=decided_on,
                 source=source,
                 employer=-line.employer_unpaid,
                 employee=-line.employee_unpaid,
@@ -375,7 +385,7 @@ def writeoff_post(*, application_id: int, actor: Actor) -> PostedWriteOff | None
         transition_apply(
             case,
             "writeoff_approve",
-            actor=application.approver,
+            actor=approver,
             reason=Reason(
                 "writeoff_posted", writeoff=application.writeoff_no, actor=actor_label(actor)
             ),

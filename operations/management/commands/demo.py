@@ -141,7 +141,9 @@ def demo_agreements(today) -> list[str]:
     event_day = today - timedelta(days=30)
     done = []
 
-    def sign_all(unit: Unit, count: int, signatory: str) -> None:
+    def sign_all(unit: Unit, count: int, signatory: str) -> int:
+        """Sign an agreement for each of the unit's open cases; returns how many."""
+        signed = 0
         for case in ArrearsCase.objects.filter(
             unit=unit, state__in=[CaseState.REGISTERED, CaseState.NOTIFIED, CaseState.OVERDUE]
         ).order_by("pk"):
@@ -155,6 +157,8 @@ def demo_agreements(today) -> list[str]:
                 f"demo agreement {agreement.number}: {agreement.get_kind_display()}, "
                 f"{agreement.total} in {count}"
             )
+            signed += 1
+        return signed
 
     examples = {
         8: lambda unit: sign_all(unit, 6, "陈华茂"),

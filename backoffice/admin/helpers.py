@@ -1,0 +1,188 @@
+"""What the admin screens share: read-only lists and inlines, actions that call a service for
+each selected row (asking for a form first), a service's refusal shown on a form, the audit trail
+of one subject, and the ID-number columns only some may see in full."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.queues import queue_shown
+from kernel.forms import form_errors_add
+from replenish.models import ArrearsCase, AuditEntry
+
+
+def _errors_of(exc: ValidationError | PermissionDenied) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A list and a page to read; every change goes through the services' actions."""
+
+    def get_ordering(self, request):
+        # A department's queue (replenish/queues.py) is worked oldest first.
+        changelist = f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
+        shown = queue_shown(changelist, request.GET)
+        if shown is not None:
+            return [shown.oldest_first, "pk"]
+        return super().get_ordering(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _audit_trail(subject: str, pk: int) -> str:
+    rows = (
+        AuditEntry.objects.filter(subject=subject, subject_id=pk)
+        .select_related("actor")
+        .order_by("at", "id")
+    )
+    return format_html(
+        "<table><tbody>{}</tbody></table>",
+        format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    timezone.localtime(r.at).strftime("%Y-%m-%d %H:%M"),
+                    r.transition_shown,
+                    r.states_shown,
+                    r.actor_shown,
+                    r.reason_shown,
+                )
+                for r in rows
+            ),
+        ),
+    )
+
+
+# --- actions that ask for something first (a reason, a date, a case) --------------------------
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), max_length=500, widget=forms.Textarea)
+
+
+def form_action(modeladmin, request, queryset, *, form_class, title, apply):
+    """An action that first asks for a form, then calls `apply(obj, cleaned_data)` (a service)
+    for each selected object, reporting each refusal."""
+    if "apply" in request.POST:
+        form = form_class(request.POST)
+        if form.is_valid():
+            done = 0
+            for obj in queryset.order_by("pk"):
+                try:
+                    with transaction.atomic():
+                        apply(obj, form.cleaned_data)
+                        done += 1
+                except (ValidationError, PermissionDenied) as exc:
+                    modeladmin.message_user(request, f"{obj}: {_errors_of(exc)}", messages.ERROR)
+            if done:
+                modeladmin.message_user(request, _("%(n)d done.") % {"n": done}, messages.SUCCESS)
+            return None
+    else:
+        form = form_class()
+    return TemplateResponse(
+        request,
+        "admin/replenish/action_form.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "objects": list(queryset),
+            "action": request.POST.get("action"),
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "opts": modeladmin.model._meta,
+        },
+    )
+
+
+def run_each(modeladmin, request, queryset: QuerySet, apply) -> None:
+    done = 0
+    for obj in queryset.order_by("pk"):
+        try:
+            with transaction.atomic():
+                apply(obj)
+                done += 1
+        except (ValidationError, PermissionDenied) as exc:
+            modeladmin.message_user(request, f"{obj}: {_errors_of(exc)}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, _("%(n)d done.") % {"n": done}, messages.SUCCESS)
+
+
+def id_number_fields(request, fields) -> list[str]:
+    """ID numbers are shown in full only to users with `replenish.view_full_id_number`; the
+    others see them masked (docs/rules.md: personal data)."""
+    if request.user.has_perm("replenish.view_full_id_number"):
+        return ["full_id_number" if f == "masked_id_number" else f for f in fields]
+    return list(fields)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A part of the case shown on its page: whoever may see the case sees its parts, read-only."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("replenish.view_arrearscase")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def case_form_view(modeladmin, request, *, make_form, title, submit, multipart=False):
+    """An add page whose form names a case (`case_no`) and calls a service with it:
+    `submit(case, cleaned_data)` does it and returns the message of success, then the list is
+    shown; a refusal (the service's ValidationError or PermissionDenied) shows on the form."""
+    if not modeladmin.has_add_permission(request):
+        raise PermissionDenied
+    form = make_form()
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        case = ArrearsCase.objects.filter(case_no=data["case_no"].strip()).first()
+        if case is None:
+            form.add_error("case_no", _("There is no such case."))
+        else:
+            try:
+                # Its own savepoint: a refusal undoes whatever the service did before refusing
+                # (the request's transaction goes on, to show the form again).
+                with transaction.atomic():
+                    message = submit(case, data)
+            except ValidationError as exc:
+                form_errors_add(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                modeladmin.message_user(request, message, messages.SUCCESS)
+                opts = modeladmin.model._meta
+                return redirect(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    return TemplateResponse(
+        request,
+        "admin/replenish/form_page.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "multipart": multipart,
+            "opts": modeladmin.model._meta,
+        },
+    )
