@@ -57,7 +57,10 @@ from replenish.admin.collection import (
     form_action,
     run_each,
 )
+from replenish.departments import COLLECTION
 from replenish.models import ArrearsCase, Arrival
+from replenish.queues import Queue
+from replenish.queues import register as register_queue
 from replenish.selectors import case_owed, owed_by_case
 
 RUN = "enforcement.run_dossier"
@@ -640,3 +643,18 @@ class EnforcementDocumentAdmin(ReadOnlyAdmin):
     @admin.display(description=_("document"))
     def links(self, doc):
         return DocumentInline.links(None, doc)
+
+
+# Collection's work queue on the dashboard: the overdue cases waiting for a dossier.
+register_queue(
+    Queue(
+        key="cases_to_enforce",
+        department=COLLECTION,
+        label=_("Overdue cases without a dossier"),
+        permission=RUN,
+        queryset=overdue_without_dossier,
+        changelist="admin:enforcement_queue",
+        query="",
+        oldest_first="state_changed_at",
+    )
+)
