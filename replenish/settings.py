@@ -195,9 +195,7 @@ AGENCY_ADDRESS = env.str("AGENCY_ADDRESS", default="")
 # transfer decisions are requested from.
 ENFORCEMENT_BANK_REPLY_WORKING_DAYS = env.int("ENFORCEMENT_BANK_REPLY_WORKING_DAYS", default=5)
 ENFORCEMENT_GUARANTEE_WORKING_DAYS = env.int("ENFORCEMENT_GUARANTEE_WORKING_DAYS", default=10)
-ENFORCEMENT_DECISION_DEPARTMENT = env.str(
-    "ENFORCEMENT_DECISION_DEPARTMENT", default="医疗保障局"
-)
+ENFORCEMENT_DECISION_DEPARTMENT = env.str("ENFORCEMENT_DECISION_DEPARTMENT", default="医疗保障局")
 
 # Notices, notifications and reminders (notices/).
 NOTICE_SEND_CHANNELS = env.list("NOTICE_SEND_CHANNELS", default=["portal", "email", "sms"])
