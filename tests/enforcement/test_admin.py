@@ -42,6 +42,7 @@ def test_the_queue_lists_overdue_cases_without_a_dossier_oldest_first_and_opens_
     assert page.index(first.case_no) < page.index(second.case_no)
     assert "单位3有限公司" not in page
     assert page.count('value="立案"') == 2
+    assert page.count("<td>2026-03-09</td>") == 2  # the notices' time limit
 
     # when a dossier is opened from it
     response = client.post(QUEUE, {"case": first.pk}, follow=True)
