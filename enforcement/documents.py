@@ -238,14 +238,18 @@ def _transfer_notice(snap: dict, doc: EnforcementDocument) -> tuple[str, list[Se
             ),
             paragraphs=(
                 _(
-                    "Under transfer decision %(decision)s, please transfer %(amount)s yuan from "
-                    "account %(account)s of the unit above to the social insurance fund, quoting "
-                    "%(decision)s as the payment reference."
+                    "Under transfer decision %(decision)s, please transfer from account "
+                    "%(account)s of the unit above to the social insurance fund the premiums and "
+                    "late fee owed on the day of transfer: %(amount)s yuan as of %(date)s, plus "
+                    "%(daily)s yuan of late fee for each day after it; quote %(decision)s as the "
+                    "payment reference."
                 )
                 % {
                     "decision": snap["decision_no"],
                     "amount": _yuan(snap["amount"]),
                     "account": snap["account_no"],
+                    "date": snap["as_of"],
+                    "daily": _yuan(snap["daily_late_fee"]),
                 },
             ),
         ),

@@ -175,6 +175,17 @@ class Dossier(ConcurrentTransitionMixin, models.Model):
                 condition=~Q(state="closed") | ~Q(close_reason=""),
                 name="closed_dossier_says_why",
             ),
+            # The numbers money from enforcement quotes name one dossier each.
+            models.UniqueConstraint(
+                fields=["transfer_decision_no"],
+                condition=~Q(transfer_decision_no=""),
+                name="transfer_decision_no_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["court_case_no"],
+                condition=~Q(court_case_no=""),
+                name="court_case_no_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,7 +12,7 @@ quoting the transfer decision number or the court case number, matched to the ca
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -536,7 +536,12 @@ def dossier_transfer_notify(
         case, dossier = _locked(dossier_id)
         _expect(dossier, [DossierState.TRANSFER_GRANTED], _("notifying the bank"))
         transition_apply(dossier, "transfer_notify_bank", actor=actor)
-        remaining = dossier.transfer_amount
+        # The premiums with the late fee to the day of transfer: what is owed today, and what
+        # the fee adds each day until the bank transfers it (the decision's amount was as of
+        # the request).
+        owed = case_owed(case.pk, as_of=today)
+        daily = case_owed(case.pk, as_of=today + timedelta(days=1)).late_fee - owed.late_fee
+        remaining = owed.total
         documents = []
         for account in dossier.accounts.filter(balance__gt=0).order_by("-balance", "pk"):
             if remaining <= 0:
@@ -550,7 +555,9 @@ def dossier_transfer_notify(
                     DocumentKind.TRANSFER_NOTICE,
                     addressee=account.bank,
                     on=today,
-                    content=snapshots.transfer_notice(dossier, account, amount=amount),
+                    content=snapshots.transfer_notice(
+                        dossier, account, amount=amount, as_of=today, daily=daily
+                    ),
                 )
             )
     return documents

@@ -109,11 +109,13 @@ def transfer_request(dossier, case: ArrearsCase, *, on: date) -> dict:
     }
 
 
-def transfer_notice(dossier, account, *, amount: Decimal) -> dict:
+def transfer_notice(dossier, account, *, amount: Decimal, as_of: date, daily: Decimal) -> dict:
     return {
         "bank": account.bank,
         "account_no": account.account_no,
         "amount": str(amount),
+        "as_of": as_of.isoformat(),
+        "daily_late_fee": str(daily),
         "decision_no": dossier.transfer_decision_no,
         "decided_on": _s(dossier.transfer_decided_on),
         "department": dossier.decision_department,

@@ -23,6 +23,8 @@ from backoffice.admin.helpers import (
     form_action,
     run_each,
 )
+from backoffice.queues import Queue
+from backoffice.queues import register as register_queue
 from enforcement.models import (
     BankAccount,
     CloseReason,
@@ -57,6 +59,7 @@ from enforcement.services import (
     dossier_transfer_notify,
     dossier_transfer_propose,
 )
+from replenish.departments import COLLECTION
 from replenish.models import ArrearsCase, Arrival
 from replenish.selectors import case_owed, owed_by_case
 
@@ -640,3 +643,18 @@ class EnforcementDocumentAdmin(ReadOnlyAdmin):
     @admin.display(description=_("document"))
     def links(self, doc):
         return DocumentInline.links(None, doc)
+
+
+# Collection's work queue on the dashboard: the overdue cases waiting for a dossier.
+register_queue(
+    Queue(
+        key="cases_to_enforce",
+        department=COLLECTION,
+        label=_("Overdue cases without a dossier"),
+        permission=RUN,
+        queryset=overdue_without_dossier,
+        changelist="admin:enforcement_queue",
+        query="",
+        oldest_first="state_changed_at",
+    )
+)

@@ -42,6 +42,7 @@ def test_the_queue_lists_overdue_cases_without_a_dossier_oldest_first_and_opens_
     assert page.index(first.case_no) < page.index(second.case_no)
     assert "单位3有限公司" not in page
     assert page.count('value="立案"') == 2
+    assert page.count("<td>2026-03-09</td>") == 2  # the notices' time limit
 
     # when a dossier is opened from it
     response = client.post(QUEUE, {"case": first.pk}, follow=True)
@@ -143,3 +144,19 @@ def test_recording_a_service_needs_the_receipt_and_then_serves_the_demand(client
     client.post(url, {"channel": "post", "delivered_on": "2026-03-12", "proof": receipt})
     dossier.refresh_from_db()
     assert dossier.state == DossierState.DEMAND_SERVED
+
+
+def test_the_collection_dashboard_counts_the_cases_waiting_for_a_dossier(client):
+    # given two overdue cases, one of them with a dossier
+    overdue_case(1)
+    dossier_at("opened", Staff(), unit_no=2)
+    logged_in(client, COLLECTION, "collector")
+
+    # when the collector opens the back office's home page
+    page = client.get(reverse("admin:index")).content.decode()
+
+    # then its work queues show the one case waiting for a dossier, linked to the queue
+    assert "未立案卷的逾期案件" in page
+    assert QUEUE in page
+    start = page.index("未立案卷的逾期案件")
+    assert ">1<" in page[start - 300 : start + 300].replace(" ", "")

@@ -235,7 +235,15 @@ def test_the_bank_transfers_what_is_owed_in_full(staff):
         dossier_id=dossier.pk, actor=staff.clerk, today=date(2026, 3, 30)
     )
     step(dossier, DossierState.TRANSFER_NOTIFIED)
-    rendered(notice, "划拨社会保险费通知书", DECISION_NO, "6222020000000001", f"{owed:,.2f}")
+    owed_then = case_owed(case.pk, as_of=date(2026, 3, 30)).total
+    rendered(
+        notice,
+        "划拨社会保险费通知书",
+        DECISION_NO,
+        "6222020000000001",
+        f"截至 2026-03-30 为 {owed_then:,.2f} 元",
+        "此后每日另加滞纳金 0.50 元",
+    )
 
     # and the bank's money arrives quoting the decision number
     on = date(2026, 4, 2)
