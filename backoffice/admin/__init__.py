@@ -6,7 +6,8 @@
 - `files`: arrears import (upload, preview, confirm) and case list export (CSV, Excel);
 - `agreements`: agreements, installments, successor cases;
 - `collection`: payments, arrivals and their import, credit;
-- `writeoff`: write-off applications and their documents.
+- `writeoff`: write-off applications and their documents;
+- `corrections`: corrections of imported lines (record, upload, approve, reject).
 
 Every action calls a service; no screen sets a state or writes the ledger.
 """
@@ -15,6 +16,7 @@ from backoffice.admin import (  # noqa: F401  (registration)
     agreements,
     cases,
     collection,
+    corrections,
     notices,
     portal,
     units,

@@ -2,6 +2,7 @@ from functools import partial
 
 from django.contrib import admin
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.admin import (
@@ -62,6 +63,11 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+def _correct(request) -> list[str]:
+    """The lines' "Correct" link, for the collection users who record corrections."""
+    return ["correct_link"] if request.user.has_perm("replenish.correct_line") else []
+
+
 class LineInline(ReadOnlyInline):
     model = ArrearsLine
     fields = [
@@ -82,10 +88,16 @@ class LineInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("person")
 
     def get_fields(self, request, obj=None):
-        return id_number_fields(request, super().get_fields(request, obj))
+        return [*id_number_fields(request, super().get_fields(request, obj)), *_correct(request)]
 
     def get_readonly_fields(self, request, obj=None):
-        return id_number_fields(request, super().get_readonly_fields(request, obj))
+        fields = id_number_fields(request, super().get_readonly_fields(request, obj))
+        return [*fields, *_correct(request)]
+
+    @admin.display(description=_("correction"))
+    def correct_link(self, line):
+        url = reverse("admin:replenish_linecorrection_record", args=[line.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Correct"))
 
     @admin.display(description=_("insured person"))
     def person_name(self, line):
