@@ -8,6 +8,7 @@
 - `collection`: payments, arrivals and their import, credit;
 - `writeoff`: write-off applications and their documents;
 - `helpers`: what the screens share (read-only lists, actions, refusals on forms, audit trail).
+- `corrections`: corrections of imported lines (record, upload, approve, reject).
 
 Every action calls a service; no screen sets a state or writes the ledger.
 """
@@ -16,6 +17,7 @@ from backoffice.admin import (  # noqa: F401  (registration)
     agreements,
     cases,
     collection,
+    corrections,
     enforcement,
     notices,
     portal,

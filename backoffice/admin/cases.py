@@ -44,6 +44,11 @@ from replenish.models import (
 from replenish.owed_today import case_owed_fen, fen_to_yuan, oldest_unpaid_due
 
 
+def _correct(request) -> list[str]:
+    """The lines' "Correct" link, for the collection users who record corrections."""
+    return ["correct_link"] if request.user.has_perm("replenish.correct_line") else []
+
+
 class LineInline(ReadOnlyInline):
     model = ArrearsLine
     # Folded: the summary above says what the case owes; a clerk opens the detail to check it.
@@ -66,10 +71,16 @@ class LineInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("person")
 
     def get_fields(self, request, obj=None):
-        return id_number_fields(request, super().get_fields(request, obj))
+        return [*id_number_fields(request, super().get_fields(request, obj)), *_correct(request)]
 
     def get_readonly_fields(self, request, obj=None):
-        return id_number_fields(request, super().get_readonly_fields(request, obj))
+        fields = id_number_fields(request, super().get_readonly_fields(request, obj))
+        return [*fields, *_correct(request)]
+
+    @admin.display(description=_("correction"))
+    def correct_link(self, line):
+        url = reverse("admin:replenish_linecorrection_record", args=[line.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Correct"))
 
     @admin.display(description=_("insured person"))
     def person_name(self, line):

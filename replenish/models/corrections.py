@@ -13,7 +13,7 @@ from kernel.fields import money_field
 class CorrectionState(models.TextChoices):
     RECORDED = "recorded", _("recorded")
     APPROVED = "approved", _("approved")
-    REJECTED = "rejected", _("rejected")
+    REJECTED = "rejected", _("not approved")
 
 
 class LineCorrection(ConcurrentTransitionMixin, models.Model):

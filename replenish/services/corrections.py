@@ -174,11 +174,11 @@ def _record(
         recorded_by=actor_user(actor),
         recorded_label=actor_label(actor),
     )
-    transition_audit(correction, actor=actor)
+    _audit_recorded(correction, actor=actor)
     return correction
 
 
-def transition_audit(correction: LineCorrection, *, actor: Actor) -> None:
+def _audit_recorded(correction: LineCorrection, *, actor: Actor) -> None:
     audit_record(
         correction,
         "record",

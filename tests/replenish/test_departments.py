@@ -6,6 +6,7 @@ MATRIX with who may call it, and what it needs to the `World`.
 """
 
 import inspect
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -18,8 +19,16 @@ from django.core.exceptions import PermissionDenied
 from notices.services import case_issue_notice
 from replenish import departments
 from replenish.departments import AUDIT, COLLECTION, DEPARTMENTS, FINANCE
-from replenish.models import Arrival, ArrivalState, Payment, PaymentState, WriteOffApplication
-from replenish.services import adjustment, arrival, arrivals_import, payment, writeoff
+from replenish.models import (
+    ArrearsLine,
+    Arrival,
+    ArrivalState,
+    LineCorrection,
+    Payment,
+    PaymentState,
+    WriteOffApplication,
+)
+from replenish.services import adjustment, arrival, arrivals_import, corrections, payment, writeoff
 from replenish.services.adjustment import adjustments_post
 from replenish.services.arrival import (
     arrival_confirm,
@@ -28,6 +37,12 @@ from replenish.services.arrival import (
     arrival_post,
     arrival_reverse,
     arrivals_post,
+)
+from replenish.services.corrections import (
+    correction_approve,
+    correction_record,
+    correction_reject,
+    corrections_import,
 )
 from replenish.services.payment import payment_accept, payment_record, payment_reject
 from replenish.services.writeoff import (
@@ -56,11 +71,11 @@ from tests.factories import (
     submitted_writeoff,
     writeoff_uploads,
 )
-from units.samples import sample_uscc
+from units.samples import sample_id_number, sample_uscc
 
 pytestmark = pytest.mark.django_db
 NOBODY = "no department"
-SERVICE_MODULES = (payment, arrival, arrivals_import, adjustment, writeoff)
+SERVICE_MODULES = (payment, arrival, arrivals_import, adjustment, writeoff, corrections)
 
 
 def test_each_department_is_a_group_with_exactly_its_duties():
@@ -136,6 +151,17 @@ class World:
         writeoff_accept(application_id=approved.pk, actor=SYSTEM)
         self.writeoff["approved"] = writeoff_approve(
             application_id=approved.pk, actor=department_user(AUDIT, "approver"), today=IMPORT_DAY
+        )
+
+        # A correction of the case's line, recorded by another collection user.
+        self.line = ArrearsLine.objects.get(case=self.case)
+        self.correction = correction_record(
+            line_id=self.line.pk,
+            employer_amount=D("700.00"),
+            employee_amount=D("200.00"),
+            reason="核定错误",
+            document_ref="稽核通知书 17",
+            actor=department_user(COLLECTION, "recorder"),
         )
 
     def arrival(self, ref: str) -> int:
@@ -267,6 +293,42 @@ MATRIX = [
         frozenset({COLLECTION}),
         lambda w, actor: writeoffs_post(actor=actor),
     ),
+    Duty(
+        correction_record,
+        frozenset({COLLECTION}),
+        lambda w, actor: correction_record(
+            line_id=ArrearsLine.objects.get(case=w.bankrupt_case).pk,
+            employer_amount=D("1.00"), employee_amount=D("1.00"), reason="错", document_ref="17",
+            actor=actor,
+        ),
+    ),
+    Duty(
+        correction_approve,
+        frozenset({COLLECTION}),
+        lambda w, actor: correction_approve(correction_id=w.correction.pk, actor=actor),
+    ),
+    Duty(
+        correction_reject,
+        frozenset({COLLECTION}),
+        lambda w, actor: correction_reject(
+            correction_id=w.correction.pk, reason="不符", actor=actor
+        ),
+    ),
+    Duty(
+        corrections_import,
+        frozenset({COLLECTION}),
+        lambda w, actor: corrections_import(
+            file=io.BytesIO(
+                (
+                    "unit_uscc,period,id_number,employer_amount,employee_amount,reason\n"
+                    f"{w.bankrupt_case.unit.uscc},2025-12,"
+                    f"{sample_id_number(2, region_code='110101')},1.00,1.00,错\n"
+                ).encode()
+            ),
+            file_name="c.csv",
+            actor=actor,
+        ),
+    ),
 ]  # fmt: skip
 
 
@@ -276,6 +338,7 @@ def snapshot() -> tuple:
         sorted(Payment.objects.values_list("pk", "state")),
         sorted(Arrival.objects.values_list("pk", "state", "case_id")),
         sorted(WriteOffApplication.objects.values_list("pk", "state")),
+        sorted(LineCorrection.objects.values_list("pk", "state")),
     )
 
 

@@ -16,6 +16,7 @@ MACHINES = (
     "replenish.Arrival",
     "replenish.WriteOffApplication",
     "enforcement.Dossier",
+    "replenish.LineCorrection",
 )
 
 

@@ -25,6 +25,7 @@ from replenish.models import (
 )
 from replenish.selectors import late_fee_policy, line_late_fee
 from replenish.services.arrival import arrivals_post
+from replenish.services.arrival_allocation import lines_reachable
 from replenish.services.ledger import ledger_differences
 from tests.factories import (
     SYSTEM,
@@ -235,4 +236,31 @@ def test_an_arrival_fixes_the_fee_of_the_lines_it_pays_and_of_no_other():
     assert (newest.fee_unpaid, newest.fee_fixed_total) == (D("0.00"), D("0.00"))
     assert line_late_fee(newest, as_of=date(2026, 3, 1)) == D("22.50")
     assert LedgerEntry.objects.filter(line=newest).count() == 1  # its assessment
+    assert ledger_differences() == []
+
+
+def test_the_posting_locks_and_plans_only_the_lines_the_money_can_reach():
+    # given a case of 500 lines of 1,000.00 (one person a month for 500 persons) and a case of 10
+    import_rows(
+        [ArrearsRowFactory(unit_no=1, person_no=n) for n in range(1, 501)]
+        + [ArrearsRowFactory(unit_no=2, person_no=n) for n in range(1, 11)],
+        today=FIRST_DAY,
+    )
+    import_arrivals(
+        [
+            ArrivalRowFactory(unit_no=unit, amount="1500.00", arrived_on="2026-03-01")
+            for unit in (1, 2)
+        ]
+    )
+    arrivals = list(Arrival.objects.order_by("pk").values_list("pk", flat=True))
+
+    # when the lines each arrival's money can reach are looked up
+    reach = [lines_reachable([pk]) for pk in arrivals]
+
+    # then both reach the same two lines' worth, whatever the size of their case
+    assert [len(lines) for lines in reach] == [2, 2]
+    # and posting them writes the same rows for each: 2 lines paid, their fee fixed
+    arrivals_post(actor=SYSTEM)
+    rows = [LedgerEntry.objects.filter(source=f"arrival:{pk}").count() for pk in arrivals]
+    assert rows == [4, 4]
     assert ledger_differences() == []

@@ -26,7 +26,7 @@ from kernel.money import line_fee_due
 from notices.models import CURRENT_NOTICE_STATES, Notice
 from notices.services import case_issue_notice
 from operations.daily import daily_run
-from replenish.departments import AUDIT
+from replenish.departments import AUDIT, COLLECTION
 from replenish.models import (
     Agreement,
     ArrearsCase,
@@ -45,6 +45,11 @@ from replenish.selectors import late_fee_policy, line_late_fee
 from replenish.services.adjustment import adjustments_post
 from replenish.services.agreements import AGREEMENT_CASE_STATES, agreement_draft, agreement_sign
 from replenish.services.arrival import arrival_confirm, arrival_match, arrival_reverse
+from replenish.services.corrections import (
+    correction_approve,
+    correction_record,
+    correction_reject,
+)
 from replenish.services.ledger import ledger_differences
 from replenish.services.writeoff import writeoff_accept, writeoff_approve, writeoff_reject
 from tests.factories import (
@@ -189,6 +194,41 @@ class LedgerMachine(RuleBasedStateMachine):
             # e.g. a split unit's case, or a draft already waiting: nothing may have changed
             assert all_table_counts() == before
 
+    @rule(
+        data=st.data(),
+        employer=st.sampled_from(["0.00", "100.00", "799.99", "1500.00"]),
+        employee=st.sampled_from(["0.00", "50.00", "200.00"]),
+        approve=st.booleans(),
+    )
+    def line_corrected(self, data, employer, employee, approve):
+        # issue 13, rule 4: recorded by one collection user, decided by another
+        self.step()
+        line_id = self._pick(data, ArrearsLine.objects.all())
+        if not line_id:
+            return
+        if not hasattr(self, "recorder"):
+            self.recorder = department_user(COLLECTION, "recorder")
+            self.approver = department_user(COLLECTION, "approver")
+        before = all_table_counts()
+        try:
+            with transaction.atomic():
+                correction = correction_record(
+                    line_id=line_id,
+                    employer_amount=D(employer),
+                    employee_amount=D(employee),
+                    reason="核定错误",
+                    document_ref="17",
+                    actor=self.recorder,
+                )
+        except ValidationError:
+            # a case under agreement or write-off, a split line, the same amounts: unchanged
+            assert all_table_counts() == before
+            return
+        if approve:
+            correction_approve(correction_id=correction.pk, actor=self.approver, on=self.today)
+        else:
+            correction_reject(correction_id=correction.pk, reason="不符", actor=self.approver)
+
     @rule()
     def daily(self):
         self.step()
@@ -324,6 +364,7 @@ class LedgerMachine(RuleBasedStateMachine):
             .exclude(
                 case__ledger_entries__kind__in=[
                     LedgerKind.PAYMENT_REVERSED,
+                    LedgerKind.CORRECTION,
                     LedgerKind.WRITTEN_OFF,
                     LedgerKind.TRANSFERRED,
                 ]
