@@ -66,6 +66,17 @@ def test_the_filter_masks_the_message_its_arguments_extras_and_exception():
     assert MASKED in stacked.stack_info and ID not in stacked.stack_info
 
 
+def test_an_object_in_the_extras_is_masked_as_its_text():
+    # Django's django.request lines carry the request, whose text is its URL with the query
+    request = RequestFactory().get("/admin/missing/", {"q": ID})
+    made = record("Not Found: /admin/missing/", request=request, data={"ids": [ID], "n": 1})
+    MaskIdNumbers().filter(made)
+    line = JsonFormatter().format(made)
+    assert ID not in line
+    assert f"q={MASKED}" in made.request
+    assert made.data == {"ids": [MASKED], "n": 1}
+
+
 def test_a_formatted_line_never_holds_a_full_number_but_keeps_other_numbers():
     # a number in a longer run of digits, full-width digits, a float's many decimals
     assert ID not in mask_text(f"ref 99{ID}00")
