@@ -6,6 +6,7 @@ import json
 import logging
 import logging.config
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -299,3 +300,18 @@ def test_check_deploy_is_clean_with_the_readmes_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_every_environment_variable_of_the_settings_and_of_gunicorn_is_in_the_readme():
+    readme = (BASE_DIR / "README.md").read_text()
+    sources = [BASE_DIR / "replenish" / "settings.py", BASE_DIR / "deploy" / "gunicorn.conf.py"]
+    names = {
+        name
+        for source in sources
+        for name in re.findall(
+            r'(?:env(?:\.\w+)?|os\.environ\.get|os\.environ)[(\[]"([A-Z_]+)"', source.read_text()
+        )
+    }
+    assert len(names) > 40
+    missing = sorted(name for name in names if f"`{name}`" not in readme)
+    assert not missing, f"not in the README: {missing}"
