@@ -1,6 +1,6 @@
 from rest_framework.permissions import BasePermission
-from rest_framework.throttling import UserRateThrottle
 
+from api.throttling import AtomicUserRateThrottle
 from units.portal import membership_of
 
 
@@ -26,11 +26,11 @@ class IsFinanceSystem(BasePermission):
         return bool(request.user and request.user.has_perm("replenish.add_arrival"))
 
 
-class UnitThrottle(UserRateThrottle):
+class UnitThrottle(AtomicUserRateThrottle):
     """Requests per unit credential (its user), counted in the default cache."""
 
     scope = "unit"
 
 
-class FinanceThrottle(UserRateThrottle):
+class FinanceThrottle(AtomicUserRateThrottle):
     scope = "finance"

@@ -76,11 +76,15 @@ def percentiles(stats_csv: Path, name: str) -> dict:
 
 
 def report(results: dict, *, size: str, cases: int, seconds: int, clients: int, workers: int):
+    load = os.getloadavg()[1]
     lines = [
         BEGIN,
         f"Region `BENCH_SIZE={size}` ({cases:,} cases), gunicorn with {workers} sync workers on "
         f"loopback, {clients} locust clients asking with no pause, {seconds} s a scenario "
-        f"(`make load`, {platform.machine()}, {os.cpu_count()} CPUs shared with the clients).",
+        f"(`make load`, {platform.machine()}, {os.cpu_count()} CPUs shared with the clients; "
+        f"load average {load:.1f} over the last 5 minutes of the run). A closed loop: "
+        f"{clients} clients on {workers} workers wait about {clients // workers} service times "
+        "per request, so a page's p50 is about that many times what one request alone takes.",
         "",
         "| scenario | requests | req/s | p50 ms | p95 ms | p99 ms | errors |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -40,6 +40,20 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 REQUEST_ID_HEADER = "X-Request-ID"
 
 
+def _masked(value: object, depth: int = 0) -> object:
+    """A field added with `extra=`, masked: text and containers through, numbers kept, any other
+    object as its masked text (Django's `request` extra shows the URL with its query string)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if depth < 4 and isinstance(value, dict):
+        return {key: _masked(item, depth + 1) for key, item in value.items()}
+    if depth < 4 and isinstance(value, list | tuple):
+        return [_masked(item, depth + 1) for item in value]
+    return mask_text(str(value))
+
+
 def _mask_match(match: re.Match[str]) -> str:
     run = match.group(0)
     if len(run) == ID_NUMBER_LENGTH:
@@ -54,7 +68,7 @@ def mask_text(text: str) -> str:
 
 class MaskIdNumbers(logging.Filter):
     """Masks the record in place: its message (arguments merged in), its exception and stack
-    text, and every string field added with `extra=`. Safe to run twice on one record (a
+    text, and every field added with `extra=`. Safe to run twice on one record (a
     record passes the handlers of its logger and then those of its parents)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -73,8 +87,8 @@ class MaskIdNumbers(logging.Filter):
         if record.stack_info:
             record.stack_info = mask_text(record.stack_info)
         for key, value in list(vars(record).items()):
-            if key not in _RECORD_ATTRIBUTES and isinstance(value, str):
-                setattr(record, key, mask_text(value))
+            if key not in _RECORD_ATTRIBUTES and not key.startswith("_"):
+                setattr(record, key, _masked(value))
         return True
 
 

@@ -6,6 +6,7 @@ import json
 import logging
 import logging.config
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -64,6 +65,17 @@ def test_the_filter_masks_the_message_its_arguments_extras_and_exception():
     assert failed.exc_info is None and MASKED in failed.exc_text and ID not in failed.exc_text
     assert "ValueError" in failed.exc_text
     assert MASKED in stacked.stack_info and ID not in stacked.stack_info
+
+
+def test_an_object_in_the_extras_is_masked_as_its_text():
+    # Django's django.request lines carry the request, whose text is its URL with the query
+    request = RequestFactory().get("/admin/missing/", {"q": ID})
+    made = record("Not Found: /admin/missing/", request=request, data={"ids": [ID], "n": 1})
+    MaskIdNumbers().filter(made)
+    line = JsonFormatter().format(made)
+    assert ID not in line
+    assert f"q={MASKED}" in made.request
+    assert made.data == {"ids": [MASKED], "n": 1}
 
 
 def test_a_formatted_line_never_holds_a_full_number_but_keeps_other_numbers():
@@ -288,3 +300,18 @@ def test_check_deploy_is_clean_with_the_readmes_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_every_environment_variable_of_the_settings_and_of_gunicorn_is_in_the_readme():
+    readme = (BASE_DIR / "README.md").read_text()
+    sources = [BASE_DIR / "replenish" / "settings.py", BASE_DIR / "deploy" / "gunicorn.conf.py"]
+    names = {
+        name
+        for source in sources
+        for name in re.findall(
+            r'(?:env(?:\.\w+)?|os\.environ\.get|os\.environ)[(\[]"([A-Z_]+)"', source.read_text()
+        )
+    }
+    assert len(names) > 40
+    missing = sorted(name for name in names if f"`{name}`" not in readme)
+    assert not missing, f"not in the README: {missing}"
