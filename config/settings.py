@@ -76,7 +76,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Behind reverse proxies the address is the client's, read from the header the trusted proxies
-# write (replenish/proxy.py), so one proxy's address never locks a user out for everyone.
+# write (kernel/proxy.py), so one proxy's address never locks a user out for everyone.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="HTTP_X_FORWARDED_FOR")
 AXES_CLIENT_IP_CALLABLE = "kernel.proxy.client_ip"
@@ -288,7 +288,7 @@ CACHES = {"default": env.cache_url_config(CACHE_URL or "locmemcache://")}
 if CACHE_URL:
     AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
 
-# Logs (replenish/logs.py): JSON, one object a line with the request id (`LOG_FORMAT=json`, the
+# Logs (operations/logs.py): JSON, one object a line with the request id (`LOG_FORMAT=json`, the
 # default when DEBUG is off), or plain text; every handler masks citizen ID numbers.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 _log_handler = {

@@ -21,8 +21,8 @@ from replenish.documents import agreement_document_context, claim_statement_cont
 
 
 def agreement_document(agreement, *, language: str | None = None, today=None) -> Document:
-    context = agreement_document_context(agreement, today=today)
     with translation.override(language or settings.LANGUAGE_CODE):
+        context = agreement_document_context(agreement, today=today)
         return _agreement(context, language or settings.LANGUAGE_CODE)
 
 
@@ -45,7 +45,7 @@ def _agreement(c: dict, language: str) -> Document:
         )
     parties = [
         (_("party A"), _("%(agency)s (collection department)") % {"agency": c["agency"]["name"]}),
-        (_("party B"), f"{party['name']}（{party['role']}）"),
+        (_("party B"), _("%(name)s (%(role)s)") % {"name": party["name"], "role": party["role"]}),
     ]
     if party["uscc"]:
         parties.append((_("Unified Social Credit Code"), party["uscc"]))
@@ -101,7 +101,7 @@ def _agreement(c: dict, language: str) -> Document:
                 paragraphs=(
                     debtor,
                     _("Under %(basis)s the parties agree as follows on %(kind)s:")
-                    % {"basis": "、".join(c["legal_basis"]), "kind": c["kind_label"]},
+                    % {"basis": _(", ").join(c["legal_basis"]), "kind": c["kind_label"]},
                 )
             ),
             Section(
@@ -154,8 +154,8 @@ def _agreement(c: dict, language: str) -> Document:
 
 
 def claim_statement_document(event, *, language: str | None = None, today=None) -> Document:
-    context = claim_statement_context(event, today=today)
     with translation.override(language or settings.LANGUAGE_CODE):
+        context = claim_statement_context(event, today=today)
         return _claim(context, language or settings.LANGUAGE_CODE)
 
 
@@ -201,7 +201,7 @@ def _claim(c: dict, language: str) -> Document:
         numeric_from=2,
         nowrap=(1,),
     )
-    head = group["head"] + (f"，{group['contact']}" if group["contact"] else "")
+    head = _(", ").join(part for part in (group["head"], group["contact"]) if part)
     return Document(
         title=c["title"],
         number=_("Court case %(number)s") % {"number": c["court_case_no"]},
@@ -209,7 +209,10 @@ def _claim(c: dict, language: str) -> Document:
         sections=(
             Section(
                 fields=(
-                    (pgettext("addressed to", "to"), f"{group['name']}（{head}）"),
+                    (
+                        pgettext("addressed to", "to"),
+                        _("%(name)s (%(role)s)") % {"name": group["name"], "role": head},
+                    ),
                     (_("creditor"), c["creditor"]["name"]),
                     (
                         _("debtor"),
@@ -227,7 +230,7 @@ def _claim(c: dict, language: str) -> Document:
                         "claims:"
                     )
                     % {
-                        "cases": "、".join(c["case_nos"]),
+                        "cases": _(", ").join(c["case_nos"]),
                         "as_of": day_text(c["as_of"]),
                         "through": day_text(c["fee_through"]),
                     },

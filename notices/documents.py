@@ -20,6 +20,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,19 @@ CJK_FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 )
 CID_FONT = "STSong-Light"
+
+# The legal basis as fixed in a notice's snapshot (Chinese, the legal text), and its English for
+# a notice read in English.
+LEGAL_BASIS = (
+    "《中华人民共和国社会保险法》第八十六条：用人单位未按时足额缴纳社会保险费的，由社会保险费征收机构"
+    "责令限期缴纳或者补足，并自欠缴之日起，按日加收万分之五的滞纳金。"
+)
+LEGAL_BASIS_ENGLISH = _lazy(
+    "Social Insurance Law of the People's Republic of China, Art. 86: an employer that does not "
+    "pay its social insurance premiums in full and on time is ordered by the collection agency "
+    "to pay or make them up within a time limit, with a late fee of 0.05 per cent a day from "
+    "the day they were due."
+)
 
 
 @dataclass(frozen=True)
@@ -322,7 +336,14 @@ def _notice_document(snap: dict, delivered_on, deadline, language: str) -> Docum
                 ),
             ),
             Section(fields=payee_fields(account)),
-            Section(heading=_("Legal basis"), paragraphs=(snap["legal_basis"],)),
+            Section(
+                heading=_("Legal basis"),
+                paragraphs=(
+                    str(LEGAL_BASIS_ENGLISH)
+                    if snap["legal_basis"] == LEGAL_BASIS
+                    else snap["legal_basis"],
+                ),
+            ),
             Section(
                 heading=_("Rights of appeal"),
                 paragraphs=(

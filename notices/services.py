@@ -26,7 +26,7 @@ from kernel.money import DEFAULT_RATE_TABLE, line_fee_due, round_fen
 from kernel.sql import models_insert
 from kernel.uploads import document_check, removed_on_failure, unguessable_name
 from notices.deadlines import add_working_days
-from notices.documents import appeal, payee
+from notices.documents import LEGAL_BASIS, appeal, payee
 from notices.messages import Kind
 from notices.models import CURRENT_NOTICE_STATES, DeliveryChannel, Notice, NoticeState
 from notices.outbox import Outgoing, notifications_create, unit_channels
@@ -43,10 +43,6 @@ from replenish.services.transitions import (
 )
 from units.identifiers import mask_id_number
 
-LEGAL_BASIS = (
-    "《中华人民共和国社会保险法》第八十六条：用人单位未按时足额缴纳社会保险费的，由社会保险费征收机构"
-    "责令限期缴纳或者补足，并自欠缴之日起，按日加收万分之五的滞纳金。"
-)
 ZERO = Decimal("0.00")
 
 

@@ -139,6 +139,7 @@ def _notice_rows(member, notices, today):
         notice.is_current = (
             notice.state in current and notice.case.state in dues.PAYABLE_CASE_STATES
         )
+        notice.under_agreement = notice.state in current and notice.case.state == "agreement"
         notice.owed_today = debt.of_case(notice.case.case_no) if notice.is_current else None
         notice.is_overdue = bool(
             notice.is_current and notice.deadline and notice.deadline < today and notice.owed_today

@@ -13,7 +13,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.money import DEFAULT_RATE_TABLE, line_fee_due, to_fen
 from replenish.models import OPEN_STATES, Agreement, AgreementKind, AgreementState, ArrearsLine
@@ -108,43 +110,54 @@ def _period_rows(stored: list[dict]) -> list[dict]:
 
 # --- the agreement -----------------------------------------------------------------------------
 
-ROLE_LABELS: dict[str, str] = {
-    CounterpartyKind.UNIT: "参保单位",
-    CounterpartyKind.MERGING_PARTY: "合并方",
-    CounterpartyKind.SEPARATED_PARTY: "分立方",
-    CounterpartyKind.LIQUIDATION_GROUP: "清算组",
-    CounterpartyKind.COMPETENT_AUTHORITY: "主管部门",
+# The texts of the documents are English msgids with their Chinese in the project catalogue:
+# a document reads in the language active when its context is built (Chinese by default).
+ROLE_LABELS = {
+    CounterpartyKind.UNIT: pgettext_lazy("agreement party", "insured unit"),
+    CounterpartyKind.MERGING_PARTY: pgettext_lazy("agreement party", "merging party"),
+    CounterpartyKind.SEPARATED_PARTY: pgettext_lazy("agreement party", "separated party"),
+    CounterpartyKind.LIQUIDATION_GROUP: pgettext_lazy("agreement party", "liquidation group"),
+    CounterpartyKind.COMPETENT_AUTHORITY: pgettext_lazy("agreement party", "competent authority"),
 }
-KIND_LABELS: dict[str, str] = {
-    AgreementKind.INSTALLMENT: "分期补缴",
-    AgreementKind.MERGER: "合并承继补缴",
-    AgreementKind.SPLIT: "分立承继补缴",
-    AgreementKind.LIQUIDATION: "破产清算",
-    AgreementKind.AUCTION: "拍卖出售（租赁）承继补缴",
+KIND_LABELS = {
+    AgreementKind.INSTALLMENT: _("replenishment by installments"),
+    AgreementKind.MERGER: _("replenishment by the successor of a merger"),
+    AgreementKind.SPLIT: _("replenishment by the successor of a split"),
+    AgreementKind.LIQUIDATION: _("bankruptcy liquidation"),
+    AgreementKind.AUCTION: _("replenishment by the buyer or lessee at an auction"),
 }
-EVENT_LABELS: dict[str, str] = {
-    UnitEventKind.MERGER: "合并",
-    UnitEventKind.SPLIT: "分立",
-    UnitEventKind.BANKRUPTCY: "破产",
-    UnitEventKind.AUCTION_SALE: "拍卖出售",
-    UnitEventKind.AUCTION_LEASE: "拍卖租赁",
+EVENT_LABELS = {
+    UnitEventKind.MERGER: pgettext_lazy("unit event", "merger"),
+    UnitEventKind.SPLIT: pgettext_lazy("unit event", "split"),
+    UnitEventKind.BANKRUPTCY: pgettext_lazy("unit event", "bankruptcy"),
+    UnitEventKind.AUCTION_SALE: pgettext_lazy("unit event", "sale by auction"),
+    UnitEventKind.AUCTION_LEASE: pgettext_lazy("unit event", "lease by auction"),
 }
 LEGAL_BASIS = [
-    "《中华人民共和国社会保险法》第八十六条",
-    "《社会保险费征缴暂行条例》",
+    _("Social Insurance Law of the People's Republic of China, Art. 86"),
+    _("Interim Regulations on the Collection and Payment of Social Insurance Premiums"),
 ]
 BANKRUPTCY_BASIS = [
-    "《中华人民共和国企业破产法》第四十六条：附利息的债权自破产申请受理时起停止计息。",
-    "《中华人民共和国企业破产法》第一百一十三条（破产财产的清偿顺序）。",
+    _(
+        "Enterprise Bankruptcy Law, Art. 46: interest on claims stops when the court accepts "
+        "the bankruptcy application."
+    ),
+    _("Enterprise Bankruptcy Law, Art. 113 (order of payment from the bankruptcy estate)."),
 ]
 
 
 def _rate_text() -> str:
     """The daily rate in force, as the law writes it: 0.0005 -> 万分之五."""
     per_ten_thousand = DEFAULT_RATE_TABLE[-1].daily_rate * 10000
-    if per_ten_thousand == per_ten_thousand.to_integral_value() and 0 < per_ten_thousand < 10:
+    if (
+        translation.get_language().startswith("zh")
+        and per_ten_thousand == per_ten_thousand.to_integral_value()
+        and 0 < per_ten_thousand < 10
+    ):
         return f"按日加收万分之{'〇一二三四五六七八九'[int(per_ten_thousand)]}的滞纳金"
-    return f"按日加收{DEFAULT_RATE_TABLE[-1].daily_rate * 100:f}%的滞纳金"
+    return _("a late fee of %(rate)s%% a day") % {
+        "rate": f"{DEFAULT_RATE_TABLE[-1].daily_rate * 100:f}"
+    }
 
 
 def _succession(agreement: Agreement) -> dict | None:
@@ -154,7 +167,7 @@ def _succession(agreement: Agreement) -> dict | None:
         return None
     return {
         "kind": event.kind,
-        "label": EVENT_LABELS[event.kind],
+        "label": str(EVENT_LABELS[event.kind]),
         "occurred_on": event.occurred_on,
         "document_ref": event.document_ref,
         "court": event.court,
@@ -164,26 +177,42 @@ def _succession(agreement: Agreement) -> dict | None:
 
 
 def _terms(agreement: Agreement, *, grace_days: int) -> list[str]:
-    party = "乙方"
     terms = [
-        "本协议约定的补缴总额为截至签订之日欠缴的社会保险费本金及依法计算至该日的滞纳金，"
-        "滞纳金于签订时确定并记账。",
-        f"{party}按下列分期计划按月缴纳，每期缴纳时请注明协议编号；款项以到账之日为缴纳之日。",
-        "本协议有效期间，未缴本金不再加收滞纳金。",
-        f"任一期款项逾期{grace_days}日仍未足额缴纳的，视为违约，本协议终止；"
-        f"自该期应缴之日的次日起，对当时尚未缴纳的本金依法{_rate_text()}，"
-        "甲方可依法采取追缴措施。",
+        _(
+            "The total to replenish is the social insurance premiums unpaid on the day of "
+            "signing and the late fee computed by law to that day; the late fee is fixed and "
+            "booked at signing."
+        ),
+        _(
+            "Party B pays monthly by the schedule below, quoting the agreement number with each "
+            "payment; a payment counts on the day the money arrives."
+        ),
+        _("While this agreement is in force, no late fee accrues on the unpaid principal."),
+        _(
+            "An installment still not paid in full %(days)s days after its due date is a breach "
+            "and ends this agreement; from the day after that due date %(rate)s is charged by law "
+            "on the principal then unpaid, and party A may take the measures of collection the "
+            "law provides."
+        )
+        % {"days": grace_days, "rate": _rate_text()},
     ]
     if agreement.kind == AgreementKind.LIQUIDATION:
         terms.insert(
             2,
-            "依照《企业破产法》第四十六条，滞纳金计算至人民法院受理破产申请之日的前一日为止；"
-            "清算组应将本协议所列款项列入债权申报并依法定顺序清偿。",
+            _(
+                "Under Art. 46 of the Enterprise Bankruptcy Law the late fee is computed to the "
+                "day before the court accepted the bankruptcy application; the liquidation group "
+                "enters the amounts of this agreement in the claims and pays them in the order "
+                "the law sets."
+            ),
         )
     if agreement.kind in (AgreementKind.MERGER, AgreementKind.SPLIT, AgreementKind.AUCTION):
         terms.insert(
             0,
-            f"{party}作为原参保单位欠缴社会保险费的承继方，自愿承担本协议所列欠费。",
+            _(
+                "Party B, as the successor to the premiums the original insured unit owes, "
+                "takes on the arrears listed in this agreement."
+            ),
         )
     return terms
 
@@ -218,17 +247,21 @@ def agreement_document_context(agreement: Agreement, *, today: date | None = Non
         installments = [{"seq": i.seq, "due_on": i.due_on, "amount": i.amount} for i in schedule]
     grace_days = settings.INSTALLMENT_GRACE_DAYS
     return {
-        "title": agreement.title,
+        "title": str(
+            _("Liquidation agreement")
+            if agreement.kind == AgreementKind.LIQUIDATION
+            else _("Social insurance premium replenishment agreement")
+        ),
         "number": agreement.number,
         "state": agreement.state,
         "state_label": agreement.get_state_display(),
         "is_draft": agreement.state == AgreementState.DRAFT,
         "kind": agreement.kind,
-        "kind_label": KIND_LABELS[agreement.kind],
+        "kind_label": str(KIND_LABELS[agreement.kind]),
         "agency": _agency(),
         "payee": _payee(),
         "counterparty": {
-            "role": ROLE_LABELS[counterparty.kind],
+            "role": str(ROLE_LABELS[counterparty.kind]),
             "name": counterparty.display_name,
             "uscc": counterparty.display_uscc,
             "head": counterparty.head,
@@ -248,8 +281,12 @@ def agreement_document_context(agreement: Agreement, *, today: date | None = Non
         "installment_count": len(installments),
         "grace_days": grace_days,
         "terms": _terms(agreement, grace_days=grace_days),
-        "legal_basis": LEGAL_BASIS
-        + (BANKRUPTCY_BASIS if agreement.kind == AgreementKind.LIQUIDATION else []),
+        "legal_basis": [str(b) for b in LEGAL_BASIS]
+        + (
+            [str(b) for b in BANKRUPTCY_BASIS]
+            if agreement.kind == AgreementKind.LIQUIDATION
+            else []
+        ),
         "signed_on": agreement.signed_on,
         "signatory": agreement.signatory,
         "drafted_on": agreement.drafted_on,
@@ -264,21 +301,24 @@ def agreement_document_context(agreement: Agreement, *, today: date | None = Non
 TIERS = (
     (
         "employee",
-        "第一顺序：职工债权",
-        "欠缴的应当划入职工个人账户的基本医疗保险费（个人缴纳部分）",
-        "《企业破产法》第一百一十三条第一款第（一）项",
+        _("First rank: the employees' claims"),
+        _(
+            "basic medical insurance premiums unpaid that go to the employees' personal accounts "
+            "(employee portion)"
+        ),
+        _("Enterprise Bankruptcy Law, Art. 113 para. 1 item (1)"),
     ),
     (
         "employer",
-        "第二顺序：社会保险费",
-        "欠缴的除前项以外的基本医疗保险费（单位缴纳部分，划入统筹基金）",
-        "《企业破产法》第一百一十三条第一款第（二）项",
+        _("Second rank: social insurance premiums"),
+        _("the other basic medical insurance premiums unpaid (employer portion, pooled fund)"),
+        _("Enterprise Bankruptcy Law, Art. 113 para. 1 item (2)"),
     ),
     (
         "late_fee",
-        "普通破产债权",
-        "破产申请受理前产生的滞纳金",
-        "《企业破产法》第一百一十三条第一款第（三）项、第四十六条",
+        _("Ordinary bankruptcy claim"),
+        _("the late fee accrued before the bankruptcy application was accepted"),
+        _("Enterprise Bankruptcy Law, Art. 113 para. 1 item (3), Art. 46"),
     ),
 )
 
@@ -324,7 +364,7 @@ def claim_statement_context(event: UnitEvent, *, today: date | None = None) -> d
     group = event.parties.get()
     total = sum(totals.values(), ZERO)
     return {
-        "title": "社会保险费债权申报书",
+        "title": str(_("Social insurance premium claim statement")),
         "creditor": _agency(),
         # Where the liquidation group pays the distributions to the agency.
         "payee": _payee(),
@@ -339,9 +379,9 @@ def claim_statement_context(event: UnitEvent, *, today: date | None = None) -> d
         "tiers": [
             {
                 "key": key,
-                "label": label,
-                "what": what,
-                "basis": basis,
+                "label": str(label),
+                "what": str(what),
+                "basis": str(basis),
                 "amount": totals[key],
                 "amount_upper": rmb_upper(totals[key]),
             }
@@ -354,5 +394,5 @@ def claim_statement_context(event: UnitEvent, *, today: date | None = None) -> d
             for period, amounts in sorted(by_period.items())
         ],
         "persons": list(by_person.values()),  # in ID number order
-        "legal_basis": BANKRUPTCY_BASIS + LEGAL_BASIS[:1],
+        "legal_basis": [str(b) for b in (*BANKRUPTCY_BASIS, LEGAL_BASIS[0])],
     }

@@ -119,3 +119,35 @@ def test_staff_download_the_agreement_as_pdf_from_its_admin_page(client, case):
     # then
     assert response["Content-Type"] == "application/pdf"
     assert agreement.number in "".join(pages(response.content))
+
+
+def test_the_agreement_and_the_claim_statement_in_english(case):
+    # given a signed agreement and the unit's bankruptcy
+    draft = agreement_draft(case_id=case.pk, installment_count=2, actor=SYSTEM, drafted_on=TODAY)
+    agreement = agreement_sign(agreement_id=draft.pk, actor=SYSTEM, signed_on=TODAY)
+    event = unit_record_bankruptcy(
+        unit_id=case.unit_id, court="上海市第三中级人民法院", court_case_no="(2026)沪03破12号",
+        accepted_on=date(2026, 2, 10), liquidation_group=Party(name="某某清算组", head="李律师"),
+        actor=SYSTEM, today=TODAY,
+    )  # fmt: skip
+
+    # when both are printed in English
+    text = re.sub(
+        r"\s+", " ", " ".join(pages(pdf_render(agreement_document(agreement, language="en"))))
+    )
+    claim = re.sub(
+        r"\s+", " ", " ".join(pages(pdf_render(claim_statement_document(event, language="en"))))
+    )
+
+    # then their fixed texts are English (names and addresses stay as registered)
+    for expected in (
+        "Social insurance premium replenishment agreement",
+        "While this agreement is in force, no late fee accrues",
+        "Party A (seal)",
+        "(insured unit)",
+    ):
+        assert expected in text, expected
+    for expected in ("claim statement", "First rank: the employees' claims", "(seal)"):
+        assert expected in claim, expected
+    for chinese in ("协议", "乙方", "滞纳金", "债权", "顺序", "盖章"):
+        assert chinese not in text + claim, chinese

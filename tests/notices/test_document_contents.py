@@ -146,5 +146,7 @@ def test_the_english_notice_and_receipt(delivered):
         "administrative reconsideration within 60 days",
         "Delivery receipt",
         "(seal)",
+        "Social Insurance Law of the People's Republic of China, Art. 86",
     ):
         assert expected in text, expected
+    assert "社会保险法" not in text

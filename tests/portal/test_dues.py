@@ -183,3 +183,9 @@ def test_english_on_request(member, one):
 def member(client, one):
     client.force_login(one.user)
     return client
+
+
+def test_a_notice_whose_debt_is_under_agreement_says_to_pay_by_the_installments(member, one):
+    html = page(member, "/portal/notices/")
+    assert "请按协议分期缴纳" in html and "已逾期" not in html
+    assert 'id="under-agreement"' in page(member, f"/portal/notices/{one.notice.pk}/")

@@ -12,13 +12,19 @@ from django.test import Client, override_settings
 from django.utils import timezone, translation
 
 from notices.models import Notification
+from notices.sending import notification_send
 from portal.models import PasswordResetCode
 from portal.password_reset import password_reset_confirm, password_reset_request
 from tests.factories import UnitContactFactory, UnitFactory, portal_user, table_counts
 
-# Committed transactions: the message is sent after commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 NEW = "Neues-Passwort-2026"
+
+
+def send_waiting() -> None:
+    """What the worker does after commit: send the messages waiting (idempotent)."""
+    for message in Notification.objects.filter(state="pending"):
+        notification_send(notification_id=message.pk)
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +41,7 @@ def unit_user():
 
 
 def sent_code(outbox) -> str:
+    send_waiting()
     return next(word for word in outbox[-1].text.replace("，", " ").split() if word.isdigit())
 
 
@@ -44,6 +51,7 @@ def test_a_code_by_sms_sets_a_new_password(client, unit_user, sms_outbox):
 
     # then a code goes to the unit's registered mobile, which the page names masked
     assert response.status_code == 302
+    send_waiting()
     assert [m.to for m in sms_outbox] == ["13812345678"]
     code = sent_code(sms_outbox)
     assert len(code) == 6 and "有效期 15 分钟" in sms_outbox[-1].text
@@ -65,6 +73,7 @@ def test_a_code_by_sms_sets_a_new_password(client, unit_user, sms_outbox):
 
 def test_a_code_by_e_mail(unit_user):
     sent = password_reset_request(username="acct", channel="email")
+    send_waiting()
     assert sent.sent_to == "c***@unit.example.cn"
     assert mail.outbox[-1].to == ["caiwu@unit.example.cn"]
     assert "acct" in mail.outbox[-1].body
@@ -98,8 +107,10 @@ def test_an_expired_code_is_refused(unit_user, sms_outbox):
 def test_too_many_codes_an_hour_are_refused(client, unit_user, sms_outbox, settings):
     for _n in range(settings.PASSWORD_RESET_PER_HOUR):
         password_reset_request(username="acct", channel="sms")
+    send_waiting()
     before = table_counts()
     response = client.post("/portal/password/reset/", {"username": "acct", "channel": "sms"})
+    send_waiting()
     assert response.status_code == 200
     assert "请稍后再试" in response.content.decode()
     assert len(sms_outbox) == settings.PASSWORD_RESET_PER_HOUR
@@ -110,6 +121,7 @@ def test_an_unknown_user_gets_the_same_answer_and_nothing_is_sent(client, unit_u
     before = Notification.objects.count()
     response = client.post("/portal/password/reset/", {"username": "nobody", "channel": "sms"})
     page = client.get(response["Location"]).content.decode()
+    send_waiting()
     assert "如该用户在经办机构登记了" in page
     assert (Notification.objects.count(), sms_outbox, PasswordResetCode.objects.count()) == (
         before,

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from replenish.documents import agreement_document_context, claim_statement_context, rmb_upper
 from replenish.models import ArrearsCase
@@ -40,6 +41,13 @@ TODAY = date(2026, 3, 1)
 )
 def test_amounts_in_capital_numerals(amount, upper):
     assert rmb_upper(D(amount)) == upper
+
+
+@pytest.fixture(autouse=True)
+def chinese():
+    """The documents read in the active language: Chinese, as on the agency's pages."""
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.fixture
