@@ -8,6 +8,8 @@ admin.site.site_header = "欠费补缴管理系统"
 admin.site.site_title = "欠费补缴"
 admin.site.index_title = "业务办理"
 
+handler403 = "replenish.refused.permission_denied"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("notices/", include("notices.urls")),
