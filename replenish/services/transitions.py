@@ -154,7 +154,7 @@ def _bulk_actor_checked(model: type[models.Model], name: str, actor: Actor):
         if not user.is_active or not all(user.has_perm(p) for p in needed):
             raise PermissionDenied(
                 _("%(user)s may not %(action)s.")
-            % {"user": actor_label(actor), "action": transition_label(name)}
+                % {"user": actor_label(actor), "action": transition_label(name)}
             )
     return user
 
