@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from api import views
@@ -18,4 +18,6 @@ urlpatterns = [
     path("unit/messages/", views.MessageListView.as_view(), name="messages"),
     path("finance/arrivals/", views.ArrivalPostView.as_view(), name="arrival_post"),
     path("finance/arrivals/unmatched/", views.UnmatchedArrivalsView.as_view(), name="unmatched"),
+    # Anything else under /api/ (an unknown path, an id that is not a number) is a JSON 404.
+    re_path(r"^.*$", views.not_found, name="not_found"),
 ]

@@ -40,7 +40,7 @@ INSTALLED_APPS = [
     "notices",
     "portal",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
@@ -229,20 +229,27 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-# Inquiry API (api/): token credentials (DRF's Token, one per user: a unit's portal user, or the
-# finance system's service user in the finance group). Rate limits per credential, counted in the
+# Inquiry API (api/): token credentials (knox, stored hashed, expiring: a unit's portal user, or
+# the finance system's service user in the finance group). Rate limits per credential, counted in the
 # default cache (per process unless CACHES names a shared cache).
 API_RATE_UNIT = env.str("API_RATE_UNIT", default="120/min")
 API_RATE_FINANCE = env.str("API_RATE_FINANCE", default="600/min")
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ThrottledTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONBodyParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"unit": API_RATE_UNIT, "finance": API_RATE_FINANCE},
     "EXCEPTION_HANDLER": "api.errors.handle",
+    # The client address the rate limits count by: REMOTE_ADDR (0), or the address that many
+    # proxies before this server wrote in X-Forwarded-For (never the client's own claim).
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
+# Credentials: knox tokens, stored hashed, each valid API_TOKEN_DAYS (api/authentication.py).
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=365)
+API_FAILED_AUTH_RATE = env.str("API_FAILED_AUTH_RATE", default="10/min")
+REST_KNOX = {"TOKEN_TTL": timedelta(days=API_TOKEN_DAYS), "AUTH_HEADER_PREFIX": "Token"}
 SPECTACULAR_SETTINGS = {
     "TITLE": "欠费补缴查询接口 (arrears inquiry API)",
     "VERSION": "1.0.0",
@@ -254,4 +261,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents its error answers (api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.document_errors",
+    ],
 }

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -42,8 +42,8 @@ def tokens(one):
     """A unit with a history (notices, agreements, arrivals, messages) and the finance system."""
     finance = department_user(FINANCE, "finance-system")
     return {
-        "unit": Token.objects.get_or_create(user=one.user)[0].key,
-        "finance": Token.objects.get_or_create(user=finance)[0].key,
+        "unit": AuthToken.objects.create(user=one.user)[1],
+        "finance": AuthToken.objects.create(user=finance)[1],
     }
 
 

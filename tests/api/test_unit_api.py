@@ -16,7 +16,7 @@ from units.samples import sample_id_number
 pytestmark = pytest.mark.django_db
 OBJECT_OF = {"api:notice": "notice", "api:agreement": "agreement"}
 FINANCE_ONLY = {"api:arrival_post", "api:unmatched"}
-PUBLIC = {"api:schema", "api:docs", "api:redoc"}
+PUBLIC = {"api:schema", "api:docs", "api:redoc", "api:not_found"}
 
 
 def test_the_balance_is_what_the_case_owes_today(one):
