@@ -230,8 +230,8 @@ LOGGING = {
 }
 
 # Inquiry API (api/): token credentials (knox, stored hashed, expiring: a unit's portal user, or
-# the finance system's service user in the finance group). Rate limits per credential, counted in the
-# default cache (per process unless CACHES names a shared cache).
+# the finance system's service user in the finance group). Rate limits per credential, counted
+# in the default cache (per process unless CACHES names a shared cache).
 API_RATE_UNIT = env.str("API_RATE_UNIT", default="120/min")
 API_RATE_FINANCE = env.str("API_RATE_FINANCE", default="600/min")
 REST_FRAMEWORK = {
