@@ -11,6 +11,7 @@ which is why the dedupe key goes along as the e-mail's Message-ID and the SMS ga
 """
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,6 +42,26 @@ from replenish.models import ArrearsCase
 from replenish.sql import models_insert
 
 logger = logging.getLogger(__name__)
+
+
+class _PublishPause:
+    """After a publish failed, the actions of the next settings.CELERY_PUBLISH_PAUSE seconds do
+    not try the broker again (each try costs its bounded timeout): their messages wait for the
+    sweep, as the failed one does. Per process."""
+
+    until = 0.0
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+    def start(self) -> None:
+        self.until = time.monotonic() + settings.CELERY_PUBLISH_PAUSE
+
+    def end(self) -> None:
+        self.until = 0.0
+
+
+publish_pause = _PublishPause()
 WORKER = System("notifications")
 SWEEP_BATCH = 500
 # The staff groups of each department (the demo creates them; README, "Departments").
@@ -145,8 +166,11 @@ def _publish_each(ids: list[int]) -> None:
 
     for index, pk in enumerate(ids):
         try:
+            if publish_pause.active():
+                raise ConnectionError("publishing paused after a broker failure")
             notification_send_task.apply_async((pk,), retry=False)
         except Exception:
+            publish_pause.start()
             logger.warning("broker unavailable: %d notification(s) left to the sweep", len(ids))
             Notification.objects.filter(pk__in=ids[index:], state=NotificationState.PENDING).update(
                 enqueued_at=None
@@ -158,8 +182,11 @@ def _publish_sweep() -> None:
     from notices.tasks import notifications_sweep_task
 
     try:
+        if publish_pause.active():
+            raise ConnectionError("publishing paused after a broker failure")
         notifications_sweep_task.apply_async(retry=False)
     except Exception:
+        publish_pause.start()
         logger.warning("broker unavailable: the periodic sweep will send the notifications")
 
 

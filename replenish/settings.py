@@ -149,6 +149,21 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Publishing a task from a staff action (after its commit) gives up quickly when the broker is
+# down: one connection attempt of at most CELERY_PUBLISH_TIMEOUT seconds, then
+# CELERY_PUBLISH_MAX_RETRIES more after 0.1 s; the rows it would have queued wait for the
+# periodic sweep (notices.notifications). Kombu's defaults waited 6.5 s per action.
+CELERY_PUBLISH_TIMEOUT = env.float("CELERY_PUBLISH_TIMEOUT", default=0.5)
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_PUBLISH_TIMEOUT
+# After a failed publish, the actions of this many seconds leave their messages to the sweep
+# without trying the broker (so ten notices issued with the broker down cost one timeout).
+CELERY_PUBLISH_PAUSE = env.float("CELERY_PUBLISH_PAUSE", default=30)
+PUBLISH_RETRY_POLICY = {
+    "max_retries": env.int("CELERY_PUBLISH_MAX_RETRIES", default=1),
+    "interval_start": 0.1,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The embedded broker of `make run`: messages are files in a folder, no server to install.
     CELERY_FILESYSTEM_DIR = env.path(
@@ -171,6 +186,8 @@ elif CELERY_BROKER_URL.startswith("redis"):
         "visibility_timeout": _visibility,
         "unacked_restore_interval": min(10, _visibility),
         "unacked_restore_throttle": 1,
+        **PUBLISH_RETRY_POLICY,
+        "socket_connect_timeout": CELERY_PUBLISH_TIMEOUT,
     }
 # The schedules live in the database (django-celery-beat), created by a data migration with
 # these defaults and editable by staff in the admin ("Periodic tasks").

@@ -21,12 +21,14 @@ def pytest_collection_modifyitems(config, items):
 def celery_in_process():
     """Tasks run in the test's process, even when CELERY_BROKER_URL names a Redis: the tests of
     real workers and brokers (tests/notices/test_workers.py) point Celery at a private Redis."""
+    from notices.notifications import publish_pause
     from replenish.celery import app
 
     saved = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = saved
+    publish_pause.end()  # a test that failed a publish must not pause the next one's
 
 
 @pytest.fixture
