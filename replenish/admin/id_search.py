@@ -26,6 +26,14 @@ def searched_id_number(request) -> str | None:
     return request.session.get(SESSION_KEY, {}).get(token)
 
 
+def as_id_number(term: str) -> str | None:
+    """The term as a citizen ID number, or None if it is not one."""
+    try:
+        return validate_id_number(term) if term else None
+    except ValidationError:
+        return None
+
+
 def search_view(modeladmin, request):
     """The search box's POST: to the list for the term, without the number in the address."""
     if request.method != "POST":
@@ -36,10 +44,7 @@ def search_view(modeladmin, request):
         for name, value in request.POST.items()
         if name not in ("q", TOKEN_PARAM, "csrfmiddlewaretoken")
     ]
-    try:
-        number = validate_id_number(term) if term else None
-    except ValidationError:
-        number = None
+    number = as_id_number(term)
     if number:
         token = secrets.token_urlsafe(12)
         searches = dict(list(request.session.get(SESSION_KEY, {}).items())[-(KEPT - 1) :])
