@@ -22,9 +22,11 @@ UNREACHABLE = "redis://127.0.0.1:1/0"  # nothing listens on port 1: every connec
 
 
 @pytest.fixture
-def broker_down():
+def broker_down(monkeypatch):
     """Celery publishes to a broker that refuses every connection, with the product's publishing
     policy; each retry is counted."""
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", UNREACHABLE)
     retries = []
     saved = {
         key: app.conf[key]
@@ -49,6 +51,7 @@ def broker_down():
     try:
         yield retries
     finally:
+        monkeypatch.undo()
         app.conf.update(saved)
         reset_connections()
 
