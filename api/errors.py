@@ -1,7 +1,9 @@
 """Errors of the API as structured JSON: `{"detail": ..., "errors": [{"field", "message"}]}`,
 each naming the field at fault (`null` for the request as a whole)."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -30,6 +32,12 @@ def _as_list(value) -> list:
 
 
 def handle(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {"detail": f"The request body is larger than {limit} bytes.", "errors": []},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, FileRejected):
         errors = [{"field": e.column, "message": e.reason} for e in exc.errors]
         return Response(

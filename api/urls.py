@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from api import records, views
@@ -25,4 +25,6 @@ urlpatterns = [
         name="paid_month_batch",
     ),
     path("person/months/", records.PersonInquiryView.as_view(), name="person_months"),
+    # Anything else under /api/ (an unknown path, an id that is not a number) is a JSON 404.
+    re_path(r"^.*$", views.not_found, name="not_found"),
 ]

@@ -5,10 +5,12 @@ through the services."""
 import csv
 import io
 
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -188,3 +190,7 @@ class UnmatchedArrivalsView(FinanceView):
             .order_by("arrived_on", "pk")[:1000]
         )
         return Response(s.ArrivalSerializer(arrivals, many=True).data)
+
+
+def not_found(request, *args, **kwargs) -> JsonResponse:
+    return JsonResponse({"detail": str(NotFound.default_detail), "errors": []}, status=404)

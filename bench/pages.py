@@ -24,7 +24,7 @@ def extra_pages(case, notice) -> dict[str, tuple[str, dict]]:
     case's unit: name -> (URL, what the client needs: a session user or request headers)."""
     from django.contrib.auth import get_user_model
     from django.urls import reverse
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from kernel.actors import System
     from units.portal import portal_user_create
@@ -39,12 +39,12 @@ def extra_pages(case, notice) -> dict[str, tuple[str, dict]]:
             unit_id=case.unit_id,
         )
         user = User.objects.get(username="bench_portal")
-    token, _created = Token.objects.get_or_create(user=user)
+    _token, key = AuthToken.objects.create(user=user)
     return {
         "portal notice list": (reverse("portal:notices"), {"user": user}),
         "API notice list": (
             reverse("api:notices"),
-            {"headers": {"HTTP_AUTHORIZATION": f"Token {token.key}"}},
+            {"headers": {"HTTP_AUTHORIZATION": f"Token {key}"}},
         ),
     }
 

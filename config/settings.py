@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "backoffice",
     "operations",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
@@ -193,6 +193,21 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Publishing a task from a staff action (after its commit) gives up quickly when the broker is
+# down: one connection attempt of at most CELERY_PUBLISH_TIMEOUT seconds, then
+# CELERY_PUBLISH_MAX_RETRIES more after 0.1 s; the rows it would have queued wait for the
+# periodic sweep (notices.notifications). Kombu's defaults waited 6.5 s per action.
+CELERY_PUBLISH_TIMEOUT = env.float("CELERY_PUBLISH_TIMEOUT", default=0.5)
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_PUBLISH_TIMEOUT
+# After a failed publish, the actions of this many seconds leave their messages to the sweep
+# without trying the broker (so ten notices issued with the broker down cost one timeout).
+CELERY_PUBLISH_PAUSE = env.float("CELERY_PUBLISH_PAUSE", default=30)
+PUBLISH_RETRY_POLICY = {
+    "max_retries": env.int("CELERY_PUBLISH_MAX_RETRIES", default=1),
+    "interval_start": 0.1,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The embedded broker of `make run`: messages are files in a folder, no server to install.
     CELERY_FILESYSTEM_DIR = env.path(
@@ -215,6 +230,8 @@ elif CELERY_BROKER_URL.startswith("redis"):
         "visibility_timeout": _visibility,
         "unacked_restore_interval": min(10, _visibility),
         "unacked_restore_throttle": 1,
+        **PUBLISH_RETRY_POLICY,
+        "socket_connect_timeout": CELERY_PUBLISH_TIMEOUT,
     }
 # The schedules live in the database (django-celery-beat), created by a data migration with
 # these defaults and editable by staff in the admin ("Periodic tasks").
@@ -319,16 +336,17 @@ LOGGING = {
     },
 }
 
-# Inquiry API (api/): token credentials (DRF's Token, one per user: a unit's portal user, or the
-# finance system's service user in the finance group). Rate limits per credential, counted in the
-# default cache (CACHE_URL: shared by every web process).
+# Inquiry API (api/): token credentials (knox, stored hashed, expiring: a unit's portal user, or
+# a service user: the finance system, the core contribution system, a city-service front end).
+# Rate limits per credential, counted in the default cache (CACHE_URL: shared by every web
+# process).
 API_RATE_UNIT = env.str("API_RATE_UNIT", default="120/min")
 API_RATE_FINANCE = env.str("API_RATE_FINANCE", default="600/min")
 API_RATE_CORE = env.str("API_RATE_CORE", default="60/min")
 API_RATE_FRONT_END = env.str("API_RATE_FRONT_END", default="600/min")
 API_RATE_PERSON = env.str("API_RATE_PERSON", default="30/hour")
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ThrottledTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONBodyParser"],
@@ -341,9 +359,14 @@ REST_FRAMEWORK = {
         "person": API_RATE_PERSON,
     },
     "EXCEPTION_HANDLER": "api.errors.handle",
-    # Anonymous requests are counted by the client's address behind the trusted proxies.
-    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
+    # The client address the rate limits count by: REMOTE_ADDR (0), or the address that many
+    # proxies before this server wrote in X-Forwarded-For (never the client's own claim).
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=TRUSTED_PROXY_COUNT),
 }
+# Credentials: knox tokens, stored hashed, each valid API_TOKEN_DAYS (api/authentication.py).
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=365)
+API_FAILED_AUTH_RATE = env.str("API_FAILED_AUTH_RATE", default="10/min")
+REST_KNOX = {"TOKEN_TTL": timedelta(days=API_TOKEN_DAYS), "AUTH_HEADER_PREFIX": "Token"}
 SPECTACULAR_SETTINGS = {
     "TITLE": "欠费补缴查询接口 (arrears inquiry API)",
     "VERSION": "1.0.0",
@@ -355,4 +378,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents its error answers (api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.document_errors",
+    ],
 }

@@ -12,6 +12,8 @@ admin.site.index_title = "业务办理"
 # everywhere the sidebar did.
 admin.site.enable_nav_sidebar = False
 
+handler403 = "replenish.refused.permission_denied"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("notices/", include("notices.urls")),

@@ -7,6 +7,7 @@ tasks call the services, never the other way round.
 """
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -81,6 +82,26 @@ def unit_channels(
     return result
 
 
+class _PublishPause:
+    """After a publish failed, the actions of the next settings.CELERY_PUBLISH_PAUSE seconds do
+    not try the broker again (each try costs its bounded timeout): their messages wait for the
+    sweep, as the failed one does. Per process."""
+
+    until = 0.0
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+    def start(self) -> None:
+        self.until = time.monotonic() + settings.CELERY_PUBLISH_PAUSE
+
+    def end(self) -> None:
+        self.until = 0.0
+
+
+publish_pause = _PublishPause()
+
+
 def notifications_create(
     outgoing: Sequence[Outgoing], *, dispatch: str = "each", now: datetime | None = None
 ) -> int:
@@ -117,8 +138,11 @@ def publish_each(ids: list[int]) -> None:
     """Queue a send task per message; with the broker down the rows wait for the sweep."""
     for index, pk in enumerate(ids):
         try:
+            if publish_pause.active():
+                raise ConnectionError("publishing paused after a broker failure")
             current_app.tasks["notices.notification_send"].apply_async((pk,), retry=False)
         except Exception:
+            publish_pause.start()
             logger.warning("broker unavailable: %d notification(s) left to the sweep", len(ids))
             Notification.objects.filter(pk__in=ids[index:], state=NotificationState.PENDING).update(
                 enqueued_at=None
@@ -128,8 +152,11 @@ def publish_each(ids: list[int]) -> None:
 
 def _publish_sweep() -> None:
     try:
+        if publish_pause.active():
+            raise ConnectionError("publishing paused after a broker failure")
         current_app.tasks["notices.notifications_sweep"].apply_async(retry=False)
     except Exception:
+        publish_pause.start()
         logger.warning("broker unavailable: the periodic sweep will send the notifications")
 
 

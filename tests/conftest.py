@@ -23,11 +23,13 @@ def celery_in_process():
     """Tasks run in the test's process, even when CELERY_BROKER_URL names a Redis: the tests of
     real workers and brokers (tests/notices/test_workers.py) point Celery at a private Redis."""
     from config.celery import app
+    from notices.outbox import publish_pause
 
     saved = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = saved
+    publish_pause.end()  # a test that failed a publish must not pause the next one's
 
 
 @pytest.fixture(autouse=True)

@@ -31,7 +31,7 @@ VIEW_MODULES = [
     ROOT / "replenish" / "dashboard.py",
 ]
 # Functions that catch a ValidationError around something that writes nothing.
-READS_ONLY = {"_preview", "search_by_id_number"}
+READS_ONLY = {"_preview", "search_by_id_number", "as_id_number"}
 
 
 def _catches_validation_error(handler: ast.ExceptHandler) -> bool:

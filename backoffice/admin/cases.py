@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from backoffice.admin import (
     collection,  # noqa: F401  (registers payments, arrivals, credit)
     files,
+    id_search,
 )
 from backoffice.admin.agreements import AgreementInline, SuccessorCaseInline, case_tools
 from backoffice.admin.case_actions import (
@@ -286,7 +287,17 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
             return [shown.oldest_first, "pk"]
         return super().get_ordering(request)
 
+    def get_changelist(self, request, **kwargs):
+        return id_search.IdSearchChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        number = id_search.searched_id_number(request)
+        context = {**(extra_context or {}), "id_searched": number or ""}
+        return super().changelist_view(request, context)
+
     def get_search_results(self, request, queryset, search_term):
+        # A citizen ID number comes by its session token (admin/id_search.py), never in the URL.
+        search_term = id_search.searched_id_number(request) or search_term
         by_id_number = search_by_id_number(queryset, search_term) if search_term else None
         if by_id_number is not None:
             return by_id_number, False
@@ -313,6 +324,11 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
                 "export.xlsx",
                 self.admin_site.admin_view(partial(files.export_xlsx_view, self)),
                 name="replenish_arrearscase_export_xlsx",
+            ),
+            path(
+                "search/",
+                self.admin_site.admin_view(partial(id_search.search_view, self)),
+                name="replenish_arrearscase_search",
             ),
             path(
                 "dashboard/",

@@ -20,6 +20,7 @@ from django_fsm import FSMFieldMixin, can_proceed, has_transition_perm
 from kernel.actors import Actor, actor_label, actor_user
 from replenish.models import AuditEntry
 from replenish.reasons import Reason, reason_split
+from replenish.transition_labels import state_label, transition_label
 
 
 def _state_field(model: type[models.Model]) -> FSMFieldMixin:
@@ -80,7 +81,8 @@ def transition_apply(
         if not can_proceed(method):
             raise ValidationError(_not_allowed(obj, name, from_state))
         raise PermissionDenied(
-            _("%(user)s may not %(action)s.") % {"user": actor_label(actor), "action": name}
+            _("%(user)s may not %(action)s.")
+            % {"user": actor_label(actor), "action": transition_label(name)}
         )
     if not can_proceed(method):
         raise ValidationError(_not_allowed(obj, name, from_state))
@@ -204,8 +206,8 @@ def audit_record_set(
 def _not_allowed(obj: models.Model, name: str, state: str) -> str:
     return _("%(object)s is %(state)s: %(action)s is not possible from that state.") % {
         "object": f"{obj._meta.verbose_name} {obj}",
-        "state": state,
-        "action": name,
+        "state": state_label(obj, _state_field(type(obj)).name, state),
+        "action": transition_label(name),
     }
 
 
@@ -232,7 +234,8 @@ def _bulk_actor_checked(model: type[models.Model], name: str, actor: Actor) -> U
         needed = sorted({t.permission for t in _declarations(model, name) if t.permission})
         if not user.is_active or not all(user.has_perm(p) for p in needed):
             raise PermissionDenied(
-                _("%(user)s may not %(action)s.") % {"user": actor_label(actor), "action": name}
+                _("%(user)s may not %(action)s.")
+                % {"user": actor_label(actor), "action": transition_label(name)}
             )
     return user
 

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -46,10 +46,10 @@ def tokens(one):
     front_end = department_user(CITY_FRONT_ENDS, "wechat-city-service")
     paid_months_batch_make(actor=SYSTEM)
     return {
-        "unit": Token.objects.get_or_create(user=one.user)[0].key,
-        "finance": Token.objects.get_or_create(user=finance)[0].key,
-        "core": Token.objects.get_or_create(user=core)[0].key,
-        "front_end": Token.objects.get_or_create(user=front_end)[0].key,
+        "unit": AuthToken.objects.create(user=one.user)[1],
+        "finance": AuthToken.objects.create(user=finance)[1],
+        "core": AuthToken.objects.create(user=core)[1],
+        "front_end": AuthToken.objects.create(user=front_end)[1],
     }
 
 

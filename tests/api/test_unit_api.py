@@ -18,7 +18,7 @@ OBJECT_OF = {"api:notice": "notice", "api:agreement": "agreement"}
 FINANCE_ONLY = {"api:arrival_post", "api:unmatched"}
 # The other service credentials' endpoints (tests/api/test_records_api.py): not a unit's.
 SERVICE_ONLY = {"api:paid_months", "api:paid_month_batch", "api:person_months"}
-PUBLIC = {"api:schema", "api:docs", "api:redoc"}
+PUBLIC = {"api:schema", "api:docs", "api:redoc", "api:not_found"}
 
 
 def test_the_balance_is_what_the_case_owes_today(one):

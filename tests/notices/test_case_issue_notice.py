@@ -276,7 +276,7 @@ def test_a_staff_user_without_the_permission_cannot_issue_and_nothing_is_written
     before = table_counts()
 
     # when / then
-    with pytest.raises(PermissionDenied, match="clerk may not issue_notice"):
+    with pytest.raises(PermissionDenied, match="clerk may not issue a notice"):
         case_issue_notice(case_id=case.pk, actor=clerk, issued_on=date(2026, 3, 2))
     assert table_counts() == before
     assert case_of(sample_uscc(1)).state == CaseState.REGISTERED

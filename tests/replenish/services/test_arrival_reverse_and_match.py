@@ -129,7 +129,7 @@ def test_a_match_can_be_corrected_before_posting_but_not_after(case, cashier):
     with pytest.raises(ValidationError) as refused:
         arrival_match(arrival_id=arrival.pk, case_id=case.pk, actor=cashier)
     assert refused.value.messages == [
-        "arrival A1 is posted: match_by_hand is not possible from that state."
+        "arrival A1 is posted to the ledger: match by hand is not possible from that state."
     ]
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from replenish.models import ArrearsCase, AuditEntry, CaseState
 from replenish.services.transitions import transition_apply
+from replenish.transition_labels import transition_label
 from tests.factories import SYSTEM, ArrearsCaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +122,8 @@ def test_a_transition_not_declared_from_the_state_is_refused_and_writes_nothing(
     with pytest.raises(ValidationError) as refused:
         apply(case.pk, name, actor=officer)
     assert refused.value.messages == [
-        f"arrears case {case.case_no} is {state}: {name} is not possible from that state."
+        f"arrears case {case.case_no} is {CaseState(state).label}: {transition_label(name)} is "
+        "not possible from that state."
     ]
     assert ArrearsCase.objects.get(pk=case.pk).state == state
     assert audit_rows(case.pk) == []
@@ -194,7 +196,7 @@ def test_a_staff_user_without_the_permission_is_refused(name, source):
     case = ArrearsCaseFactory(state=source, state_before_writeoff=S.NOTIFIED)
 
     # when / then
-    with pytest.raises(PermissionDenied, match=f"clerk may not {name}"):
+    with pytest.raises(PermissionDenied, match=f"clerk may not {transition_label(name)}"):
         apply(case.pk, name, actor=clerk)
     assert ArrearsCase.objects.get(pk=case.pk).state == source
     assert audit_rows(case.pk) == []

@@ -386,8 +386,8 @@ def test_a_submitted_application_cannot_be_approved_before_collection_accepts_it
     with pytest.raises(ValidationError) as refused:
         writeoff_approve(application_id=application.pk, actor=auditor, today=DECIDED)
     assert refused.value.messages == [
-        f"write-off application {application.writeoff_no} is submitted: approve is not possible "
-        "from that state."
+        f"write-off application {application.writeoff_no} is submitted, waiting for collection: "
+        "approve is not possible from that state."
     ]
 
 
@@ -396,7 +396,8 @@ def test_a_case_has_one_open_application_at_a_time(case, clerk):
     with pytest.raises(ValidationError) as refused:
         submitted_writeoff(case, actor=clerk)
     assert refused.value.messages == [
-        f"arrears case {case.case_no} is writeoff: writeoff_submit is not possible from that state."
+        f"arrears case {case.case_no} is write-off under examination: apply for a write-off is not "
+        "possible from that state."
     ]
 
 
