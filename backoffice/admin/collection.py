@@ -3,6 +3,7 @@ the adjustment) and credit. Every button calls a service; each department sees t
 its duties only (docs/rules.md: segregation of duties)."""
 
 import secrets
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,8 +14,10 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.admin.arrival_resolve import resolve_view
 from backoffice.admin.file_formats import ARRIVAL_COLUMNS
 from backoffice.admin.helpers import (
     ReadOnlyAdmin,
@@ -271,7 +274,15 @@ class ArrivalAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("matching note"), ordering="match_note")
     def note_shown(self, arrival):
-        return arrival_note_display(arrival.match_note)
+        note = arrival_note_display(arrival.match_note)
+        if arrival.state != ArrivalState.UNMATCHED:
+            return note
+        return format_html(
+            '{} <a class="button" href="{}">{}</a>',
+            note,
+            reverse("admin:replenish_arrival_resolve", args=[arrival.pk]),
+            _("Choose the case"),
+        )
 
     change_list_template = "admin/replenish/arrival/change_list.html"
 
@@ -305,6 +316,11 @@ class ArrivalAdmin(ReadOnlyAdmin):
         return [
             path("import/", wrap(self.import_view), name="replenish_arrival_import"),
             path("adjust/", wrap(self.adjust_view), name="replenish_arrival_adjust"),
+            path(
+                "<int:pk>/resolve/",
+                wrap(partial(resolve_view, self)),
+                name="replenish_arrival_resolve",
+            ),
             *super().get_urls(),
         ]
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.admin.facts import FACTS_RELATED, facts
 from backoffice.queues import queue_shown
 from kernel.forms import form_errors_add
 from replenish.models import ArrearsCase, AuditEntry
@@ -78,21 +79,30 @@ class ReasonForm(forms.Form):
 
 
 def form_action(modeladmin, request, queryset, *, form_class, title, apply):
-    """An action that first asks for a form, then calls `apply(obj, cleaned_data)` (a service)
-    for each selected object, reporting each refusal."""
+    """An action that first asks for a form, showing the facts of each selected object, then
+    calls `apply(obj, cleaned_data)` (a service) for each, reporting each refusal and, at the
+    end, what was done to which."""
+    queryset = queryset.select_related(*FACTS_RELATED.get(queryset.model._meta.model_name, ()))
     if "apply" in request.POST:
         form = form_class(request.POST)
         if form.is_valid():
-            done = 0
+            done = []
             for obj in queryset.order_by("pk"):
                 try:
                     with transaction.atomic():
                         apply(obj, form.cleaned_data)
-                        done += 1
+                        done.append(facts(obj))
                 except (ValidationError, PermissionDenied) as exc:
-                    modeladmin.message_user(request, f"{obj}: {_errors_of(exc)}", messages.ERROR)
+                    modeladmin.message_user(
+                        request, f"{facts(obj)}: {_errors_of(exc)}", messages.ERROR
+                    )
             if done:
-                modeladmin.message_user(request, _("%(n)d done.") % {"n": done}, messages.SUCCESS)
+                modeladmin.message_user(
+                    request,
+                    _("%(title)s — %(n)d done: %(objects)s")
+                    % {"title": title, "n": len(done), "objects": "; ".join(done)},
+                    messages.SUCCESS,
+                )
             return None
     else:
         form = form_class()
@@ -103,7 +113,7 @@ def form_action(modeladmin, request, queryset, *, form_class, title, apply):
             **modeladmin.admin_site.each_context(request),
             "title": title,
             "form": form,
-            "objects": list(queryset),
+            "objects": [facts(obj) for obj in queryset.order_by("pk")],
             "action": request.POST.get("action"),
             "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
             "opts": modeladmin.model._meta,

@@ -139,10 +139,10 @@ def test_the_dashboard_shows_owed_by_state_aging_and_money_by_month(client):
 
     # then: 2 registered cases owing 2 × 1000.00; each bucket its 1000.00; 50.00 this month
     registered = html[html.index('class="state-registered"') :]
-    assert '<td class="num">2</td><td class="num">2000.00</td>' in registered[:300]
+    assert '<td class="num">2</td><td class="num">2,000.00</td>' in registered[:300]
     aging_0 = html[html.index('class="aging-0-30"') :][:200]
     aging_181 = html[html.index('class="aging-181-365"') :][:200]
-    assert "1000.00" in aging_0 and "1000.00" in aging_181
+    assert "1,000.00" in aging_0 and "1,000.00" in aging_181
     month = html[html.index(f'class="month-{today:%Y-%m}"') :][:200]
     assert '<td class="num">50.00</td><td class="num">0.00</td>' in month
     assert 'style="width: 100%"' in html
@@ -175,8 +175,8 @@ def test_the_dashboards_aging_buckets_and_the_case_lists_filters_agree(client):
         owed = sum((case_owed(c.pk, as_of=today).total for c in listed), Decimal("0.00"))
         principal = sum((c.principal_unpaid for c in listed), Decimal("0.00"))
         assert f'<td class="num">{len(listed)}</td>' in row, key
-        assert f'<td class="num">{principal}</td>' in row, key
-        assert f'<td class="num owed">{owed}</td>' in row, key
+        assert f'<td class="num">{principal:,.2f}</td>' in row, key
+        assert f'<td class="num owed">{owed:,.2f}</td>' in row, key
 
 
 def test_the_dashboard_link_is_on_the_index(client):

@@ -22,6 +22,7 @@ def test_collection_staff_sees_the_imported_case_in_the_case_list(live_server, l
     assert "单位3有限公司" in row.inner_text()
     page.get_by_role("link", name=case.case_no).click()
     page.wait_for_url(f"**/admin/replenish/arrearscase/{case.pk}/change/")
+    page.locator("#lines-group summary").click()  # the lines are folded under the summary
     body = page.locator("#content").inner_text()
     masked = case.lines.get().person.masked_id_number
     assert masked in body

@@ -338,3 +338,31 @@ def test_every_money_page_shows_its_figures_to_a_superuser(staff_client, case):
         html = page(staff_client, url)
         for text in expected:
             assert text in html, (url, text)
+
+
+def test_finance_confirms_an_arrival_seeing_the_unit_case_and_amount_and_is_told_what_happened(
+    client,
+):
+    # given a payment accepted by collection
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=1)])
+    case = ArrearsCase.objects.get()
+    payment = accepted_payment(case, "300.00")
+    client.force_login(department_user(FINANCE))
+    url = reverse("admin:replenish_payment_changelist")
+    chosen = {"action": "confirm_arrival", "_selected_action": [payment.pk]}
+
+    # when finance opens the confirmation
+    form = client.post(url, chosen, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    # then it names the unit, the case and the amount
+    assert f"payment of 300.00 yuan by {case.unit.name} for case {case.case_no}" in form
+
+    # when it confirms, the message says what was done, with the figures
+    response = client.post(
+        url,
+        {**chosen, "apply": "1", "arrived_on": "2026-03-05", "arrival_ref": ""},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    text = [str(m) for m in response.context["messages"]]
+    assert any("1 done: payment of 300.00 yuan by" in t and case.case_no in t for t in text), text
