@@ -10,7 +10,7 @@ from enforcement.models import Dossier, DossierState
 from notices.messages import TEMPLATES, Template
 from notices.models import Department
 from notices.outbox import Outgoing
-from notices.reminders import BATCH, BEFORE, RULES, Anchor, ReminderSource, RuleSpec, register
+from notices.reminders import BEFORE, RULES, ReminderSource, RuleSpec, register
 
 RULE = "court_window_closing"
 KIND = "court_window_closing"
@@ -51,15 +51,15 @@ class CourtWindowClosing(ReminderSource):
     rule = RULE
     subject = "dossier"
 
-    def anchors(self, *, subject_ids=None, anchored_by=None):
+    def anchors(self, *, subject_ids=None, anchored_by=None, unscheduled_for=None):
         dossiers = Dossier.objects.filter(state__in=NOT_AT_COURT, court_window_closes__isnull=False)
         if subject_ids is not None:
             dossiers = dossiers.filter(pk__in=list(subject_ids))
         if anchored_by is not None:
             dossiers = dossiers.filter(court_window_closes__lte=anchored_by)
-        rows = dossiers.values_list("pk", "court_window_closes", "case_id")
-        for pk, closes, case_id in rows.iterator(chunk_size=BATCH):
-            yield Anchor(subject_id=pk, anchor=closes, case_id=case_id)
+        return self.anchor_rows(
+            dossiers, anchor="court_window_closes", unscheduled_for=unscheduled_for
+        )
 
     def still_due(self, subject_ids):
         return set(

@@ -333,7 +333,11 @@ class Reminder(models.Model):
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
         ordering = ["due_at", "id"]
-        indexes = [models.Index(fields=["state", "due_at"], name="reminder_due")]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="reminder_due"),
+            # The scheduler's anti-join: has this subject its rule's reminder for this anchor?
+            models.Index(fields=["subject", "subject_id", "rule"], name="reminder_subject"),
+        ]
 
     def __str__(self) -> str:
         return f"{RULE_LABELS.get(self.rule.code, self.rule.code)} #{self.pk}"

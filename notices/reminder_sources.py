@@ -4,12 +4,13 @@ what goes to whom. Registered from `ReplenishConfig.ready()`."""
 
 from django.conf import settings
 from django.db.models import F
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from notices.messages import Kind
 from notices.models import Department
 from notices.outbox import Outgoing, unit_channels
-from notices.reminders import BATCH, Anchor, ReminderSource, register
+from notices.reminders import ReminderSource, register
 from replenish.models import (
     Agreement,
     AgreementState,
@@ -42,7 +43,7 @@ class WriteOffWaiting(ReminderSource):
     rule = "writeoff_waiting"
     subject = "writeoff"
 
-    def anchors(self, *, subject_ids=None, anchored_by=None):
+    def anchors(self, *, subject_ids=None, anchored_by=None, unscheduled_for=None):
         waiting = WriteOffApplication.objects.filter(
             state__in=WAITING_IN_AUDIT, accepted_at__isnull=False
         )
@@ -50,9 +51,11 @@ class WriteOffWaiting(ReminderSource):
             waiting = waiting.filter(pk__in=list(subject_ids))
         if anchored_by is not None:
             waiting = waiting.filter(accepted_at__date__lte=anchored_by)
-        rows = waiting.values_list("pk", "accepted_at", "case_id").iterator(chunk_size=BATCH)
-        for pk, accepted_at, case_id in rows:
-            yield Anchor(subject_id=pk, anchor=timezone.localdate(accepted_at), case_id=case_id)
+        # The day it reached audit, local time (as timezone.localdate counts it).
+        waiting = waiting.annotate(
+            reached_audit=TruncDate("accepted_at", tzinfo=timezone.get_current_timezone())
+        )
+        return self.anchor_rows(waiting, anchor="reached_audit", unscheduled_for=unscheduled_for)
 
     def still_due(self, subject_ids):
         return set(
@@ -90,14 +93,15 @@ class ArrivalUnmatched(ReminderSource):
     rule = "arrival_unmatched"
     subject = "arrival"
 
-    def anchors(self, *, subject_ids=None, anchored_by=None):
+    def anchors(self, *, subject_ids=None, anchored_by=None, unscheduled_for=None):
         unmatched = Arrival.objects.filter(state=ArrivalState.UNMATCHED)
         if subject_ids is not None:
             unmatched = unmatched.filter(pk__in=list(subject_ids))
         if anchored_by is not None:
             unmatched = unmatched.filter(arrived_on__lte=anchored_by)
-        for pk, arrived_on in unmatched.values_list("pk", "arrived_on").iterator(chunk_size=BATCH):
-            yield Anchor(subject_id=pk, anchor=arrived_on)
+        return self.anchor_rows(
+            unmatched, anchor="arrived_on", case=None, unscheduled_for=unscheduled_for
+        )
 
     def still_due(self, subject_ids):
         return set(
@@ -134,7 +138,7 @@ class AgreementBreached(ReminderSource):
     # The breach made the case overdue; a new notice may follow.
     case_states = (CaseState.OVERDUE, CaseState.NOTIFIED)
 
-    def anchors(self, *, subject_ids=None, anchored_by=None):
+    def anchors(self, *, subject_ids=None, anchored_by=None, unscheduled_for=None):
         breached = Agreement.objects.filter(
             state=AgreementState.BREACHED,
             ended_on__isnull=False,
@@ -144,9 +148,7 @@ class AgreementBreached(ReminderSource):
             breached = breached.filter(pk__in=list(subject_ids))
         if anchored_by is not None:
             breached = breached.filter(ended_on__lte=anchored_by)
-        rows = breached.values_list("pk", "ended_on", "case_id").iterator(chunk_size=BATCH)
-        for pk, ended_on, case_id in rows:
-            yield Anchor(subject_id=pk, anchor=ended_on, case_id=case_id)
+        return self.anchor_rows(breached, anchor="ended_on", unscheduled_for=unscheduled_for)
 
     def still_due(self, subject_ids):
         return set(
@@ -214,15 +216,15 @@ class _InstallmentReminder(ReminderSource):
             cumulative__gt=F("agreement__case__paid_total") - F("agreement__paid_before"),
         )
 
-    def anchors(self, *, subject_ids=None, anchored_by=None):
+    def anchors(self, *, subject_ids=None, anchored_by=None, unscheduled_for=None):
         unpaid = self._unpaid()
         if subject_ids is not None:
             unpaid = unpaid.filter(pk__in=list(subject_ids))
         if anchored_by is not None:
             unpaid = unpaid.filter(due_on__lte=anchored_by)
-        rows = unpaid.values_list("pk", "due_on", "agreement__case_id")
-        for pk, due_on, case_id in rows.iterator(chunk_size=BATCH):
-            yield Anchor(subject_id=pk, anchor=due_on, case_id=case_id)
+        return self.anchor_rows(
+            unpaid, anchor="due_on", case="agreement__case_id", unscheduled_for=unscheduled_for
+        )
 
     def still_due(self, subject_ids):
         return set(self._unpaid().filter(pk__in=list(subject_ids)).values_list("pk", flat=True))

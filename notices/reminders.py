@@ -9,14 +9,14 @@ exist (and can be set) but schedule nothing.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -129,11 +129,43 @@ class ReminderSource:
     subject: str
 
     def anchors(
-        self, *, subject_ids: Sequence[int] | None, anchored_by: date | None = None
+        self,
+        *,
+        subject_ids: Sequence[int] | None,
+        anchored_by: date | None = None,
+        unscheduled_for: ReminderRule | None = None,
     ) -> Iterable[Anchor]:
         """Things that need this reminder (all current ones, or those of `subject_ids`); with
-        `anchored_by`, only those whose anchor date is on or before it."""
+        `anchored_by`, only those whose anchor date is on or before it; with `unscheduled_for`
+        (a rule), a source may leave out the anchors that already have that rule's reminder for
+        the same anchor date (`anchor_rows` does it with an anti-join in SQL), so that scheduling
+        costs what appeared or changed since the previous run, not every reminder ever made."""
         raise NotImplementedError
+
+    def anchor_rows(
+        self,
+        rows: QuerySet,
+        *,
+        anchor: str,
+        case: str | None = "case_id",
+        unscheduled_for: ReminderRule | None = None,
+    ) -> Iterator[Anchor]:
+        """The anchors of a queryset of subjects (`anchor` and `case` name its fields or
+        annotations), without those that have `unscheduled_for`'s reminder already."""
+        if unscheduled_for is not None:
+            rows = rows.exclude(
+                Exists(
+                    Reminder.objects.filter(
+                        rule=unscheduled_for,
+                        subject=self.subject,
+                        subject_id=OuterRef("pk"),
+                        anchor=OuterRef(anchor),
+                    )
+                )
+            )
+        fields = ["pk", anchor] + ([case] if case else [])
+        for row in rows.values_list(*fields).iterator(chunk_size=BATCH):
+            yield Anchor(subject_id=row[0], anchor=row[1], case_id=row[2] if case else None)
 
     def still_due(self, subject_ids: Sequence[int]) -> set[int]:
         """Which of these still need the reminder now that it is due (not paid, not replaced)."""
@@ -171,8 +203,9 @@ def reminders_schedule(
     actor: Actor = SCHEDULER,
 ) -> int:
     """Create the reminder rows of every enabled rule with a source (or only of the rules about
-    `subject`, for `subject_ids`). Idempotent: a reminder already there is left alone. Returns
-    the number of candidates seen.
+    `subject`, for `subject_ids`). Idempotent: a reminder already there is left alone (the
+    sources leave out, in SQL, the anchors whose reminder exists already). Returns the number of
+    candidates seen, i.e. of anchors new or changed since the previous run.
 
     With `due_by`, only the reminders falling due on or before that day: the daily run schedules
     what falls due before the next run, so that its cost follows the reminders due, not every
@@ -188,7 +221,10 @@ def reminders_schedule(
         if due_by is not None:
             anchored_by = due_by - timedelta(days=RULES[rule.code].direction * rule.days)
         batch: list[Reminder] = []
-        for anchor in source.anchors(subject_ids=subject_ids, anchored_by=anchored_by):
+        anchors = source.anchors(
+            subject_ids=subject_ids, anchored_by=anchored_by, unscheduled_for=rule
+        )
+        for anchor in anchors:
             seen += 1
             batch.append(
                 Reminder(
@@ -292,7 +328,7 @@ class _NoticeSource(ReminderSource):
     case_states: tuple[str, ...]
     department: str = ""
 
-    def anchors(self, *, subject_ids=None, anchored_by=None):
+    def anchors(self, *, subject_ids=None, anchored_by=None, unscheduled_for=None):
         notices = Notice.objects.filter(
             state__in=DELIVERED_NOTICE_STATES,
             deadline__isnull=False,
@@ -302,10 +338,7 @@ class _NoticeSource(ReminderSource):
             notices = notices.filter(pk__in=list(subject_ids))
         if anchored_by is not None:
             notices = notices.filter(deadline__lte=anchored_by)
-        for pk, deadline, case_id in notices.values_list("pk", "deadline", "case_id").iterator(
-            chunk_size=BATCH
-        ):
-            yield Anchor(subject_id=pk, anchor=deadline, case_id=case_id)
+        return self.anchor_rows(notices, anchor="deadline", unscheduled_for=unscheduled_for)
 
     def still_due(self, subject_ids):
         return set(

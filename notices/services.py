@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, System, actor_label, require_permission
 from kernel.money import DEFAULT_RATE_TABLE, line_fee_due, round_fen
-from kernel.sql import models_insert
+from kernel.sql import is_postgres, models_insert
 from kernel.uploads import document_check, removed_on_failure, unguessable_name
+from notices.bulk_sql import notices_insert_select
 from notices.deadlines import add_working_days
 from notices.documents import LEGAL_BASIS, appeal, payee
 from notices.messages import Kind
@@ -215,15 +216,24 @@ def case_issue_notice(*, case_id: int, actor: Actor, issued_on: date | None = No
 
 
 def notices_issue_bulk(
-    *, issued_on: date, actor: System, batch_size: int | None = None
+    *,
+    issued_on: date,
+    actor: System,
+    batch_size: int | None = None,
+    set_based: bool | None = None,
 ) -> list[IssuedNotice]:
     """Issue a notice dated `issued_on` for every case in state `registered`.
 
     Each batch is one transaction with a fixed number of queries: the cases are locked in key
     order, numbers are taken as one block per region, notices and audit rows are inserted in bulk.
     Issuing again issues nothing new (the cases are `notified` by then).
+
+    `set_based` (default: on PostgreSQL) builds the notices and their snapshots in one
+    INSERT … SELECT (notices.bulk_sql), identical to the snapshots built here in Python.
     """
     batch_size = batch_size or settings.BULK_BATCH_SIZE
+    if set_based is None:
+        set_based = is_postgres()
     issued: list[IssuedNotice] = []
     _, target = declared_transition(Notice, "issue")
     while True:
@@ -237,57 +247,13 @@ def notices_issue_bulk(
             )
             if not cases:
                 break
-            lines = _open_lines_by_case(c.pk for c in cases)
-            by_region: dict[str, list[ArrearsCase]] = defaultdict(list)
-            for case in cases:
-                by_region[case.region_code].append(case)
-            notices = []
-            snapshots = {}
-            for region in sorted(by_region):
-                region_cases = by_region[region]
-                first = number_block_take(
-                    scope=notice_scope(region, issued_on.year), count=len(region_cases)
-                )
-                for offset, case in enumerate(region_cases):
-                    snapshot, principal, fee = _snapshot(
-                        case, case.unit, lines[case.pk], issued_on=issued_on
-                    )
-                    number = notice_number(region, issued_on.year, first + offset)
-                    snapshot["notice_no"] = snapshot["payment_reference"] = number
-                    snapshots[case.pk] = snapshot
-                    notices.append(
-                        Notice(
-                            case=case,
-                            number=number,
-                            region_code=region,
-                            year=issued_on.year,
-                            sequence=first + offset,
-                            # Created directly in the `issue` transition's target; its audit
-                            # rows are recorded below from the declared source.
-                            state=target,
-                            issued_on=issued_on,
-                            principal=principal,
-                            late_fee=fee,
-                            total=principal + fee,
-                            snapshot=snapshot,
-                        )
-                    )
-            # COPY on PostgreSQL: an INSERT of a batch of 5.5 KB snapshots took three times as
-            # long (docs/benchmarks.md).
-            models_insert(notices)
-            del notices
-            # `state` is loaded too: ConcurrentTransitionMixin reads it on every instance, and a
-            # deferred state would cost one query per notice. The snapshots are the ones just
-            # made, not decoded again.
-            issuing = Notice.objects.filter(
-                case_id__in=[c.pk for c in cases], state=target, issued_on=issued_on
+            if set_based:
+                created = _notices_insert_set_based(cases, issued_on=issued_on, state=target)
+            else:
+                created = _notices_insert(cases, issued_on=issued_on, state=target)
+            transition_record_created(
+                Notice.objects.filter(pk__in=[n.pk for n in created.values()]), "issue", actor=actor
             )
-            created = {
-                n.case_id: n for n in issuing.only("pk", "case_id", "number", "total", "state")
-            }
-            for case_id, notice in created.items():
-                notice.snapshot = snapshots[case_id]
-            transition_record_created(issuing, "issue", actor=actor)
             transition_apply_bulk(
                 ArrearsCase.objects.filter(pk__in=[c.pk for c in cases]),
                 "issue_notice",
@@ -303,6 +269,101 @@ def notices_issue_bulk(
                 for case in cases
             )
     return sorted(issued, key=lambda n: n.case_no)
+
+
+def _numbers(cases: list[ArrearsCase], *, issued_on: date) -> dict[int, tuple[str, int]]:
+    """Number and sequence of each case's notice: one block per region, in case order."""
+    by_region: dict[str, list[ArrearsCase]] = defaultdict(list)
+    for case in cases:
+        by_region[case.region_code].append(case)
+    numbers = {}
+    for region in sorted(by_region):
+        region_cases = by_region[region]
+        first = number_block_take(
+            scope=notice_scope(region, issued_on.year), count=len(region_cases)
+        )
+        for offset, case in enumerate(region_cases):
+            numbers[case.pk] = (
+                notice_number(region, issued_on.year, first + offset),
+                first + offset,
+            )
+    return numbers
+
+
+def _created(cases: list[ArrearsCase], *, issued_on: date, state: str) -> dict[int, Notice]:
+    # `state` is loaded too: ConcurrentTransitionMixin reads it on every instance, and a
+    # deferred state would cost one query per notice.
+    issuing = Notice.objects.filter(
+        case_id__in=[c.pk for c in cases], state=state, issued_on=issued_on
+    )
+    return {n.case_id: n for n in issuing.only("pk", "case_id", "number", "total", "state")}
+
+
+def _notices_insert_set_based(
+    cases: list[ArrearsCase], *, issued_on: date, state: str
+) -> dict[int, Notice]:
+    numbers = _numbers(cases, issued_on=issued_on)
+    notices_insert_select(
+        numbered=[(case.pk, *numbers[case.pk]) for case in cases],
+        issued_on=issued_on,
+        state=state,
+        cap=late_fee_policy().cap_at_principal,
+        legal_basis=LEGAL_BASIS,
+        payment_channels=PAYMENT_CHANNELS,
+    )
+    created = _created(cases, issued_on=issued_on, state=state)
+    # What the delivery messages read of the snapshot, as the snapshot has it.
+    agency = {"name": settings.AGENCY_NAME, "contact": settings.AGENCY_CONTACT}
+    for case in cases:
+        notice = created[case.pk]
+        notice.snapshot = {
+            "unit": {"name": case.unit.name, "uscc": case.unit.uscc},
+            "case_no": case.case_no,
+            "total": str(notice.total),
+            "issued_on": issued_on.isoformat(),
+            "deadline_rule": {"working_days": settings.NOTICE_DEADLINE_WORKING_DAYS},
+            "agency": agency,
+        }
+    return created
+
+
+def _notices_insert(cases: list[ArrearsCase], *, issued_on: date, state: str) -> dict[int, Notice]:
+    """The notices of `cases` with their snapshots built in Python (`_snapshot`)."""
+    lines = _open_lines_by_case(c.pk for c in cases)
+    numbers = _numbers(cases, issued_on=issued_on)
+    notices = []
+    snapshots = {}
+    for case in cases:
+        snapshot, principal, fee = _snapshot(case, case.unit, lines[case.pk], issued_on=issued_on)
+        number, sequence = numbers[case.pk]
+        snapshot["notice_no"] = snapshot["payment_reference"] = number
+        snapshots[case.pk] = snapshot
+        notices.append(
+            Notice(
+                case=case,
+                number=number,
+                region_code=case.region_code,
+                year=issued_on.year,
+                sequence=sequence,
+                # Created directly in the `issue` transition's target; its audit rows are
+                # recorded by the caller from the declared source.
+                state=state,
+                issued_on=issued_on,
+                principal=principal,
+                late_fee=fee,
+                total=principal + fee,
+                snapshot=snapshot,
+            )
+        )
+    # COPY on PostgreSQL: an INSERT of a batch of 5.5 KB snapshots took three times as long
+    # (docs/benchmarks.md).
+    models_insert(notices)
+    del notices
+    # The snapshots are the ones just made, not decoded again.
+    created = _created(cases, issued_on=issued_on, state=state)
+    for case_id, notice in created.items():
+        notice.snapshot = snapshots[case_id]
+    return created
 
 
 # --- delivery ----------------------------------------------------------------------------------

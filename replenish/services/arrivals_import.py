@@ -142,11 +142,16 @@ def _parse_reference(value: str) -> str:
     return value
 
 
+# `PaymentChannel.values` builds a new list on every access: once per row was 37% of the reader.
+_CHANNELS = frozenset(PaymentChannel.values)
+_CHANNEL_LIST = ", ".join(PaymentChannel.values)
+
+
 def _parse_channel(value: str) -> str:
-    if value not in PaymentChannel.values:
+    if value not in _CHANNELS:
         raise BadValue(
             _("%(value)r is not a channel (%(channels)s)")
-            % {"value": value, "channels": ", ".join(PaymentChannel.values)}
+            % {"value": value, "channels": _CHANNEL_LIST}
         )
     return value
 

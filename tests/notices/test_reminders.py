@@ -224,7 +224,8 @@ class FakeInstallments(ReminderSource):
     def __init__(self, due: dict[int, date], unit_id: int):
         self.due, self.unit_id = due, unit_id
 
-    def anchors(self, *, subject_ids=None, anchored_by=None):
+    def anchors(self, *, subject_ids=None, anchored_by=None, unscheduled_for=None):
+        # A source may ignore `unscheduled_for`: the insert skips reminders already there.
         for pk, day in self.due.items():
             if (subject_ids is None or pk in subject_ids) and (
                 anchored_by is None or day <= anchored_by
