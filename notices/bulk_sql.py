@@ -18,6 +18,16 @@ from psycopg.types.json import Jsonb
 from kernel.money import DEFAULT_RATE_TABLE
 from notices.documents import appeal, payee
 from notices.models import Notice
+from replenish.models import ArrearsCase, ArrearsLine
+from units.models import InsuredPerson, Unit
+
+# The tables the SQL names, from the models: a rename cannot silently break it.
+NOTICES, CASES, LINES = (
+    Notice._meta.db_table,
+    ArrearsCase._meta.db_table,
+    ArrearsLine._meta.db_table,
+)
+UNITS, PERSONS = Unit._meta.db_table, InsuredPerson._meta.db_table
 
 
 def fee_due_sql(*, as_of: str, cap: bool, line: str = "l") -> str:
@@ -148,8 +158,8 @@ WITH numbered AS (
            p.name AS person_name, {_masked("p.id_number")} AS id_masked,
            {fee} AS line_fee,
            (l.fee_stops_on IS NULL OR l.fee_stops_on > %(issued_on)s::date) AS accruing
-    FROM replenish_arrearsline l
-    JOIN units_insuredperson p ON p.id = l.person_id
+    FROM {LINES} l
+    JOIN {PERSONS} p ON p.id = l.person_id
     WHERE l.case_id IN (SELECT case_id FROM numbered)
       AND NOT (l.employer_unpaid = 0 AND l.employee_unpaid = 0 AND l.fee_unpaid = 0)
 ), periods AS (
@@ -174,7 +184,7 @@ WITH numbered AS (
             AS accruing
     FROM lines GROUP BY case_id
 )
-INSERT INTO notices_notice (
+INSERT INTO {NOTICES} (
     case_id, number, region_code, year, sequence, state, issued_on, principal, late_fee, total,
     snapshot, created_at, {", ".join(default_columns)})
 SELECT n.case_id, n.number, c.region_code, %(year)s, n.sequence, %(state)s, %(issued_on)s,
@@ -197,8 +207,8 @@ SELECT n.case_id, n.number, c.region_code, %(year)s, n.sequence, %(state)s, %(is
 FROM numbered n
 JOIN by_case b ON b.case_id = n.case_id
 JOIN by_period bp ON bp.case_id = n.case_id
-JOIN replenish_arrearscase c ON c.id = n.case_id
-JOIN units_unit u ON u.id = c.unit_id
+JOIN {CASES} c ON c.id = n.case_id
+JOIN {UNITS} u ON u.id = c.unit_id
 ORDER BY n.case_id
 """
     params = {
