@@ -21,6 +21,8 @@ class Kind:
     WRITEOFF_WAITING = "writeoff_waiting"
     ARRIVAL_UNMATCHED = "arrival_unmatched"
     PAYMENT_COLLECT = "payment_collect"
+    PAYMENT_DECLARED = "payment_declared"
+    PAYMENT_REJECTED = "payment_rejected"
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,30 @@ TEMPLATES: dict[str, Template] = {
             "%(case_no)s, reference %(reference)s. Please collect it and confirm its arrival."
         ),
         sms=_("Collect payment %(payment_id)s: %(amount)s yuan, case %(case_no)s."),
+    ),
+    Kind.PAYMENT_DECLARED: Template(
+        subject=_("Declared payment %(payment_id)s of case %(case_no)s to accept"),
+        body=_(
+            "%(payer_name)s (%(payer_uscc)s) declared on the portal that it paid %(amount)s yuan "
+            "through %(channel)s on %(paid_on)s for case %(case_no)s, reference %(reference)s; "
+            "the case owed %(owed)s yuan when it declared (expected overpayment: "
+            "%(overpayment)s). Please check the proof and accept the payment or say why not."
+        ),
+        sms=_("Declared payment %(payment_id)s: %(amount)s yuan, case %(case_no)s."),
+    ),
+    Kind.PAYMENT_REJECTED: Template(
+        subject=_("Your payment of %(amount)s yuan was not accepted"),
+        body=_(
+            "%(unit_name)s:\n"
+            "The payment of %(amount)s yuan you declared as paid on %(paid_on)s for case "
+            "%(case_no)s was not accepted: %(reason)s. If you did pay it, please declare it "
+            "again with the right details and proof, or contact us.\n"
+            "%(agency_name)s, telephone %(agency_contact)s"
+        ),
+        sms=_(
+            "[%(agency_name)s] %(unit_name)s: your payment of %(amount)s yuan (case "
+            "%(case_no)s) was not accepted: %(reason)s"
+        ),
     ),
 }
 

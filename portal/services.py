@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from kernel.actors import Actor, actor_label
 from portal.models import PaymentProof
@@ -21,20 +21,37 @@ def payment_declare(
     reference: str = "",
     channel_ref: str = "",
     proof=None,
+    declaration_key: str = "",
+    overpayment_confirmed: bool = False,
 ) -> Payment:
     """A unit declares a payment it made (`payment_record(via="portal")`, which checks that the
-    actor acts for the case's unit) and keeps its proof with it."""
-    with transaction.atomic():
-        payment = payment_record(
-            case_id=case_id,
-            amount=amount,
-            channel=channel,
-            paid_on=paid_on,
-            reference=reference,
-            channel_ref=channel_ref,
-            via=PaymentVia.PORTAL,
-            actor=actor,
-        )
-        if proof is not None:
-            PaymentProof.objects.create(payment=payment, file=proof, uploaded_by=actor_label(actor))
+    actor acts for the case's unit) and keeps its proof with it.
+
+    The same declaration sent again (the same `declaration_key`) returns the first one's payment
+    and keeps its first proof."""
+    try:
+        with transaction.atomic():
+            payment = payment_record(
+                case_id=case_id,
+                amount=amount,
+                channel=channel,
+                paid_on=paid_on,
+                reference=reference,
+                channel_ref=channel_ref,
+                via=PaymentVia.PORTAL,
+                actor=actor,
+                declaration_key=declaration_key,
+                overpayment_confirmed=overpayment_confirmed,
+            )
+            if proof is not None and not PaymentProof.objects.filter(payment=payment).exists():
+                PaymentProof.objects.create(
+                    payment=payment, file=proof, uploaded_by=actor_label(actor)
+                )
+    except IntegrityError:
+        # Two copies that passed the case lock at once (never seen with it): the constraint
+        # `payment_declared_once` kept one; that one is the answer.
+        sent_before = Payment.objects.filter(declaration_key=declaration_key, case_id=case_id)
+        if not declaration_key or not sent_before.exists():
+            raise
+        payment = sent_before.get()
     return payment

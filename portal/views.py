@@ -213,8 +213,12 @@ def declare(request):
                 channel_ref=data["channel_ref"],
                 proof=data.get("proof"),
                 actor=request.user,
+                declaration_key=data["declaration_key"],
+                overpayment_confirmed=data["confirm_overpayment"],
             )
         except ValidationError as exc:
+            if _asks_to_confirm(exc):
+                form.ask_to_confirm_overpayment()
             if hasattr(exc, "error_dict"):
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
@@ -228,6 +232,11 @@ def declare(request):
             )
             return HttpResponseRedirect(reverse("portal:payments"))
     return render(request, "portal/declare.html", {"unit": member.unit, "form": form})
+
+
+def _asks_to_confirm(exc: ValidationError) -> bool:
+    errors = exc.error_dict.get("amount", []) if hasattr(exc, "error_dict") else []
+    return any(e.code == "overpayment" for e in errors)
 
 
 @member_required()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.admin import declared
 from backoffice.queues import queue_shown
 from kernel.csvfiles import FileRejected
 from replenish.models import (
@@ -196,6 +197,9 @@ class PaymentAdmin(ReadOnlyAdmin):
         "via",
         "state",
         "recorded_at",
+        "reference",
+        "case_owes_today",
+        "expected_overpayment",
     ]
     list_filter = ["state", "channel", "via"]
     search_fields = ["=case__case_no", "=payer__uscc", "=channel_ref", "=reference"]
@@ -214,10 +218,36 @@ class PaymentAdmin(ReadOnlyAdmin):
         "recorded_at",
         "recorded_by",
         "arrival",
+        "owed_when_declared",
+        "expected_overpayment",
+        "proof_shown",
         "audit_trail",
     ]
     readonly_fields = fields
     actions = ["accept", "reject", "confirm_arrival", "fail"]
+
+    def get_changelist(self, request, **kwargs):
+        return declared.PaymentChangeList
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:payment_id>/proof/", wrap(declared.proof_view),
+                 name="replenish_payment_proof"),
+            *super().get_urls(),
+        ]  # fmt: skip
+
+    @admin.display(description=_("the case owes today"))
+    def case_owes_today(self, payment):
+        return declared.case_owes_today(payment)
+
+    @admin.display(description=_("expected overpayment"))
+    def expected_overpayment(self, payment):
+        return declared.expected_overpayment(payment)
+
+    @admin.display(description=_("proof of payment"))
+    def proof_shown(self, payment):
+        return declared.proof_shown(payment)
 
     def has_add_permission(self, request):
         return request.user.has_perm("replenish.add_payment")

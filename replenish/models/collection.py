@@ -90,6 +90,10 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         related_name="payment",
         verbose_name=_("arrival"),
     )
+    # A declaration's idempotency key: the portal form carries one, so a double tap or a retry
+    # of the same form finds the payment it made instead of making another (unique below).
+    declaration_key = models.CharField(_("declaration key"), max_length=64, blank=True)
+    owed_when_declared = money_field(_("the case owed when declared"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("payment")
@@ -104,11 +108,24 @@ class Payment(ConcurrentTransitionMixin, models.Model):
                 condition=~Q(state=PaymentState.ARRIVED) | Q(arrival__isnull=False),
                 name="payment_arrived_has_arrival",
             ),
+            models.UniqueConstraint(
+                fields=["declaration_key"],
+                condition=~Q(declaration_key=""),
+                name="payment_declared_once",
+            ),
         ]
         indexes = [models.Index(fields=["case", "state"], name="payment_case_state")]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.amount} ({self.paid_on})"
+
+    @property
+    def expected_overpayment(self):
+        """What the unit said it paid beyond what the case owed when it declared (it confirmed
+        it): kept as its credit once the money arrives."""
+        if self.owed_when_declared is None or self.amount <= self.owed_when_declared:
+            return None
+        return self.amount - self.owed_when_declared
 
     @transition(
         field=state,
