@@ -35,6 +35,8 @@ _SEE_MONEY = (
     "replenish.view_creditentry",
     "replenish.view_writeoffapplication",
     "replenish.view_writeoffdocument",
+    "replenish.view_creditoffset",
+    "replenish.view_creditrefund",
 )
 
 DUTIES: dict[str, frozenset[str]] = {
@@ -62,6 +64,8 @@ DUTIES: dict[str, frozenset[str]] = {
             "replenish.add_payment",
             "replenish.accept_payment",
             "replenish.post_arrival",
+            "replenish.offset_credit",
+            "replenish.add_creditrefund",
             "units.add_portalmembership",
             "units.view_portalmembership",
         }
@@ -76,6 +80,8 @@ DUTIES: dict[str, frozenset[str]] = {
             "replenish.add_arrival",
             "replenish.match_arrival",
             "replenish.reverse_arrival",
+            "replenish.approve_refund",
+            "replenish.pay_refund",
         }
     ),
     # Supervises: sees everything, decides write-offs, handles no money.

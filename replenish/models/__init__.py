@@ -27,6 +27,12 @@ from replenish.models.collection import (
     PaymentState,
     PaymentVia,
 )
+from replenish.models.credit import (
+    FINAL_REFUND_STATES,
+    CreditOffset,
+    CreditRefund,
+    RefundState,
+)
 from replenish.models.ledger import LedgerEntry, LedgerKind
 from replenish.models.numbering import NumberSequence
 from replenish.models.writeoff import (
@@ -39,6 +45,7 @@ from replenish.models.writeoff import (
 
 __all__ = [
     "CLOSED_STATES",
+    "FINAL_REFUND_STATES",
     "KIND_OF_COUNTERPARTY",
     "LIVE_AGREEMENT_STATES",
     "OPEN_STATES",
@@ -55,6 +62,8 @@ __all__ = [
     "CaseState",
     "CreditEntry",
     "CreditKind",
+    "CreditOffset",
+    "CreditRefund",
     "ImportBatch",
     "Installment",
     "LedgerEntry",
@@ -65,6 +74,7 @@ __all__ = [
     "PaymentChannel",
     "PaymentState",
     "PaymentVia",
+    "RefundState",
     "WriteOffApplication",
     "WriteOffDocument",
     "WriteOffDocumentKind",

@@ -351,6 +351,13 @@ class Arrival(ConcurrentTransitionMixin, models.Model):
 class CreditKind(models.TextChoices):
     OVERPAYMENT = "overpayment", _("overpayment kept")
     REVERSED = "reversed", _("overpayment reversed")
+    OFFSET = "offset", _("offset against arrears")
+    OFFSET_REVERSED = "offset_reversed", _("offset taken back")
+    REFUND = "refund", _("refunded")
+
+
+# The kinds that take credit (negative amounts) and those that add it back.
+CREDIT_TAKEN = (CreditKind.REVERSED, CreditKind.OFFSET, CreditKind.REFUND)
 
 
 class CreditEntry(models.Model):
@@ -369,7 +376,12 @@ class CreditEntry(models.Model):
         verbose_name=_("unit"),
     )
     arrival = models.ForeignKey(
-        Arrival, on_delete=models.PROTECT, related_name="credit_entries", verbose_name=_("arrival")
+        Arrival,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_entries",
+        verbose_name=_("arrival"),
     )
     case = models.ForeignKey(
         "replenish.ArrearsCase",
@@ -378,6 +390,22 @@ class CreditEntry(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("case"),
+    )
+    offset = models.ForeignKey(
+        "replenish.CreditOffset",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_entries",
+        verbose_name=_("credit offset"),
+    )
+    refund = models.OneToOneField(
+        "replenish.CreditRefund",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_entry",
+        verbose_name=_("credit refund"),
     )
     kind = models.CharField(_("kind"), max_length=16, choices=CreditKind.choices)
     amount = money_field(_("amount"))
@@ -399,11 +427,32 @@ class CreditEntry(models.Model):
         verbose_name_plural = _("credit (overpayments)")
         ordering = ["unit", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["arrival", "kind"], name="credit_once_per_arrival"),
+            models.UniqueConstraint(
+                fields=["arrival", "kind"],
+                condition=Q(kind__in=[CreditKind.OVERPAYMENT, CreditKind.REVERSED]),
+                name="credit_once_per_arrival",
+            ),
             models.CheckConstraint(
-                condition=(Q(kind=CreditKind.OVERPAYMENT) & Q(amount__gt=0))
-                | (Q(kind=CreditKind.REVERSED) & Q(amount__lt=0)),
+                condition=(
+                    Q(kind__in=[CreditKind.OVERPAYMENT, CreditKind.OFFSET_REVERSED])
+                    & Q(amount__gt=0)
+                )
+                | (Q(kind__in=CREDIT_TAKEN) & Q(amount__lt=0)),
                 name="credit_sign_by_kind",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=[CreditKind.OVERPAYMENT, CreditKind.REVERSED])
+                | Q(arrival__isnull=False),
+                name="credit_arrival_has_arrival",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=[CreditKind.OFFSET, CreditKind.OFFSET_REVERSED])
+                | Q(offset__isnull=False),
+                name="credit_offset_has_offset",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=CreditKind.REFUND) | Q(refund__isnull=False),
+                name="credit_refund_has_refund",
             ),
         ]
 

@@ -18,8 +18,15 @@ from django.core.exceptions import PermissionDenied
 from notices.services import case_issue_notice
 from replenish import departments
 from replenish.departments import AUDIT, COLLECTION, DEPARTMENTS, FINANCE
-from replenish.models import Arrival, ArrivalState, Payment, PaymentState, WriteOffApplication
-from replenish.services import adjustment, arrival, arrivals_import, payment, writeoff
+from replenish.models import (
+    Arrival,
+    ArrivalState,
+    CreditRefund,
+    Payment,
+    PaymentState,
+    WriteOffApplication,
+)
+from replenish.services import adjustment, arrival, arrivals_import, credit, payment, writeoff
 from replenish.services.adjustment import adjustments_post
 from replenish.services.arrival import (
     arrival_confirm,
@@ -28,6 +35,15 @@ from replenish.services.arrival import (
     arrival_post,
     arrival_reverse,
     arrivals_post,
+)
+from replenish.services.credit import (
+    credit_offset,
+    credits_offset,
+    refund_apply,
+    refund_approve,
+    refund_pay,
+    refund_reject,
+    refund_withdraw,
 )
 from replenish.services.payment import payment_accept, payment_record, payment_reject
 from replenish.services.writeoff import (
@@ -60,7 +76,7 @@ from units.samples import sample_uscc
 
 pytestmark = pytest.mark.django_db
 NOBODY = "no department"
-SERVICE_MODULES = (payment, arrival, arrivals_import, adjustment, writeoff)
+SERVICE_MODULES = (payment, arrival, arrivals_import, adjustment, writeoff, credit)
 
 
 def test_each_department_is_a_group_with_exactly_its_duties():
@@ -137,6 +153,21 @@ class World:
         self.writeoff["approved"] = writeoff_approve(
             application_id=approved.pk, actor=department_user(AUDIT, "approver"), today=IMPORT_DAY
         )
+        # Unit 7 overpaid its case by 477.50 and owes a new one; two refund applications of 100.00,
+        # one applied for, one approved.
+        import_rows([ArrearsRowFactory(unit_no=7, person_no=7)])
+        import_arrivals([ArrivalRowFactory(arrival_ref="OVER", unit_no=7, amount="1500.00")])
+        arrivals_post(actor=SYSTEM, arrival_ids=[Arrival.objects.get(arrival_ref="OVER").pk])
+        import_rows([ArrearsRowFactory(unit_no=7, person_no=8, period="2026-01")])
+        self.credit_unit = case_of(sample_uscc(7)).unit_id
+        self.refund = {
+            state: refund_apply(
+                unit_id=self.credit_unit, amount=D("100.00"), account_name="单位7",
+                account_bank="工商银行", account_no="6222", actor=SYSTEM,
+            )
+            for state in ("applied", "approved")
+        }  # fmt: skip
+        refund_approve(refund_id=self.refund["approved"].pk, actor=SYSTEM)
 
     def arrival(self, ref: str) -> int:
         return self.arrivals[ref].pk
@@ -267,6 +298,49 @@ MATRIX = [
         frozenset({COLLECTION}),
         lambda w, actor: writeoffs_post(actor=actor),
     ),
+    Duty(
+        credit_offset,
+        frozenset({COLLECTION}),
+        lambda w, actor: credit_offset(unit_id=w.credit_unit, actor=actor, on=IMPORT_DAY),
+    ),
+    Duty(
+        credits_offset,
+        frozenset({COLLECTION}),
+        lambda w, actor: credits_offset(actor=actor, on=IMPORT_DAY),
+    ),
+    Duty(
+        refund_apply,
+        frozenset({COLLECTION}),
+        lambda w, actor: refund_apply(
+            unit_id=w.credit_unit, amount=D("10.00"), account_name="单位7",
+            account_bank="工商银行", account_no="6222", actor=actor,
+        ),
+    ),
+    Duty(
+        refund_withdraw,
+        frozenset({COLLECTION}),
+        lambda w, actor: refund_withdraw(refund_id=w.refund["applied"].pk, actor=actor),
+    ),
+    Duty(
+        refund_approve,
+        frozenset({FINANCE}),
+        lambda w, actor: refund_approve(refund_id=w.refund["applied"].pk, actor=actor),
+    ),
+    Duty(
+        refund_reject,
+        frozenset({FINANCE}),
+        lambda w, actor: refund_reject(
+            refund_id=w.refund["applied"].pk, reason="账户不符", actor=actor
+        ),
+    ),
+    Duty(
+        refund_pay,
+        frozenset({FINANCE}),
+        lambda w, actor: refund_pay(
+            refund_id=w.refund["approved"].pk, paid_on=IMPORT_DAY, payout_ref="OUT-1",
+            actor=actor, today=IMPORT_DAY,
+        ),
+    ),
 ]  # fmt: skip
 
 
@@ -276,6 +350,7 @@ def snapshot() -> tuple:
         sorted(Payment.objects.values_list("pk", "state")),
         sorted(Arrival.objects.values_list("pk", "state", "case_id")),
         sorted(WriteOffApplication.objects.values_list("pk", "state")),
+        sorted(CreditRefund.objects.values_list("pk", "state")),
     )
 
 
