@@ -21,6 +21,7 @@ class Kind:
     WRITEOFF_WAITING = "writeoff_waiting"
     ARRIVAL_UNMATCHED = "arrival_unmatched"
     PAYMENT_COLLECT = "payment_collect"
+    WRITEOFF_RETURNED = "writeoff_returned"
     PAYMENT_DECLARED = "payment_declared"
     PAYMENT_REJECTED = "payment_rejected"
 
@@ -152,6 +153,16 @@ TEMPLATES: dict[str, Template] = {
             "%(case_no)s, reference %(reference)s. Please collect it and confirm its arrival."
         ),
         sms=_("Collect payment %(payment_id)s: %(amount)s yuan, case %(case_no)s."),
+    ),
+    Kind.WRITEOFF_RETURNED: Template(
+        subject=_("Write-off %(writeoff_no)s returned %(days)s days ago"),
+        body=_(
+            "Write-off application %(writeoff_no)s (case %(case_no)s, %(applicant)s) was "
+            "returned on %(returned_on)s for missing documents: %(reason)s. It still waits: "
+            "complete the documents and resubmit it, or withdraw it, which returns the case to "
+            "the state it came from."
+        ),
+        sms=_("Write-off %(writeoff_no)s returned on %(returned_on)s still waits."),
     ),
     Kind.PAYMENT_DECLARED: Template(
         subject=_("Declared payment %(payment_id)s of case %(case_no)s to accept"),

@@ -68,6 +68,7 @@ def test_every_rule_of_the_issue_exists_with_its_default_days():
         "agreement_breached": 0,
         "writeoff_waiting": 30,
         "arrival_unmatched": 7,
+        "writeoff_returned": 15,
     }
     assert set(RULES) == set(ReminderRule.objects.values_list("code", flat=True))
     assert set(SOURCES) == set(RULES)
@@ -80,6 +81,7 @@ def test_every_rule_of_the_issue_exists_with_its_default_days():
         "writeoff_waiting",
         "arrival_unmatched",
         "agreement_breached",
+        "writeoff_returned",
     }
 
 

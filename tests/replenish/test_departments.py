@@ -54,6 +54,7 @@ from replenish.services.writeoff import (
     writeoff_resubmit,
     writeoff_return,
     writeoff_submit,
+    writeoff_withdraw,
     writeoffs_post,
 )
 from tests.factories import (
@@ -273,6 +274,11 @@ MATRIX = [
         lambda w, actor: writeoff_return(
             application_id=w.writeoff["submitted"].pk, reason="缺件", actor=actor
         ),
+    ),
+    Duty(
+        writeoff_withdraw,
+        frozenset({COLLECTION}),
+        lambda w, actor: writeoff_withdraw(application_id=w.writeoff["returned"].pk, actor=actor),
     ),
     Duty(
         writeoff_approve,

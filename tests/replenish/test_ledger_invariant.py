@@ -53,7 +53,13 @@ from replenish.services.credit import (
     unit_credit_pending,
 )
 from replenish.services.ledger import ledger_differences
-from replenish.services.writeoff import writeoff_accept, writeoff_approve, writeoff_reject
+from replenish.services.writeoff import (
+    writeoff_accept,
+    writeoff_approve,
+    writeoff_reject,
+    writeoff_return,
+    writeoff_withdraw,
+)
 from tests.factories import (
     SYSTEM,
     ArrearsRowFactory,
@@ -331,6 +337,22 @@ class LedgerMachine(RuleBasedStateMachine):
             application = submitted_writeoff(ArrearsCase.objects.get(pk=case_id))
             writeoff_accept(application_id=application.pk, actor=SYSTEM)
 
+    @rule(data=st.data(), withdraw=st.booleans())
+    def collection_returns_and_the_group_withdraws(self, data, withdraw):
+        self.step()
+        case_id = self._pick(
+            data,
+            ArrearsCase.objects.filter(
+                state__in=[*PAYABLE, CaseState.AGREEMENT], obligor__kind="liquidation_group"
+            ),
+        )
+        if not case_id:
+            return
+        application = submitted_writeoff(ArrearsCase.objects.get(pk=case_id))
+        writeoff_return(application_id=application.pk, reason="缺件", actor=SYSTEM)
+        if withdraw:
+            writeoff_withdraw(application_id=application.pk, actor=SYSTEM)
+
     @rule(data=st.data(), approve=st.booleans())
     def audit_decides(self, data, approve):
         self.step()
@@ -403,7 +425,7 @@ class LedgerMachine(RuleBasedStateMachine):
             ArrearsCase.objects.filter(state=CaseState.WRITEOFF).values_list("pk", flat=True)
         ) == set(
             WriteOffApplication.objects.exclude(
-                state__in=[WriteOffState.REJECTED, WriteOffState.POSTED]
+                state__in=[WriteOffState.REJECTED, WriteOffState.POSTED, WriteOffState.WITHDRAWN]
             ).values_list("case_id", flat=True)
         )
 

@@ -15,6 +15,7 @@ MACHINES = (
     "replenish.Payment",
     "replenish.Arrival",
     "replenish.WriteOffApplication",
+    "replenish.CreditRefund",
 )
 
 
