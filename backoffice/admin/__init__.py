@@ -15,6 +15,7 @@ from backoffice.admin import (  # noqa: F401  (registration)
     agreements,
     cases,
     collection,
+    credit,
     notices,
     portal,
     units,

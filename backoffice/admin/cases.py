@@ -23,6 +23,7 @@ from backoffice.admin.case_list import (
     RegionFilter,
     search_by_id_number,
 )
+from backoffice.admin.credit import CreditOffsetInline
 from backoffice.admin.writeoff import WriteOffInline
 from backoffice.queues import queue_shown
 from notices.models import Notice
@@ -219,6 +220,7 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
         WriteOffInline,
         PaymentInline,
         ArrivalInline,
+        CreditOffsetInline,
         SuccessorCaseInline,
         LedgerInline,
         AuditInline,

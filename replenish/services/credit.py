@@ -68,7 +68,7 @@ def unit_credit_pending(unit_id: int) -> Decimal:
     total = CreditRefund.objects.filter(
         unit_id=unit_id, state__in=[RefundState.APPLIED, RefundState.FIRST_APPROVED]
     ).aggregate(total=Sum("amount"))["total"]
-    return total or ZERO
+    return (total or ZERO).quantize(Decimal("0.01"))
 
 
 def _unit_locked(unit_id: int) -> Unit:
