@@ -192,14 +192,15 @@ class PaymentAdmin(ReadOnlyAdmin):
         "case",
         "payer",
         "amount",
+        # what collection checks a declaration against, next to its amount
+        "reference",
+        "case_owes_today",
+        "expected_overpayment",
         "channel",
         "paid_on",
         "via",
         "state",
         "recorded_at",
-        "reference",
-        "case_owes_today",
-        "expected_overpayment",
     ]
     list_filter = ["state", "channel", "via"]
     search_fields = ["=case__case_no", "=payer__uscc", "=channel_ref", "=reference"]
