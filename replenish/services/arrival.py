@@ -431,7 +431,8 @@ def arrival_reverse(
         if case_id:
             # The unit first, as every use of its credit locks it (credit.py's lock order).
             unit_id = ArrearsCase.objects.values_list("unit_id", flat=True).get(pk=case_id)
-            Unit.objects.select_for_update().filter(pk=unit_id).values_list("pk").get()
+            # (NO KEY UPDATE, as credit.py: a posting's credit entries take KEY SHARE on it.)
+            Unit.objects.select_for_update(no_key=True).filter(pk=unit_id).values_list("pk").get()
         case = ArrearsCase.objects.select_for_update().get(pk=case_id) if case_id else None
         applied = list(
             LedgerEntry.objects.filter(

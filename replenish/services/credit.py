@@ -72,7 +72,10 @@ def unit_credit_pending(unit_id: int) -> Decimal:
 
 
 def _unit_locked(unit_id: int) -> Unit:
-    return Unit.objects.select_for_update().get(pk=unit_id)
+    # NO KEY UPDATE: the uses of a unit's credit queue on it, while an arrival posting (which
+    # locks cases, then inserts credit entries whose foreign key takes KEY SHARE on the unit)
+    # is not blocked by it — a plain FOR UPDATE made the two deadlock.
+    return Unit.objects.select_for_update(no_key=True).get(pk=unit_id)
 
 
 # --- offset ------------------------------------------------------------------------------------
