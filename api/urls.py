@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from api import records, views
+from api import credit, records, views
 
 app_name = "api"
 urlpatterns = [
@@ -16,6 +16,12 @@ urlpatterns = [
     path("unit/payments/", views.PaymentListView.as_view(), name="payments"),
     path("unit/arrivals/", views.ArrivalListView.as_view(), name="arrivals"),
     path("unit/messages/", views.MessageListView.as_view(), name="messages"),
+    path("unit/credit/", credit.CreditView.as_view(), name="credit"),
+    path(
+        "finance/refunds/<str:refund_no>/paid/",
+        credit.RefundPaidView.as_view(),
+        name="refund_paid",
+    ),
     path("finance/arrivals/", views.ArrivalPostView.as_view(), name="arrival_post"),
     path("finance/arrivals/unmatched/", views.UnmatchedArrivalsView.as_view(), name="unmatched"),
     path("core/paid-months/", records.PaidMonthBatchListView.as_view(), name="paid_months"),

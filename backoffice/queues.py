@@ -22,6 +22,7 @@ from replenish.models import (
     CaseState,
     Payment,
     PaymentState,
+    PaymentVia,
     WriteOffApplication,
 )
 
@@ -80,6 +81,10 @@ def _cases_to_notify() -> QuerySet:
     return ArrearsCase.objects.filter(state__in=[CaseState.REGISTERED, CaseState.OVERDUE])
 
 
+def _declared_payments_to_accept() -> QuerySet:
+    return Payment.objects.filter(state=PaymentState.RECORDED, via=PaymentVia.PORTAL)
+
+
 def _payments_to_collect() -> QuerySet:
     return Payment.objects.filter(state=PaymentState.ACCEPTED)
 
@@ -113,6 +118,18 @@ register(
         changelist="admin:replenish_arrival_changelist",
         query="state__exact=matched",
         oldest_first="state_changed_at",
+    )
+)
+register(
+    Queue(
+        key="declared_payments_to_accept",
+        department=COLLECTION,
+        label=_("Declared payments to accept"),
+        permission="replenish.accept_payment",
+        queryset=_declared_payments_to_accept,
+        changelist="admin:replenish_payment_changelist",
+        query="state__exact=recorded&via__exact=portal",
+        oldest_first="recorded_at",
     )
 )
 register(

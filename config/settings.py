@@ -247,6 +247,12 @@ NOTICE_DEADLINE_WORKING_DAYS = env.int("NOTICE_DEADLINE_WORKING_DAYS", default=5
 INSTALLMENT_MAX_MONTHS = env.int("INSTALLMENT_MAX_MONTHS", default=12)
 INSTALLMENT_GRACE_DAYS = env.int("INSTALLMENT_GRACE_DAYS", default=15)
 BULK_BATCH_SIZE = env.int("BULK_BATCH_SIZE", default=1000)
+# A unit's overpayment credit pays its open arrears at the next adjustment (off: only when a
+# collection clerk offsets it); a refund of more than this (yuan) needs two different approvers.
+CREDIT_OFFSET_AUTOMATIC = env.bool("CREDIT_OFFSET_AUTOMATIC", default=True)
+CREDIT_REFUND_SECOND_APPROVAL_ABOVE = Decimal(
+    env.str("CREDIT_REFUND_SECOND_APPROVAL_ABOVE", default="10000.00")
+)
 
 # What input is accepted (README, "Input limits"): a date before EARLIEST_DATE is refused by
 # every file, form and the API; an upload larger than its limit is refused before it is stored.

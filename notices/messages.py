@@ -22,6 +22,9 @@ class Kind:
     ARRIVAL_UNMATCHED = "arrival_unmatched"
     PAYMENT_COLLECT = "payment_collect"
     PASSWORD_RESET = "password_reset"
+    WRITEOFF_RETURNED = "writeoff_returned"
+    PAYMENT_DECLARED = "payment_declared"
+    PAYMENT_REJECTED = "payment_rejected"
 
 
 # What each kind of message is, in words (the admin's lists and filters).
@@ -36,6 +39,9 @@ KIND_LABELS = {
     Kind.WRITEOFF_WAITING: _("write-off waiting in audit"),
     Kind.ARRIVAL_UNMATCHED: _("arrival unmatched"),
     Kind.PAYMENT_COLLECT: _("payment to collect"),
+    Kind.WRITEOFF_RETURNED: _("write-off returned, waiting"),
+    Kind.PAYMENT_DECLARED: _("payment declared by the unit"),
+    Kind.PAYMENT_REJECTED: _("declared payment not accepted"),
 }
 
 
@@ -183,6 +189,40 @@ TEMPLATES: dict[str, Template] = {
         sms=_(
             "[%(agency_name)s] Portal user %(username)s: your password reset code is %(code)s, "
             "valid for %(minutes)s minutes. Do not give it to anyone."
+        ),
+    ),
+    Kind.WRITEOFF_RETURNED: Template(
+        subject=_("Write-off %(writeoff_no)s returned %(days)s days ago"),
+        body=_(
+            "Write-off application %(writeoff_no)s (case %(case_no)s, %(applicant)s) was "
+            "returned on %(returned_on)s for missing documents: %(reason)s. It still waits: "
+            "complete the documents and resubmit it, or withdraw it, which returns the case to "
+            "the state it came from."
+        ),
+        sms=_("Write-off %(writeoff_no)s returned on %(returned_on)s still waits."),
+    ),
+    Kind.PAYMENT_DECLARED: Template(
+        subject=_("Declared payment %(payment_id)s of case %(case_no)s to accept"),
+        body=_(
+            "%(payer_name)s (%(payer_uscc)s) declared on the portal that it paid %(amount)s yuan "
+            "through %(channel)s on %(paid_on)s for case %(case_no)s, reference %(reference)s; "
+            "the case owed %(owed)s yuan when it declared (expected overpayment: "
+            "%(overpayment)s). Please check the proof and accept the payment or say why not."
+        ),
+        sms=_("Declared payment %(payment_id)s: %(amount)s yuan, case %(case_no)s."),
+    ),
+    Kind.PAYMENT_REJECTED: Template(
+        subject=_("Your payment of %(amount)s yuan was not accepted"),
+        body=_(
+            "%(unit_name)s:\n"
+            "The payment of %(amount)s yuan you declared as paid on %(paid_on)s for case "
+            "%(case_no)s was not accepted: %(reason)s. If you did pay it, please declare it "
+            "again with the right details and proof, or contact us.\n"
+            "%(agency_name)s, telephone %(agency_contact)s"
+        ),
+        sms=_(
+            "[%(agency_name)s] %(unit_name)s: your payment of %(amount)s yuan (case "
+            "%(case_no)s) was not accepted: %(reason)s"
         ),
     ),
 }

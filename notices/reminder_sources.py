@@ -10,7 +10,7 @@ from django.utils import timezone
 from notices.messages import Kind
 from notices.models import Department
 from notices.outbox import Outgoing, unit_channels
-from notices.reminders import ReminderSource, register
+from notices.reminders import BATCH, Anchor, ReminderSource, register
 from replenish.models import (
     Agreement,
     AgreementState,
@@ -84,6 +84,68 @@ class WriteOffWaiting(ReminderSource):
                     reminder, Department.AUDIT, Kind.WRITEOFF_WAITING, context, case.pk
                 )
             )
+        return outgoing
+
+
+class WriteOffReturned(ReminderSource):
+    """An application returned for missing documents that nobody resubmitted or withdrew, N days
+    after it was returned: to collection, and to the liquidation group by e-mail when its contact
+    is an address (a counterparty has no portal inbox). Its case sits in `writeoff`, where the
+    other reminders and breaches are off, so this one keeps it from being forgotten."""
+
+    rule = "writeoff_returned"
+    subject = "writeoff"
+
+    def anchors(self, *, subject_ids=None, anchored_by=None):
+        returned = WriteOffApplication.objects.filter(state=WriteOffState.RETURNED)
+        if subject_ids is not None:
+            returned = returned.filter(pk__in=list(subject_ids))
+        if anchored_by is not None:
+            returned = returned.filter(state_changed_at__date__lte=anchored_by)
+        rows = returned.values_list("pk", "state_changed_at", "case_id").iterator(chunk_size=BATCH)
+        for pk, returned_at, case_id in rows:
+            yield Anchor(subject_id=pk, anchor=timezone.localdate(returned_at), case_id=case_id)
+
+    def still_due(self, subject_ids):
+        return set(
+            WriteOffApplication.objects.filter(
+                pk__in=list(subject_ids), state=WriteOffState.RETURNED
+            ).values_list("pk", flat=True)
+        )
+
+    def messages(self, reminders):
+        applications = WriteOffApplication.objects.select_related("case", "applicant").in_bulk(
+            [r.subject_id for r in reminders]
+        )
+        outgoing = []
+        for reminder in reminders:
+            application = applications[reminder.subject_id]
+            context = {
+                "writeoff_no": application.writeoff_no,
+                "case_no": application.case.case_no,
+                "applicant": application.applicant.display_name,
+                "returned_on": reminder.anchor.isoformat(),
+                "reason": application.return_reason or "-",
+                "days": str(reminder.rule.days),
+            }
+            outgoing.append(
+                _department_message(
+                    reminder, Department.COLLECTION, Kind.WRITEOFF_RETURNED, context,
+                    application.case_id,
+                )
+            )  # fmt: skip
+            contact = application.applicant.contact.strip()
+            if "@" in contact:
+                outgoing.append(
+                    Outgoing(
+                        dedupe_key=f"reminder:{reminder.pk}:applicant",
+                        kind=Kind.WRITEOFF_RETURNED,
+                        channel="email",
+                        context=context,
+                        address=contact,
+                        case_id=application.case_id,
+                    )
+                )
         return outgoing
 
 
@@ -285,4 +347,5 @@ def register_sources() -> None:
     register(InstallmentOverdue())
     register(WriteOffWaiting())
     register(ArrivalUnmatched())
+    register(WriteOffReturned())
     register(AgreementBreached())

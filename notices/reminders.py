@@ -108,6 +108,13 @@ RULES: dict[str, RuleSpec] = {
             gettext_lazy("Arrival unmatched: days after it arrived"),
             gettext_lazy("the finance department"),
         ),
+        RuleSpec(
+            "writeoff_returned",
+            15,
+            AFTER,
+            gettext_lazy("Write-off application returned: days after it was returned"),
+            gettext_lazy("the liquidation group and the collection department"),
+        ),
     ]
 }
 RULE_LABELS.update({code: spec.label for code, spec in RULES.items()})

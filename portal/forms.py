@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.core.validators import FileExtensionValidator
 from django.utils.translation import gettext_lazy as _
@@ -33,9 +35,27 @@ class PaymentDeclareForm(forms.Form):
         help_text=_("PDF, JPG or PNG, at most 5 MB."),
     )
 
+    # The form's idempotency key: the same form sent twice makes one payment.
+    declaration_key = forms.CharField(
+        max_length=64,
+        widget=forms.HiddenInput,
+        error_messages={"required": _("The form is incomplete; reload the page and try again.")},
+    )
+    # Shown (as a checkbox) only when the amount is above what the case owes.
+    confirm_overpayment = forms.BooleanField(
+        label=_("Yes, I paid more than the case owes; keep the rest as our credit."),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
     def __init__(self, *args, case_choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["case"].choices = case_choices
+        if not self.is_bound:
+            self.initial.setdefault("declaration_key", uuid.uuid4().hex)
+
+    def ask_to_confirm_overpayment(self) -> None:
+        self.fields["confirm_overpayment"].widget = forms.CheckboxInput()
 
     def clean_proof(self):
         proof = self.cleaned_data.get("proof")

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import path, reverse_lazy
 
-from portal import reset_views, views
+from portal import credit_views, reset_views, views, writeoff_views
 
 app_name = "portal"
 urlpatterns = [
@@ -38,6 +38,18 @@ urlpatterns = [
     path("payments/", views.payment_list, name="payments"),
     path("payments/declare/", views.declare, name="declare"),
     path("writeoffs/apply/", views.writeoff_apply, name="writeoff_apply"),
+    path("credit/", credit_views.credit, name="credit"),
+    path(
+        "credit/refunds/<int:pk>/withdraw/",
+        credit_views.refund_withdraw_view,
+        name="refund_withdraw",
+    ),
+    path("writeoffs/", writeoff_views.writeoff_list, name="writeoffs"),
+    path(
+        "writeoffs/<int:pk>/withdraw/",
+        writeoff_views.writeoff_withdraw_view,
+        name="writeoff_withdraw",
+    ),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/", views.inbox_message, name="message"),
 ]

@@ -349,8 +349,12 @@ def declare(request):
                     channel_ref=data["channel_ref"],
                     proof=data.get("proof"),
                     actor=request.user,
+                    declaration_key=data["declaration_key"],
+                    overpayment_confirmed=data["confirm_overpayment"],
                 )
         except ValidationError as exc:
+            if _asks_to_confirm(exc):
+                form.ask_to_confirm_overpayment()
             form_errors_add(form, exc)
         else:
             messages.success(
@@ -408,6 +412,11 @@ def _declare_prefill(member, query, today) -> dict | None:
         row = next(r for r in rows if r.installment.pk == installment_id)
         return {"case": agreement.case_id, "reference": agreement.number, "amount": row.remaining}
     return None
+
+
+def _asks_to_confirm(exc: ValidationError) -> bool:
+    errors = exc.error_dict.get("amount", []) if hasattr(exc, "error_dict") else []
+    return any(e.code == "overpayment" for e in errors)
 
 
 @member_required()

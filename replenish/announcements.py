@@ -22,6 +22,21 @@ class PaymentAccepted:
     payment_id: int
 
 
+@dataclass(frozen=True)
+class PaymentDeclared:
+    """A unit declared a payment on the portal: the collection department is to accept it."""
+
+    payment_id: int
+
+
+@dataclass(frozen=True)
+class PaymentRejected:
+    """The collection department did not accept a payment; a declared one's unit is told why."""
+
+    payment_id: int
+    reason: str
+
+
 _listeners: defaultdict[type, list[Callable[[Any], None]]] = defaultdict(list)
 
 

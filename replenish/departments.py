@@ -46,6 +46,8 @@ _SEE_MONEY = (
     "enforcement.view_finereferral",
     "enforcement.view_enforcementdocument",
     "replenish.view_linecorrection",
+    "replenish.view_creditoffset",
+    "replenish.view_creditrefund",
 )
 
 DUTIES: dict[str, frozenset[str]] = {
@@ -74,6 +76,8 @@ DUTIES: dict[str, frozenset[str]] = {
             "replenish.accept_payment",
             "replenish.post_arrival",
             "replenish.correct_line",
+            "replenish.offset_credit",
+            "replenish.add_creditrefund",
             "units.add_portalmembership",
             "units.view_portalmembership",
             "replenish.view_paidmonthbatch",
@@ -100,6 +104,8 @@ DUTIES: dict[str, frozenset[str]] = {
             "replenish.view_person_records",
             "replenish.add_paidmonthbatch",
             "enforcement.confirm_enforcement_money",
+            "replenish.approve_refund",
+            "replenish.pay_refund",
         }
     ),
     # Supervises: sees everything, decides write-offs, handles no money.

@@ -18,6 +18,7 @@ from backoffice.admin import (  # noqa: F401  (registration)
     cases,
     collection,
     corrections,
+    credit,
     enforcement,
     notices,
     portal,

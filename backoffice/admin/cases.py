@@ -27,6 +27,7 @@ from backoffice.admin.case_list import (
     search_by_id_number,
 )
 from backoffice.admin.case_summary import case_summary
+from backoffice.admin.credit import CreditOffsetInline
 from backoffice.admin.helpers import ReadOnlyAdmin, ReadOnlyInline, id_number_fields
 from backoffice.admin.shown import actor_column, source_column, yuan
 from backoffice.admin.writeoff import WriteOffInline
@@ -233,6 +234,7 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
         WriteOffInline,
         PaymentInline,
         ArrivalInline,
+        CreditOffsetInline,
         SuccessorCaseInline,
         LedgerInline,
         AuditInline,

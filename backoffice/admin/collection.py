@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.admin import declared
 from backoffice.admin.arrival_resolve import resolve_view
 from backoffice.admin.file_formats import ARRIVAL_COLUMNS
 from backoffice.admin.helpers import (
@@ -105,6 +106,10 @@ class PaymentAdmin(ReadOnlyAdmin):
         "case",
         "payer",
         "amount",
+        # what collection checks a declaration against, next to its amount
+        "reference",
+        "case_owes_today",
+        "expected_overpayment",
         "channel",
         "paid_on",
         "via",
@@ -128,10 +133,36 @@ class PaymentAdmin(ReadOnlyAdmin):
         "recorded_at",
         "recorded_by",
         "arrival",
+        "owed_when_declared",
+        "expected_overpayment",
+        "proof_shown",
         "audit_trail",
     ]
     readonly_fields = fields
     actions = ["accept", "reject", "confirm_arrival", "fail"]
+
+    def get_changelist(self, request, **kwargs):
+        return declared.PaymentChangeList
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:payment_id>/proof/", wrap(declared.proof_view),
+                 name="replenish_payment_proof"),
+            *super().get_urls(),
+        ]  # fmt: skip
+
+    @admin.display(description=_("the case owes today"))
+    def case_owes_today(self, payment):
+        return declared.case_owes_today(payment)
+
+    @admin.display(description=_("expected overpayment"))
+    def expected_overpayment(self, payment):
+        return declared.expected_overpayment(payment)
+
+    @admin.display(description=_("proof of payment"))
+    def proof_shown(self, payment):
+        return declared.proof_shown(payment)
 
     def has_add_permission(self, request):
         return request.user.has_perm("replenish.add_payment")

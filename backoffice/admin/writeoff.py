@@ -29,6 +29,7 @@ from replenish.services.writeoff import (
     writeoff_reject,
     writeoff_return,
     writeoff_submit,
+    writeoff_withdraw,
 )
 
 
@@ -62,6 +63,12 @@ class WriteOffInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("applicant__unit")
+
+
+class OptionalReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason"), max_length=500, required=False, widget=forms.Textarea
+    )
 
 
 class ApplicationForm(forms.Form):
@@ -113,7 +120,7 @@ class WriteOffApplicationAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
     inlines = [DocumentInline]
-    actions = ["accept", "return_for_documents", "approve", "reject"]
+    actions = ["accept", "return_for_documents", "withdraw", "approve", "reject"]
 
     def has_add_permission(self, request):
         return request.user.has_perm("replenish.add_writeoffapplication")
@@ -174,6 +181,20 @@ class WriteOffApplicationAdmin(ReadOnlyAdmin):
             form_class=ReasonForm,
             title=_("Which documents are missing?"),
             apply=lambda a, data: writeoff_return(
+                application_id=a.pk, reason=data["reason"], actor=request.user
+            ),
+        )  # fmt: skip
+
+    @admin.action(
+        description=_("Withdraw a returned application (the case returns)"),
+        permissions=["examine"],
+    )
+    def withdraw(self, request, queryset):
+        return form_action(
+            self, request, queryset,
+            form_class=OptionalReasonForm,
+            title=_("Why are these applications withdrawn?"),
+            apply=lambda a, data: writeoff_withdraw(
                 application_id=a.pk, reason=data["reason"], actor=request.user
             ),
         )  # fmt: skip

@@ -28,6 +28,12 @@ from replenish.models.collection import (
     PaymentVia,
 )
 from replenish.models.corrections import CorrectionState, LineCorrection
+from replenish.models.credit import (
+    FINAL_REFUND_STATES,
+    CreditOffset,
+    CreditRefund,
+    RefundState,
+)
 from replenish.models.ledger import LedgerEntry, LedgerKind
 from replenish.models.numbering import NumberSequence
 from replenish.models.records import (
@@ -48,6 +54,7 @@ from replenish.models.writeoff import (
 
 __all__ = [
     "CLOSED_STATES",
+    "FINAL_REFUND_STATES",
     "KIND_OF_COUNTERPARTY",
     "LIVE_AGREEMENT_STATES",
     "OPEN_STATES",
@@ -66,6 +73,8 @@ __all__ = [
     "CorrectionState",
     "CreditEntry",
     "CreditKind",
+    "CreditOffset",
+    "CreditRefund",
     "ImportBatch",
     "Installment",
     "LedgerEntry",
@@ -81,6 +90,7 @@ __all__ = [
     "PaymentState",
     "PaymentVia",
     "PersonRecordAccess",
+    "RefundState",
     "ReportedMonth",
     "WriteOffApplication",
     "WriteOffDocument",

@@ -228,6 +228,17 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
         of registered when new arrears of the unit opened another registered case meanwhile
         (`registered_taken`: a unit has one registered case at most; a notice can be issued
         from overdue)."""
+        return self._state_before_writeoff_restored(registered_taken)
+
+    @transition(
+        field=state, source=CaseState.WRITEOFF, target=RETURN_VALUE(*WRITEOFF_RETURN_STATES)
+    )
+    def writeoff_withdraw(self, *, registered_taken: bool = False) -> str:
+        """A returned application was withdrawn: the case returns to the state it came from, as
+        after a rejection. (The write-off service checks who may withdraw.)"""
+        return self._state_before_writeoff_restored(registered_taken)
+
+    def _state_before_writeoff_restored(self, registered_taken: bool) -> str:
         previous = self.state_before_writeoff
         self.state_before_writeoff = ""
         if previous == CaseState.REGISTERED and registered_taken:

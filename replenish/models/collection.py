@@ -90,6 +90,10 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         related_name="payment",
         verbose_name=_("arrival"),
     )
+    # A declaration's idempotency key: the portal form carries one, so a double tap or a retry
+    # of the same form finds the payment it made instead of making another (unique below).
+    declaration_key = models.CharField(_("declaration key"), max_length=64, blank=True)
+    owed_when_declared = money_field(_("the case owed when declared"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("payment")
@@ -104,11 +108,24 @@ class Payment(ConcurrentTransitionMixin, models.Model):
                 condition=~Q(state=PaymentState.ARRIVED) | Q(arrival__isnull=False),
                 name="payment_arrived_has_arrival",
             ),
+            models.UniqueConstraint(
+                fields=["declaration_key"],
+                condition=~Q(declaration_key=""),
+                name="payment_declared_once",
+            ),
         ]
         indexes = [models.Index(fields=["case", "state"], name="payment_case_state")]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.amount} ({self.paid_on})"
+
+    @property
+    def expected_overpayment(self):
+        """What the unit said it paid beyond what the case owed when it declared (it confirmed
+        it): kept as its credit once the money arrives."""
+        if self.owed_when_declared is None or self.amount <= self.owed_when_declared:
+            return None
+        return self.amount - self.owed_when_declared
 
     @transition(
         field=state,
@@ -334,6 +351,13 @@ class Arrival(ConcurrentTransitionMixin, models.Model):
 class CreditKind(models.TextChoices):
     OVERPAYMENT = "overpayment", _("overpayment kept")
     REVERSED = "reversed", _("overpayment reversed")
+    OFFSET = "offset", _("offset against arrears")
+    OFFSET_REVERSED = "offset_reversed", _("offset taken back")
+    REFUND = "refund", _("refunded")
+
+
+# The kinds that take credit (negative amounts) and those that add it back.
+CREDIT_TAKEN = (CreditKind.REVERSED, CreditKind.OFFSET, CreditKind.REFUND)
 
 
 class CreditEntry(AppendOnly, models.Model):
@@ -354,7 +378,12 @@ class CreditEntry(AppendOnly, models.Model):
         verbose_name=_("unit"),
     )
     arrival = models.ForeignKey(
-        Arrival, on_delete=models.PROTECT, related_name="credit_entries", verbose_name=_("arrival")
+        Arrival,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_entries",
+        verbose_name=_("arrival"),
     )
     case = models.ForeignKey(
         "replenish.ArrearsCase",
@@ -363,6 +392,22 @@ class CreditEntry(AppendOnly, models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("case"),
+    )
+    offset = models.ForeignKey(
+        "replenish.CreditOffset",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_entries",
+        verbose_name=_("credit offset"),
+    )
+    refund = models.OneToOneField(
+        "replenish.CreditRefund",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_entry",
+        verbose_name=_("credit refund"),
     )
     kind = models.CharField(_("kind"), max_length=16, choices=CreditKind.choices)
     amount = money_field(_("amount"))
@@ -384,11 +429,32 @@ class CreditEntry(AppendOnly, models.Model):
         verbose_name_plural = _("credit (overpayments)")
         ordering = ["unit", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["arrival", "kind"], name="credit_once_per_arrival"),
+            models.UniqueConstraint(
+                fields=["arrival", "kind"],
+                condition=Q(kind__in=[CreditKind.OVERPAYMENT, CreditKind.REVERSED]),
+                name="credit_once_per_arrival",
+            ),
             models.CheckConstraint(
-                condition=(Q(kind=CreditKind.OVERPAYMENT) & Q(amount__gt=0))
-                | (Q(kind=CreditKind.REVERSED) & Q(amount__lt=0)),
+                condition=(
+                    Q(kind__in=[CreditKind.OVERPAYMENT, CreditKind.OFFSET_REVERSED])
+                    & Q(amount__gt=0)
+                )
+                | (Q(kind__in=CREDIT_TAKEN) & Q(amount__lt=0)),
                 name="credit_sign_by_kind",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=[CreditKind.OVERPAYMENT, CreditKind.REVERSED])
+                | Q(arrival__isnull=False),
+                name="credit_arrival_has_arrival",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=[CreditKind.OFFSET, CreditKind.OFFSET_REVERSED])
+                | Q(offset__isnull=False),
+                name="credit_offset_has_offset",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=CreditKind.REFUND) | Q(refund__isnull=False),
+                name="credit_refund_has_refund",
             ),
         ]
 

@@ -23,6 +23,7 @@ class WriteOffState(models.TextChoices):
     APPROVED = "approved", _("approved, waiting for the adjustment")
     REJECTED = "rejected", _("rejected")
     POSTED = "posted", _("posted to the ledger")
+    WITHDRAWN = "withdrawn", _("withdrawn")
 
 
 OPEN_WRITEOFF_STATES = (
@@ -154,6 +155,11 @@ class WriteOffApplication(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=WriteOffState.RETURNED, target=WriteOffState.SUBMITTED)
     def resubmit(self) -> None:
         self.return_reason = ""
+
+    @transition(field=state, source=WriteOffState.RETURNED, target=WriteOffState.WITHDRAWN)
+    def withdraw(self) -> None:
+        """The liquidation group (or collection for it) gives up a returned application: the
+        case returns to the state it came from. (The service checks who may.)"""
 
     @transition(
         field=state,

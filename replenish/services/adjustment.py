@@ -9,11 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, require_permission
+from replenish.models import CreditOffset
 from replenish.services.arrival import PostedArrival, arrivals_out_of_order, arrivals_post
+from replenish.services.credit import credits_offset
 from replenish.services.writeoff import PostedWriteOff, writeoffs_post
 
 
@@ -24,6 +27,7 @@ class AdjustmentReport:
     writeoffs: list[PostedWriteOff] = field(default_factory=list)
     # Matched arrivals dated before money already posted to their case, left unposted.
     held: int = 0
+    offsets: list[CreditOffset] = field(default_factory=list)
 
     @property
     def applied(self) -> Decimal:
@@ -70,23 +74,35 @@ class AdjustmentReport:
             "amount": self.written_off,
         }
 
+    @property
+    def offset(self) -> Decimal:
+        return sum((o.amount for o in self.offsets), Decimal("0.00"))
+
+    def offset_summary(self) -> str:
+        return f"{self.as_of}: {len(self.offsets)} credit offset(s), {self.offset} offset"
+
     def lines(self) -> list[str]:
         return [
             self.summary(),
             *(f"  {a}" for a in self.arrivals),
             self.writeoff_summary(),
             *(f"  {w}" for w in self.writeoffs),
+            *([self.offset_summary()] if self.offsets else []),
         ]
 
 
 def adjustments_post(*, actor: Actor, as_of: date | None = None) -> AdjustmentReport:
     """Post every matched arrival that arrived on or before `as_of` (default today), then every
-    write-off approved by audit (whatever its date: the decision is made)."""
+    write-off approved by audit (whatever its date: the decision is made), then — when
+    `CREDIT_OFFSET_AUTOMATIC` is on — offset each unit's credit against its open arrears."""
     require_permission(actor, "replenish.post_arrival", action=_("post the adjustments"))
     as_of = as_of or timezone.localdate()
-    return AdjustmentReport(
+    report = AdjustmentReport(
         as_of=as_of,
         arrivals=arrivals_post(actor=actor, as_of=as_of),
         writeoffs=writeoffs_post(actor=actor),
         held=arrivals_out_of_order().filter(arrived_on__lte=as_of).count(),
     )
+    if settings.CREDIT_OFFSET_AUTOMATIC:
+        report.offsets = credits_offset(actor=actor, on=as_of)
+    return report

@@ -50,8 +50,10 @@ from replenish.services.arrival_allocation import (
     installments_unallocate,
     lines_reachable,
 )
+from replenish.services.credit_reversal import credit_take_back
 from replenish.services.ledger import Posting, ledger_post
 from replenish.services.transitions import transition_apply, transition_apply_bulk
+from units.models import Unit
 
 ZERO = Decimal("0.00")
 
@@ -515,6 +517,11 @@ def arrival_reverse(
     with transaction.atomic():
         case_id = Arrival.objects.values_list("case_id", flat=True).get(pk=arrival_id)
         source = arrival_source(arrival_id)
+        if case_id:
+            # The unit first, as every use of its credit locks it (credit.py's lock order).
+            unit_id = ArrearsCase.objects.values_list("unit_id", flat=True).get(pk=case_id)
+            # (NO KEY UPDATE, as credit.py: a posting's credit entries take KEY SHARE on it.)
+            Unit.objects.select_for_update(no_key=True).filter(pk=unit_id).values_list("pk").get()
         case = ArrearsCase.objects.select_for_update().get(pk=case_id) if case_id else None
         applied = list(
             LedgerEntry.objects.filter(
@@ -621,17 +628,11 @@ def _posting_reverse(
                 )
     ledger_post(postings, actor=actor)
     if arrival.credit_amount:
-        CreditEntry.objects.create(
-            unit_id=case.unit_id,
-            arrival=arrival,
-            case=case,
-            kind=CreditKind.REVERSED,
-            amount=-arrival.credit_amount,
-            effective_on=on,
-            actor=actor_user(actor),
-            actor_label=actor_label(actor),
-            reason=why,
-        )
+        # The credit may have been offset or refunded meanwhile (credit.py says the rule).
+        credit_take_back(arrival=arrival, case=case, on=on, reason=why, actor=actor)
+    installments_unallocate(
+        arrival_id=arrival.pk, case_id=case.pk, amount=arrival.applied_amount, actor=actor
+    )
     case.refresh_from_db(fields=["principal_unpaid", "fee_unpaid"])
     if case.state == CaseState.SETTLED and (case.principal_unpaid or case.fee_unpaid):
         settled_from = (

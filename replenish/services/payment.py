@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, System, actor_user, require_permission
 from kernel.money import FEN
-from replenish.announcements import PaymentAccepted, announce
+from replenish.announcements import PaymentAccepted, PaymentDeclared, PaymentRejected, announce
 from replenish.models import OPEN_STATES, ArrearsCase, Payment, PaymentChannel, PaymentVia
 from replenish.reasons import Reason
+from replenish.selectors import case_owed
 from replenish.services.matching import reference_kinds, reference_names
 from replenish.services.transitions import audit_record, transition_apply
 from units.portal import membership_of
@@ -48,7 +49,8 @@ def _require_recorder(actor: Actor, via: str, unit_id: int) -> None:
         )
 
 
-def payment_record(
+# The checks of one payment, each a refusal of its own (C901 allowed here).
+def payment_record(  # noqa: C901
     *,
     case_id: int,
     amount: Decimal,
@@ -59,9 +61,18 @@ def payment_record(
     reference: str = "",
     channel_ref: str = "",
     today: date | None = None,
+    declaration_key: str = "",
+    overpayment_confirmed: bool = False,
 ) -> Payment:
     """Record a payment a unit made for its case: by staff at the counter (`via="counter"`, the
-    collection department) or declared by the unit on the portal (`via="portal"`)."""
+    collection department) or declared by the unit on the portal (`via="portal"`).
+
+    A declaration checks what a counter clerk would: the number quoted is one of the case's
+    notices or agreements (or none), and an amount above what the case owes today is taken only
+    once the unit confirmed it (`overpayment_confirmed`); collection then sees it as an expected
+    overpayment. `declaration_key` makes it idempotent: the same declaration sent again (a double
+    tap, a retry, twenty at once) returns the payment the first one made. The case's row lock
+    serialises them; the unique constraint `payment_declared_once` is the backstop."""
     if via not in PaymentVia.values:
         raise ValueError(f"via must be one of {PaymentVia.values}")
     today = today or timezone.localdate()
@@ -75,6 +86,9 @@ def payment_record(
     reference, channel_ref = reference.strip(), channel_ref.strip()
     if len(reference) > 64 or len(channel_ref) > 64:
         raise ValidationError(_("References are at most 64 characters."))
+    declaration_key = declaration_key.strip()
+    if len(declaration_key) > 64:
+        raise ValidationError(_("The declaration key is at most 64 characters."))
     with transaction.atomic():
         case = (
             ArrearsCase.objects.select_for_update(of=("self",))
@@ -87,9 +101,36 @@ def payment_record(
                 _("Case %(case)s is %(state)s: a payment is recorded only for an open case.")
                 % {"case": case.case_no, "state": case.get_state_display()}
             )
+        if declaration_key:
+            sent_before = Payment.objects.filter(declaration_key=declaration_key).first()
+            if sent_before is not None:
+                if sent_before.case_id != case.pk or sent_before.recorded_by != actor_user(actor):
+                    raise ValidationError(
+                        _("This declaration was already sent for another case; reload the form.")
+                    )
+                return sent_before
         if reference:
             _check_reference(reference, case)
-        payment: Payment = Payment.objects.create(
+        owed_when_declared = None
+        if via == PaymentVia.PORTAL:
+            if reference and not reference_kinds(reference):
+                raise ValidationError(
+                    {
+                        "reference": _(
+                            "%(reference)s is not a notice or agreement number of case "
+                            "%(case)s; leave it empty if the payment quoted none."
+                        )
+                        % {"reference": reference, "case": case.case_no}
+                    }
+                )
+            owed_when_declared = case_owed(case.pk, as_of=today).total
+            if amount > owed_when_declared and not overpayment_confirmed:
+                message = _(
+                    "%(amount)s is more than the %(owed)s case %(case)s owes today. If you paid "
+                    "that much, confirm it: what is beyond the debt is kept as your credit."
+                ) % {"amount": amount, "owed": owed_when_declared, "case": case.case_no}
+                raise ValidationError({"amount": ValidationError(message, code="overpayment")})
+        payment = Payment.objects.create(
             case=case,
             # Who owes the case now pays it: a merging party or a successor that is itself a unit.
             payer_id=(
@@ -102,6 +143,8 @@ def payment_record(
             channel_ref=channel_ref,
             via=via,
             recorded_by=actor_user(actor),
+            declaration_key=declaration_key,
+            owed_when_declared=owed_when_declared,
         )
         audit_record(
             payment,
@@ -109,6 +152,8 @@ def payment_record(
             actor=actor,
             reason=Reason("payment_recorded", via=via, amount=amount, channel=channel, on=paid_on),
         )
+        if via == PaymentVia.PORTAL:
+            announce(PaymentDeclared(payment_id=payment.pk))
     return payment
 
 
@@ -155,4 +200,5 @@ def payment_reject(*, payment_id: int, reason: str, actor: Actor) -> Payment:
     with transaction.atomic():
         payment = _locked_payment(payment_id)
         transition_apply(payment, "reject", actor=actor, reason=reason.strip())
+        announce(PaymentRejected(payment_id=payment.pk, reason=reason.strip()))
     return payment

@@ -225,6 +225,41 @@ def writeoff_return(*, application_id: int, reason: str, actor: Actor) -> WriteO
     return application
 
 
+def writeoff_withdraw(
+    *, application_id: int, actor: Actor, reason: str = ""
+) -> WriteOffApplication:
+    """A returned application is withdrawn — by the liquidation group (portal) or by collection
+    for it — and the case returns to the state it came from (overdue instead of registered when
+    the unit has another registered case by then), settled at once when money that arrived
+    meanwhile paid everything. Without this a returned application would keep the case in
+    `writeoff`, where reminders and breaches are off, for as long as nobody resubmits."""
+    with transaction.atomic():
+        case, application = _locked_application(application_id)
+        if not (isinstance(actor, System) or portal_may_apply(actor, application.applicant_id)):
+            require_permission(
+                actor,
+                "replenish.examine_writeoff",
+                action=_("withdraw a write-off application"),
+            )
+        reason = reason.strip()
+        transition_apply(application, "withdraw", actor=actor, reason=reason)
+        why = f"write-off {application.writeoff_no} withdrawn" + (f": {reason}" if reason else "")
+        taken = unit_has_another_registered_case(case)
+        if taken and case.state_before_writeoff == CaseState.REGISTERED:
+            why += "; the unit has another registered case, so it returns as overdue"
+        transition_apply(
+            case, "writeoff_withdraw", actor=_case_actor(actor), reason=why, registered_taken=taken
+        )
+        if can_proceed(case.settle):
+            transition_apply(
+                case,
+                "settle",
+                actor=_case_actor(actor),
+                reason=f"write-off {application.writeoff_no} withdrawn; nothing is owed any more",
+            )
+    return application
+
+
 def _require_decider(actor: Actor, application: WriteOffApplication) -> None:
     user = actor_user(actor)
     if user is None:

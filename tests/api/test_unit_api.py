@@ -14,8 +14,8 @@ from tests.portal.test_isolation import patterns, url_of
 from units.samples import sample_id_number
 
 pytestmark = pytest.mark.django_db
-OBJECT_OF = {"api:notice": "notice", "api:agreement": "agreement"}
-FINANCE_ONLY = {"api:arrival_post", "api:unmatched"}
+OBJECT_OF = {"api:notice": "notice", "api:agreement": "agreement", "api:refund_paid": "refund"}
+FINANCE_ONLY = {"api:arrival_post", "api:unmatched", "api:refund_paid"}
 # The other service credentials' endpoints (tests/api/test_records_api.py): not a unit's.
 SERVICE_ONLY = {"api:paid_months", "api:paid_month_batch", "api:person_months"}
 PUBLIC = {"api:schema", "api:docs", "api:redoc", "api:not_found"}
@@ -62,8 +62,8 @@ def test_the_api_has_the_urls_this_test_knows():
 def test_a_unit_asking_for_another_units_object_gets_404(one, two):
     api = client_with(two.user)
     for name, route, params in patterns("api"):
-        if not params or name in SERVICE_ONLY:
-            continue
+        if not params or name in FINANCE_ONLY | SERVICE_ONLY:
+            continue  # a unit's credential gets 403 on the service credentials' URLs (below)
         response = api.get(url_of(route, params, getattr(one, OBJECT_OF[name]).pk))
         assert response.status_code == 404, name
         assert response.json() == {"detail": "未找到。", "errors": []}
@@ -84,7 +84,7 @@ def test_without_a_token_or_with_a_units_token_on_finance_urls_access_is_refused
         if name in PUBLIC:
             continue
         target = getattr(one, OBJECT_OF[name]).pk if params and name in OBJECT_OF else 1
-        url = url_of(route, params, target)
+        url = url_of(route, params, target).replace("<str:refund_no>", "R2026-000001")
         assert APIClient().get(url).status_code == 401, name
     for name in SERVICE_ONLY:
         route, params = next((r, p) for n, r, p in patterns("api") if n == name)
@@ -95,6 +95,7 @@ def test_without_a_token_or_with_a_units_token_on_finance_urls_access_is_refused
     refused = api.post("/api/finance/arrivals/", {}, format="json")
     assert refused.status_code == 403
     assert refused.json()["detail"] == "This credential is not the finance system's."
+    assert api.post(f"/api/finance/refunds/{one.refund.refund_no}/paid/", {}).status_code == 403
 
 
 def test_a_unit_credential_is_rate_limited(one, monkeypatch):

@@ -69,6 +69,7 @@ def test_every_rule_of_the_issue_exists_with_its_default_days():
         "writeoff_waiting": 30,
         "arrival_unmatched": 7,
         "court_window_closing": 30,  # issue 18: enforcement
+        "writeoff_returned": 15,
     }
     assert set(RULES) == set(ReminderRule.objects.values_list("code", flat=True))
     assert set(SOURCES) == set(RULES)
@@ -82,6 +83,7 @@ def test_every_rule_of_the_issue_exists_with_its_default_days():
         "arrival_unmatched",
         "agreement_breached",
         "court_window_closing",
+        "writeoff_returned",
     }
 
 

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from notices.models import Notice, Notification
 from notices.sending import notification_send
 from notices.services import case_issue_notice
-from replenish.models import Agreement, ArrearsCase, Arrival
+from replenish.models import Agreement, ArrearsCase, Arrival, CreditRefund
 from replenish.services.agreements import (
     agreement_draft,
     agreement_scan_attach,
@@ -41,6 +41,7 @@ class UnitWorld:
     agreement: Agreement
     arrival: Arrival
     payment: object
+    refund: CreditRefund
 
 
 def finance_posts(unit_no: int, refs: list[str], amount: str = "100.00") -> None:
@@ -77,6 +78,12 @@ def unit_history(unit_no: int, *, persons: int = 1, arrivals: int = 1) -> UnitWo
         actor=SYSTEM,
     )
     user = portal_user(f"unit{unit_no}", unit=case.unit)
+    # A refund application of the unit (as if it had had credit): the portal's pages and their
+    # isolation see one; written directly, as the unit has no credit here.
+    refund = CreditRefund.objects.create(
+        refund_no=f"R2026-{unit_no:06d}", unit=case.unit, amount="10.00",
+        account_name=case.unit.name, account_bank="工商银行", account_no="6222", applied_by="t",
+    )  # fmt: skip
     return UnitWorld(
         user=user,
         case=ArrearsCase.objects.get(pk=case.pk),
@@ -85,6 +92,7 @@ def unit_history(unit_no: int, *, persons: int = 1, arrivals: int = 1) -> UnitWo
         agreement=agreement,
         arrival=Arrival.objects.filter(case=case).order_by("pk").first(),
         payment=payment,
+        refund=refund,
     )
 
 

@@ -21,6 +21,9 @@ OBJECT_OF = {
     "portal:agreement_pdf": "agreement",
     "portal:agreement_scan": "agreement",
     "portal:message": "message",
+    "portal:refund_withdraw": "refund",
+    # a counterparty's page: a unit's user gets 404 whatever the number
+    "portal:writeoff_withdraw": "refund",
 }
 # Pages that are not the unit's data (signing in and out, the password).
 NOT_UNIT_DATA = {
@@ -31,9 +34,14 @@ NOT_UNIT_DATA = {
     "portal:password_reset",
     "portal:password_reset_confirm",
 }
-POST_ONLY = {"portal:notice_acknowledge", "portal:logout"}
+POST_ONLY = {
+    "portal:notice_acknowledge",
+    "portal:logout",
+    "portal:refund_withdraw",
+    "portal:writeoff_withdraw",
+}
 # Pages of a counterparty only (a unit's user gets 404 there): tests/portal/test_writeoff_apply.py.
-COUNTERPARTY_ONLY = {"portal:writeoff_apply"}
+COUNTERPARTY_ONLY = {"portal:writeoff_apply", "portal:writeoffs", "portal:writeoff_withdraw"}
 
 
 def patterns(namespace: str) -> list[tuple[str, str, list[str]]]:

@@ -160,6 +160,7 @@ def test_the_unit_declares_a_payment_with_its_proof(member, one, settings, tmp_p
             "amount": "300.00",
             "reference": one.notice.number,
             "channel_ref": "TX-1",
+            "declaration_key": "k-1",
             "proof": SimpleUploadedFile("receipt.pdf", b"%PDF-1.4 proof", "application/pdf"),
         },
     )
@@ -183,7 +184,13 @@ def test_a_bad_declaration_says_which_field_and_changes_nothing(member, one):
     before = table_counts()
     response = member.post(
         "/portal/payments/declare/",
-        {"case": one.case.pk, "channel": "bank", "paid_on": "2026-03-05", "amount": "1.234"},
+        {
+            "case": one.case.pk,
+            "channel": "bank",
+            "paid_on": "2026-03-05",
+            "amount": "1.234",
+            "declaration_key": "k-1",
+        },
     )
     assert response.status_code == 200
     assert response.context["form"].errors.keys() == {"amount"}

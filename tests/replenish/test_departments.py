@@ -23,12 +23,21 @@ from replenish.models import (
     ArrearsLine,
     Arrival,
     ArrivalState,
+    CreditRefund,
     LineCorrection,
     Payment,
     PaymentState,
     WriteOffApplication,
 )
-from replenish.services import adjustment, arrival, arrivals_import, corrections, payment, writeoff
+from replenish.services import (
+    adjustment,
+    arrival,
+    arrivals_import,
+    corrections,
+    credit,
+    payment,
+    writeoff,
+)
 from replenish.services.adjustment import adjustments_post
 from replenish.services.arrival import (
     arrival_confirm,
@@ -44,6 +53,15 @@ from replenish.services.corrections import (
     correction_reject,
     corrections_import,
 )
+from replenish.services.credit import (
+    credit_offset,
+    credits_offset,
+    refund_apply,
+    refund_approve,
+    refund_pay,
+    refund_reject,
+    refund_withdraw,
+)
 from replenish.services.payment import payment_accept, payment_record, payment_reject
 from replenish.services.writeoff import (
     writeoff_accept,
@@ -53,6 +71,7 @@ from replenish.services.writeoff import (
     writeoff_resubmit,
     writeoff_return,
     writeoff_submit,
+    writeoff_withdraw,
     writeoffs_post,
 )
 from tests.factories import (
@@ -75,7 +94,7 @@ from units.samples import sample_id_number, sample_uscc
 
 pytestmark = pytest.mark.django_db
 NOBODY = "no department"
-SERVICE_MODULES = (payment, arrival, arrivals_import, adjustment, writeoff, corrections)
+SERVICE_MODULES = (payment, arrival, arrivals_import, adjustment, writeoff, corrections, credit)
 
 
 def test_each_department_is_a_group_with_exactly_its_duties():
@@ -152,6 +171,21 @@ class World:
         self.writeoff["approved"] = writeoff_approve(
             application_id=approved.pk, actor=department_user(AUDIT, "approver"), today=IMPORT_DAY
         )
+        # Unit 7 overpaid its case by 477.50 and owes a new one; two refund applications of 100.00,
+        # one applied for, one approved.
+        import_rows([ArrearsRowFactory(unit_no=7, person_no=7)])
+        import_arrivals([ArrivalRowFactory(arrival_ref="OVER", unit_no=7, amount="1500.00")])
+        arrivals_post(actor=SYSTEM, arrival_ids=[Arrival.objects.get(arrival_ref="OVER").pk])
+        import_rows([ArrearsRowFactory(unit_no=7, person_no=8, period="2026-01")])
+        self.credit_unit = case_of(sample_uscc(7)).unit_id
+        self.refund = {
+            state: refund_apply(
+                unit_id=self.credit_unit, amount=D("100.00"), account_name="单位7",
+                account_bank="工商银行", account_no="6222", actor=SYSTEM,
+            )
+            for state in ("applied", "approved")
+        }  # fmt: skip
+        refund_approve(refund_id=self.refund["approved"].pk, actor=SYSTEM)
 
         # A correction of the case's line, recorded by another collection user.
         self.line = ArrearsLine.objects.get(case=self.case)
@@ -270,6 +304,11 @@ MATRIX = [
         ),
     ),
     Duty(
+        writeoff_withdraw,
+        frozenset({COLLECTION}),
+        lambda w, actor: writeoff_withdraw(application_id=w.writeoff["returned"].pk, actor=actor),
+    ),
+    Duty(
         writeoff_approve,
         frozenset({AUDIT}),
         lambda w, actor: writeoff_approve(
@@ -329,6 +368,49 @@ MATRIX = [
             actor=actor,
         ),
     ),
+    Duty(
+        credit_offset,
+        frozenset({COLLECTION}),
+        lambda w, actor: credit_offset(unit_id=w.credit_unit, actor=actor, on=IMPORT_DAY),
+    ),
+    Duty(
+        credits_offset,
+        frozenset({COLLECTION}),
+        lambda w, actor: credits_offset(actor=actor, on=IMPORT_DAY),
+    ),
+    Duty(
+        refund_apply,
+        frozenset({COLLECTION}),
+        lambda w, actor: refund_apply(
+            unit_id=w.credit_unit, amount=D("10.00"), account_name="单位7",
+            account_bank="工商银行", account_no="6222", actor=actor,
+        ),
+    ),
+    Duty(
+        refund_withdraw,
+        frozenset({COLLECTION}),
+        lambda w, actor: refund_withdraw(refund_id=w.refund["applied"].pk, actor=actor),
+    ),
+    Duty(
+        refund_approve,
+        frozenset({FINANCE}),
+        lambda w, actor: refund_approve(refund_id=w.refund["applied"].pk, actor=actor),
+    ),
+    Duty(
+        refund_reject,
+        frozenset({FINANCE}),
+        lambda w, actor: refund_reject(
+            refund_id=w.refund["applied"].pk, reason="账户不符", actor=actor
+        ),
+    ),
+    Duty(
+        refund_pay,
+        frozenset({FINANCE}),
+        lambda w, actor: refund_pay(
+            refund_id=w.refund["approved"].pk, paid_on=IMPORT_DAY, payout_ref="OUT-1",
+            actor=actor, today=IMPORT_DAY,
+        ),
+    ),
 ]  # fmt: skip
 
 
@@ -339,6 +421,7 @@ def snapshot() -> tuple:
         sorted(Arrival.objects.values_list("pk", "state", "case_id")),
         sorted(WriteOffApplication.objects.values_list("pk", "state")),
         sorted(LineCorrection.objects.values_list("pk", "state")),
+        sorted(CreditRefund.objects.values_list("pk", "state")),
     )
 
 

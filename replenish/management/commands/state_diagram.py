@@ -17,6 +17,7 @@ MACHINES = (
     "replenish.WriteOffApplication",
     "enforcement.Dossier",
     "replenish.LineCorrection",
+    "replenish.CreditRefund",
 )
 
 

@@ -94,7 +94,7 @@ def test_accepting_without_all_documents_is_refused_with_the_missing_ones(client
 def test_each_department_sees_the_actions_of_its_duties(client, case):
     submitted_writeoff(case)
     for department, username, expected in (
-        (COLLECTION, "clerk", {"accept", "return_for_documents"}),
+        (COLLECTION, "clerk", {"accept", "return_for_documents", "withdraw"}),
         (AUDIT, "auditor", {"approve", "reject"}),
         (FINANCE, "cashier", set()),
     ):

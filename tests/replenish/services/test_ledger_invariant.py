@@ -26,7 +26,7 @@ from kernel.money import line_fee_due
 from notices.models import CURRENT_NOTICE_STATES, Notice
 from notices.services import case_issue_notice
 from operations.daily import daily_run
-from replenish.departments import AUDIT, COLLECTION
+from replenish.departments import AUDIT, COLLECTION, FINANCE
 from replenish.models import (
     Agreement,
     ArrearsCase,
@@ -35,9 +35,11 @@ from replenish.models import (
     ArrivalState,
     CaseState,
     CreditEntry,
+    CreditRefund,
     LedgerKind,
     Payment,
     PaymentState,
+    RefundState,
     WriteOffApplication,
     WriteOffState,
 )
@@ -50,8 +52,23 @@ from replenish.services.corrections import (
     correction_record,
     correction_reject,
 )
+from replenish.services.credit import (
+    credit_offset,
+    refund_apply,
+    refund_approve,
+    refund_pay,
+    refund_withdraw,
+    unit_credit,
+    unit_credit_pending,
+)
 from replenish.services.ledger import ledger_differences
-from replenish.services.writeoff import writeoff_accept, writeoff_approve, writeoff_reject
+from replenish.services.writeoff import (
+    writeoff_accept,
+    writeoff_approve,
+    writeoff_reject,
+    writeoff_return,
+    writeoff_withdraw,
+)
 from tests.factories import (
     COLLECTOR_PERMISSIONS,
     SYSTEM,
@@ -305,10 +322,85 @@ class LedgerMachine(RuleBasedStateMachine):
                         arrival_id=arrival_id, reason="wrong", actor=SYSTEM, on=self.today
                     )
             except ValidationError as refused:
-                # only money posted to a case closed otherwise than by payment stays, or the
-                # reversal would reinstate an agreement beside a draft
-                assert "can no longer be reversed" in str(refused) or "draft" in str(refused)
+                # only money posted to a case closed otherwise than by payment stays, the reversal
+                # would reinstate an agreement beside a draft, or credit already refunded has to
+                # be recovered from the unit first
+                assert (
+                    "can no longer be reversed" in str(refused)
+                    or "draft" in str(refused)
+                    or "recover it" in str(refused)
+                )
                 assert all_table_counts() == before
+
+    # --- credit: offset, refund ------------------------------------------------------------
+
+    def _units_with_credit(self) -> list[int]:
+        return sorted(
+            unit_id
+            for unit_id in set(CreditEntry.objects.values_list("unit_id", flat=True))
+            if unit_credit(unit_id) > 0
+        )
+
+    @rule(data=st.data())
+    def collection_offsets_credit(self, data):
+        self.step()
+        units = self._units_with_credit()
+        if units:
+            credit_offset(unit_id=data.draw(st.sampled_from(units)), actor=SYSTEM, on=self.today)
+
+    @rule(data=st.data(), share=st.sampled_from([D("1"), D("0.5"), D("0.01")]))
+    def unit_applies_for_a_refund(self, data, share):
+        self.step()
+        units = self._units_with_credit()
+        if not units:
+            return
+        unit_id = data.draw(st.sampled_from(units))
+        available = unit_credit(unit_id) - unit_credit_pending(unit_id)
+        amount = max((available * share).quantize(D("0.01")), D("0.01"))
+        if available <= 0:
+            return
+        refund_apply(
+            unit_id=unit_id, amount=min(amount, available), account_name="单位",
+            account_bank="银行", account_no="6222", actor=SYSTEM,
+        )  # fmt: skip
+
+    @rule(data=st.data())
+    def finance_approves_a_refund(self, data):
+        self.step()
+        refund_id = self._pick(
+            data,
+            CreditRefund.objects.filter(
+                state__in=[RefundState.APPLIED, RefundState.FIRST_APPROVED]
+            ),
+        )
+        if not refund_id:
+            return
+        if not hasattr(self, "cashiers"):
+            self.cashiers = [department_user(FINANCE), department_user(FINANCE)]
+        refund = CreditRefund.objects.get(pk=refund_id)
+        approver = self.cashiers[refund.first_approver_id == self.cashiers[0].pk]
+        try:
+            refund_approve(refund_id=refund_id, actor=approver)
+        except ValidationError as refused:
+            # a reversal took the credit it asked for meanwhile
+            assert "cannot be approved" in str(refused)
+
+    @rule(data=st.data())
+    def finance_pays_a_refund_out(self, data):
+        self.step()
+        refund_id = self._pick(data, CreditRefund.objects.filter(state=RefundState.APPROVED))
+        if refund_id:
+            refund_pay(
+                refund_id=refund_id, paid_on=self.today, payout_ref=f"OUT-{refund_id}",
+                actor=SYSTEM, today=self.today,
+            )  # fmt: skip
+
+    @rule(data=st.data())
+    def unit_withdraws_a_refund(self, data):
+        self.step()
+        refund_id = self._pick(data, CreditRefund.objects.filter(state=RefundState.APPLIED))
+        if refund_id:
+            refund_withdraw(refund_id=refund_id, actor=SYSTEM)
 
     @rule(data=st.data())
     def unit_goes_bankrupt(self, data):
@@ -331,6 +423,22 @@ class LedgerMachine(RuleBasedStateMachine):
         if case_id:
             application = submitted_writeoff(ArrearsCase.objects.get(pk=case_id))
             writeoff_accept(application_id=application.pk, actor=SYSTEM)
+
+    @rule(data=st.data(), withdraw=st.booleans())
+    def collection_returns_and_the_group_withdraws(self, data, withdraw):
+        self.step()
+        case_id = self._pick(
+            data,
+            ArrearsCase.objects.filter(
+                state__in=[*PAYABLE, CaseState.AGREEMENT], obligor__kind="liquidation_group"
+            ),
+        )
+        if not case_id:
+            return
+        application = submitted_writeoff(ArrearsCase.objects.get(pk=case_id))
+        writeoff_return(application_id=application.pk, reason="缺件", actor=SYSTEM)
+        if withdraw:
+            writeoff_withdraw(application_id=application.pk, actor=SYSTEM)
 
     @rule(data=st.data(), approve=st.booleans())
     def audit_decides(self, data, approve):
@@ -406,12 +514,28 @@ class LedgerMachine(RuleBasedStateMachine):
         ).exists()
 
     @invariant()
-    def every_yuan_that_arrived_is_applied_or_credit_or_reversed(self):
+    def every_yuan_that_arrived_is_applied_or_credit_or_refunded_or_reversed(self):
         posted = Arrival.objects.filter(state=ArrivalState.POSTED)
         arrived = posted.aggregate(total=Sum("amount"))["total"] or 0
+        # paid: by arrivals and by the credit offset (net of reversals of either)
         paid = ArrearsCase.objects.aggregate(total=Sum("paid_total"))["total"] or 0
         credit = CreditEntry.objects.aggregate(total=Sum("amount"))["total"] or 0
-        assert round(D(arrived), 2) == round(D(paid) + D(credit), 2)
+        refunded = -(
+            CreditEntry.objects.filter(kind="refund").aggregate(total=Sum("amount"))["total"] or 0
+        )
+        # the credit entries net the refunds out: add them back to see the money refunded
+        assert round(D(arrived), 2) == round(D(paid) + D(credit) + D(refunded), 2)
+        kept = round(D(credit), 2)
+        assert kept >= 0
+        for unit_id in set(CreditEntry.objects.values_list("unit_id", flat=True)):
+            assert unit_credit(unit_id) >= 0
+        approved = (
+            CreditRefund.objects.filter(
+                state__in=[RefundState.APPROVED, RefundState.PAID]
+            ).aggregate(total=Sum("amount"))["total"]
+            or 0
+        )
+        assert round(D(approved), 2) == round(D(refunded), 2)
         for amount, applied, kept in posted.values_list(
             "amount", "applied_amount", "credit_amount"
         ):
@@ -431,7 +555,7 @@ class LedgerMachine(RuleBasedStateMachine):
             ArrearsCase.objects.filter(state=CaseState.WRITEOFF).values_list("pk", flat=True)
         ) == set(
             WriteOffApplication.objects.exclude(
-                state__in=[WriteOffState.REJECTED, WriteOffState.POSTED]
+                state__in=[WriteOffState.REJECTED, WriteOffState.POSTED, WriteOffState.WITHDRAWN]
             ).values_list("case_id", flat=True)
         )
 

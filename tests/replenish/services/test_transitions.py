@@ -30,6 +30,8 @@ MACHINE = {
     "agreement_end": ({S.AGREEMENT}, S.OVERDUE, None),
     "writeoff_submit": (RETURN_STATES, S.WRITEOFF, "replenish.examine_writeoff"),
     "writeoff_reject": ({S.WRITEOFF}, None, "replenish.decide_writeoff"),
+    # A returned application withdrawn (by its group or collection: the service checks who).
+    "writeoff_withdraw": ({S.WRITEOFF}, None, None),
     "writeoff_approve": ({S.WRITEOFF}, S.WRITTEN_OFF, "replenish.decide_writeoff"),
     "settle": (RETURN_STATES, S.SETTLED, None),
     "transfer": (RETURN_STATES, S.TRANSFERRED, "replenish.transfer_case"),

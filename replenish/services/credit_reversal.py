@@ -1,0 +1,198 @@
+"""What reversing an arrival does to the credit it left (part of `arrival_reverse`, run inside
+its transaction with the unit locked first; not a service of its own).
+
+The rule (README, "Credit"): credit is fungible, so what the unit still has pays the take-back
+first; what its offsets used is taken back from them, newest first — the case an offset paid owes
+again what the reversed money paid, its `payment_applied` entries undone by `payment_reversed`
+entries (the last money allocated first) and a settled case reopened. Money already refunded
+cannot be taken back from the ledger: the reversal is refused and names the refunds, which
+finance recovers from the unit first.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from kernel.actors import Actor, actor_label, actor_user
+from kernel.money import LineFeeState, fee_to_fix
+from replenish.models import (
+    ArrearsCase,
+    ArrearsLine,
+    Arrival,
+    AuditEntry,
+    CaseState,
+    CreditEntry,
+    CreditKind,
+    CreditOffset,
+    CreditRefund,
+    LedgerEntry,
+    LedgerKind,
+    RefundState,
+)
+from replenish.selectors import late_fee_policy, unit_has_another_registered_case
+from replenish.services.credit import ZERO, offset_source, unit_credit
+from replenish.services.ledger import Posting, ledger_post
+from replenish.services.transitions import transition_apply
+
+
+def credit_take_back(
+    *, arrival: Arrival, case: ArrearsCase, on: date, reason: str, actor: Actor
+) -> None:
+    """Take back the credit a reversed arrival left (the rule is in the module docstring)."""
+    unit_id = case.unit_id
+    amount = arrival.credit_amount
+    short = amount - max(unit_credit(unit_id), ZERO)
+    if short > 0:
+        for offset in (
+            CreditOffset.objects.select_for_update()
+            .filter(unit_id=unit_id, reversed_amount__lt=F("amount"))
+            .order_by("-pk")
+        ):
+            take = min(short, offset.amount - offset.reversed_amount)
+            _offset_undo(offset, take, on=on, reason=reason, actor=actor)
+            short -= take
+            if short <= 0:
+                break
+    if short > 0:
+        refunds = CreditRefund.objects.filter(
+            unit_id=unit_id, state__in=[RefundState.APPROVED, RefundState.PAID]
+        ).order_by("pk")
+        raise ValidationError(
+            _(
+                "%(amount)s of the credit this arrival left was refunded to the unit "
+                "(%(refunds)s): recover it from the unit first, then reverse the arrival."
+            )
+            % {"amount": short, "refunds": ", ".join(r.refund_no for r in refunds) or "-"}
+        )
+    CreditEntry.objects.create(
+        unit_id=unit_id,
+        arrival=arrival,
+        case=case,
+        kind=CreditKind.REVERSED,
+        amount=-amount,
+        effective_on=on,
+        actor=actor_user(actor),
+        actor_label=actor_label(actor),
+        reason=reason,
+    )
+
+
+def _offset_undo(offset: CreditOffset, amount: Decimal, *, on: date, reason: str, actor) -> None:
+    """Undo `amount` of an offset: the last money it allocated first (within a line the employer
+    portion, then the employee portion, then the late fee: the allocation order reversed)."""
+    case = ArrearsCase.objects.select_for_update().get(pk=offset.case_id)
+    source = offset_source(offset.pk)
+    net: dict[int, list[Decimal]] = {}
+    order: list[int] = []
+    for line_id, employer, employee, late_fee in (
+        LedgerEntry.objects.filter(
+            source=source, kind__in=[LedgerKind.PAYMENT_APPLIED, LedgerKind.PAYMENT_REVERSED]
+        )
+        .order_by("pk")
+        .values_list("line_id", "employer", "employee", "late_fee")
+    ):
+        if line_id not in net:
+            net[line_id] = [ZERO, ZERO, ZERO]
+            order.append(line_id)
+        net[line_id][0] -= employer
+        net[line_id][1] -= employee
+        net[line_id][2] -= late_fee
+    lines = {
+        line.pk: line
+        for line in ArrearsLine.objects.select_for_update().filter(pk__in=order).order_by("pk")
+    }
+    policy = late_fee_policy()
+    postings: list[Posting] = []
+    left = amount
+    why = f"credit offset {offset.pk} taken back: {reason}"
+    for line_id in reversed(order):
+        if left <= 0:
+            break
+        employer, employee, late_fee = net[line_id]
+        back_employer = min(left, employer)
+        left -= back_employer
+        back_employee = min(left, employee)
+        left -= back_employee
+        back_fee = min(left, late_fee)
+        left -= back_fee
+        if not (back_employer or back_employee or back_fee):
+            continue
+        postings.append(
+            Posting(
+                case_id=case.pk,
+                line_id=line_id,
+                kind=LedgerKind.PAYMENT_REVERSED,
+                effective_on=on,
+                source=source,
+                employer=back_employer,
+                employee=back_employee,
+                late_fee=back_fee,
+                reason=why,
+            )
+        )
+        # As for a reversed arrival: the fee runs again on the principal restored, also for the
+        # days already fixed on the smaller principal since the offset.
+        line = lines[line_id]
+        restored = back_employer + back_employee
+        if restored and line.fee_accrues_after > offset.offset_on:
+            missed = fee_to_fix(
+                LineFeeState(
+                    principal_unpaid=restored,
+                    fee_unpaid=ZERO,
+                    fee_fixed_total=line.fee_fixed_total,
+                    assessed_principal=line.employer_amount + line.employee_amount,
+                    accrues_after=offset.offset_on,
+                    stops_on=line.fee_stops_on,
+                ),
+                as_of=line.fee_accrues_after,
+                policy=policy,
+            )
+            if missed:
+                postings.append(
+                    Posting(
+                        case_id=case.pk,
+                        line_id=line_id,
+                        kind=LedgerKind.LATE_FEE_FIXED,
+                        effective_on=on,
+                        source=source,
+                        late_fee=missed,
+                        reason=f"late fee {offset.offset_on}..{line.fee_accrues_after} on the "
+                        f"principal of credit offset {offset.pk} taken back",
+                    )
+                )
+    ledger_post(postings, actor=actor)
+    taken = amount - left
+    CreditOffset.objects.filter(pk=offset.pk).update(reversed_amount=F("reversed_amount") + taken)
+    CreditEntry.objects.create(
+        unit_id=offset.unit_id,
+        case_id=case.pk,
+        offset=offset,
+        kind=CreditKind.OFFSET_REVERSED,
+        amount=taken,
+        effective_on=on,
+        actor=actor_user(actor),
+        actor_label=actor_label(actor),
+        reason=why,
+    )
+    case_reopen_if_owing(case, reason=why, actor=actor)
+
+
+def case_reopen_if_owing(case: ArrearsCase, *, reason: str, actor: Actor) -> None:
+    """A settled case that owes again reopens in the state it was settled from (overdue when
+    the unit has another registered case by then: a unit has one registered case at most)."""
+    case.refresh_from_db(fields=["principal_unpaid", "fee_unpaid", "state"])
+    if case.state != CaseState.SETTLED or not (case.principal_unpaid or case.fee_unpaid):
+        return
+    settled_from = (
+        AuditEntry.objects.filter(case_id=case.pk, subject="case", transition="settle")
+        .order_by("-id")
+        .values_list("from_state", flat=True)
+        .first()
+    )
+    to_state = settled_from or CaseState.OVERDUE
+    if to_state == CaseState.REGISTERED and unit_has_another_registered_case(case):
+        to_state = CaseState.OVERDUE
+    transition_apply(case, "reopen", actor=actor, reason=reason, to_state=to_state)
