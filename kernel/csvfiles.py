@@ -115,18 +115,34 @@ def text_stream(source: IO[bytes] | IO[str]) -> Iterator[IO[str] | _Lines]:
 
 
 def _encoding_of(source: IO[bytes]) -> str:
-    """UTF-8 when the whole file decodes as UTF-8, else GB18030 (read once, then rewound)."""
+    """UTF-8 when the file decodes as UTF-8, GB18030 when it does not (read once, then rewound).
+
+    A file whose text before its first bad byte already held UTF-8 characters is a UTF-8 file
+    with a bad line, not a GB18030 file: it is read as UTF-8, so that the bad line is the one
+    reported (read as GB18030, its good lines would turn into other characters)."""
     start = source.tell()
     decoder = codecs.getincrementaldecoder("utf-8")()
+    seen_multibyte = False
     try:
         for chunk in iter(lambda: source.read(1 << 20), b""):
-            decoder.decode(chunk)
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return (
+                    "utf-8" if seen_multibyte or _has_high_bytes(chunk[: exc.start]) else "gb18030"
+                )
+            seen_multibyte = seen_multibyte or _has_high_bytes(chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return "gb18030"
+        return "utf-8" if seen_multibyte else "gb18030"
     finally:
         source.seek(start)
     return "utf-8"
+
+
+def _has_high_bytes(data: bytes) -> bool:
+    """Whether the bytes hold a non-ASCII character (a byte-order mark does not count)."""
+    return any(byte >= 0x80 for byte in data.removeprefix(codecs.BOM_UTF8))
 
 
 def _cell_text(value, *, month: bool) -> str:
@@ -175,9 +191,12 @@ def _unreadable(stream, reader, exc: Exception) -> tuple[int, str]:
     if isinstance(exc, UnicodeDecodeError):
         line = getattr(stream, "line", reader.line_num + 1)
         byte = exc.object[exc.start]
-        return line, _(
-            "not UTF-8 or GB18030 text (byte 0x%(byte)02x, the line's byte %(position)d)"
-        ) % {"byte": byte, "position": exc.start + 1}
+        encoding = "GB18030" if getattr(stream, "encoding", "utf-8") == "gb18030" else "UTF-8"
+        return line, _("not %(encoding)s (byte 0x%(byte)02x, the line's byte %(position)d)") % {
+            "encoding": encoding,
+            "byte": byte,
+            "position": exc.start + 1,
+        }
     return reader.line_num + 1, _("unreadable (%(error)s)") % {"error": exc}
 
 

@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from kernel.actors import Actor, actor_label, actor_user, require_permission
 from replenish.models import (
@@ -54,12 +54,12 @@ HEADER = (
 )
 BATCH_SCOPE = "paid-months"
 STATUS_LABELS = {
-    MonthStatus.OWED: gettext_lazy("owed"),
-    MonthStatus.PAID: gettext_lazy("paid on"),
-    MonthStatus.WRITTEN_OFF: gettext_lazy("written off on"),
-    MonthStatus.REOPENED: gettext_lazy("reopened on"),
-    CaseState.AGREEMENT: gettext_lazy("under agreement"),
-    CaseState.WRITEOFF: gettext_lazy("in write-off"),
+    MonthStatus.OWED: pgettext_lazy("month status", "owed"),
+    MonthStatus.PAID: pgettext_lazy("month status", "paid on"),
+    MonthStatus.WRITTEN_OFF: pgettext_lazy("month status", "written off on"),
+    MonthStatus.REOPENED: pgettext_lazy("month status", "owed again since"),
+    CaseState.AGREEMENT: pgettext_lazy("month status", "under agreement"),
+    CaseState.WRITEOFF: pgettext_lazy("month status", "in write-off"),
 }
 _K = LedgerKind
 _S = MonthStatus

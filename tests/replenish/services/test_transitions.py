@@ -26,6 +26,8 @@ MACHINE = {
         "replenish.sign_agreement",
     ),
     "agreement_breach": ({S.AGREEMENT}, S.OVERDUE, None),
+    # A reversal takes back the money that fulfilled an agreement: the case is under it again.
+    "agreement_reinstate": ({S.NOTIFIED, S.OVERDUE}, S.AGREEMENT, None),
     # An agreement terminated (or fulfilled with debt outside it left) makes the debt due again.
     "agreement_end": ({S.AGREEMENT}, S.OVERDUE, None),
     "writeoff_submit": (RETURN_STATES, S.WRITEOFF, "replenish.examine_writeoff"),
