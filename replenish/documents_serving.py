@@ -29,10 +29,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from replenish.models import Agreement, WriteOffDocument
-from units.models import UnitEventAttachment
+from units.models import PortalMembership, UnitEventAttachment
 from units.portal import membership_of
 
-MemberScope = Callable[[object], QuerySet]
+MemberScope = Callable[[PortalMembership], QuerySet]
 M = TypeVar("M", bound=Model)
 
 
