@@ -98,8 +98,13 @@ class PaidMonthBatchFileView(CoreView):
         return response
 
 
+def _id_number_check(value: str) -> None:
+    """A validator returns nothing: the ID number's checks, their normalised value dropped."""
+    validate_id_number(value)
+
+
 class InquiryInSerializer(serializers.Serializer):
-    id_number = serializers.CharField(max_length=18, validators=[validate_id_number])
+    id_number = serializers.CharField(max_length=18, validators=[_id_number_check])
     name = serializers.CharField(max_length=100)
 
 

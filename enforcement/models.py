@@ -474,7 +474,7 @@ class DocumentKind(models.TextChoices):
 
 
 # Number prefix of each kind of document: <prefix><region>-<year>-<sequence>.
-DOCUMENT_PREFIX = {
+DOCUMENT_PREFIX: dict[str, str] = {
     DocumentKind.DEMAND: "CG",
     DocumentKind.INQUIRY: "CX",
     DocumentKind.TRANSFER_REQUEST: "HS",

@@ -235,8 +235,11 @@ def dossier_document_deliver(
         if document.kind == DocumentKind.DEMAND:
             _expect(dossier, [DossierState.DEMAND_ISSUED], _("serving the written demand"))
             deadline = deadlines.demand_deadline(delivered_on)
+            notice_delivered_on = dossier.notice.delivered_on
+            if notice_delivered_on is None:  # a dossier enforces a delivered notice only
+                raise ValueError(f"dossier {dossier.pk}: its notice has no delivery date")
             window = deadlines.court_window(
-                notice_delivered_on=dossier.notice.delivered_on, demand_deadline=deadline
+                notice_delivered_on=notice_delivered_on, demand_deadline=deadline
             )
             transition_apply(
                 dossier,
@@ -313,8 +316,20 @@ class BankReply:
     replied_on: date
 
 
-def _replies_checked(replies: Sequence[BankReply], today: date) -> list[BankReply]:
-    errors, clean = [], []
+@dataclass(frozen=True)
+class _CheckedReply:
+    """A bank's reply after the checks: its balance an amount."""
+
+    bank: str
+    account_no: str
+    balance: Decimal
+    balance_on: date
+    replied_on: date
+
+
+def _replies_checked(replies: Sequence[BankReply], today: date) -> list[_CheckedReply]:
+    errors: list[str] = []
+    clean: list[_CheckedReply] = []
     for n, reply in enumerate(replies, start=1):
         where = _("Reply %(n)s") % {"n": n}
         try:
@@ -343,7 +358,7 @@ def _replies_checked(replies: Sequence[BankReply], today: date) -> list[BankRepl
                 _("%(where)s: the balance date is missing or in the future.") % {"where": where}
             )
         clean.append(
-            BankReply(
+            _CheckedReply(
                 reply.bank.strip(),
                 reply.account_no.strip(),
                 balance,
@@ -663,7 +678,7 @@ def _guarantee_checked(guarantee: GuaranteeGiven) -> Decimal:
     except InvalidOperation:
         errors["value"] = _("The guarantee's value must be a positive amount.")
         value = None
-    if errors:
+    if errors or value is None:  # value is None only with an error
         raise ValidationError(errors)
     return value.quantize(Decimal("0.01"))
 
@@ -726,7 +741,10 @@ def _window_checked(dossier: Dossier, today: date) -> None:
             )
             % {"date": dossier.demand_deadline or "—"}
         )
-    if today < dossier.court_window_opens:
+    opens, closes = dossier.court_window_opens, dossier.court_window_closes
+    if opens is None or closes is None:  # fixed with the demand deadline when it was served
+        raise ValueError(f"dossier {dossier.pk}: the court window is not fixed")
+    if today < opens:
         raise ValidationError(
             _(
                 "The periods for reconsideration and lawsuit have not passed: the court can be "
@@ -734,7 +752,7 @@ def _window_checked(dossier: Dossier, today: date) -> None:
             )
             % {"opens": dossier.court_window_opens}
         )
-    if today > dossier.court_window_closes:
+    if today > closes:
         raise ValidationError(
             _(
                 "The three months to apply to the court ended on %(closes)s "

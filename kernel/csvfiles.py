@@ -15,17 +15,20 @@ import csv
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 AMOUNT_RE = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
 PERIOD_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -79,7 +82,7 @@ class _Lines:
         self.encoding = encoding
         self.line = 0
 
-    def __iter__(self):
+    def __iter__(self) -> "_Lines":
         return self
 
     def __next__(self) -> str:
@@ -104,6 +107,8 @@ def text_stream(source: IO[bytes] | IO[str]) -> Iterator[IO[str] | _Lines]:
     if not isinstance(source.read(0), bytes):
         yield cast(IO[str], source)
         return
+    # A file that reads bytes is a binary file (mypy cannot narrow `source` by what it reads).
+    source = cast(IO[bytes], source)
     start = source.tell()
     head = source.read(len(XLSX_MAGIC))
     source.seek(start)
@@ -145,7 +150,7 @@ def _has_high_bytes(data: bytes) -> bool:
     return any(byte >= 0x80 for byte in data.removeprefix(codecs.BOM_UTF8))
 
 
-def _cell_text(value, *, month: bool) -> str:
+def _cell_text(value: object, *, month: bool) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -187,7 +192,7 @@ def _xlsx_as_csv(source: IO[bytes]) -> Iterator[IO[str]]:
         yield text
 
 
-def _unreadable(stream, reader, exc: Exception) -> tuple[int, str]:
+def _unreadable(stream: Iterable[str], reader: "Reader", exc: Exception) -> tuple[int, str]:
     if isinstance(exc, UnicodeDecodeError):
         line = getattr(stream, "line", reader.line_num + 1)
         byte = exc.object[exc.start]
@@ -201,7 +206,7 @@ def _unreadable(stream, reader, exc: Exception) -> tuple[int, str]:
 
 
 def read_rows(  # noqa: C901  (a reader of one loop whose checks (shape, NUL, length, decoding) each report their own error)
-    stream: IO[str], columns: Sequence[str], errors: list[RowError]
+    stream: Iterable[str], columns: Sequence[str], errors: list[RowError]
 ) -> Iterator[tuple[int, list[str]]]:
     """Yield (line number, values) for each data row; header and shape problems go to `errors`.
 

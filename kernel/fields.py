@@ -1,16 +1,23 @@
 """Model fields every app shares."""
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from django.db import models
 from django.db.models.expressions import Combinable
 from django_stubs_ext import StrOrPromise
 
 
+# A nullable amount (`null=True`) reads as `Decimal | None` and may be set to None.
+@overload
 def money_field(
-    verbose_name: StrOrPromise, **kwargs: Any
-) -> "models.DecimalField[Decimal | int | str | Combinable, Decimal]":
+    verbose_name: StrOrPromise, *, null: Literal[True], **kwargs: Any
+) -> "models.DecimalField[Decimal | int | str | Combinable | None, Decimal | None]": ...
+@overload
+def money_field(
+    verbose_name: StrOrPromise, *, null: Literal[False] = ..., **kwargs: Any
+) -> "models.DecimalField[Decimal | int | str | Combinable, Decimal]": ...
+def money_field(verbose_name: StrOrPromise, **kwargs: Any) -> "models.DecimalField[Any, Any]":
     """An amount in yuan, exact to the fen (DECIMAL(16, 2))."""
     return models.DecimalField(verbose_name, max_digits=16, decimal_places=2, **kwargs)
 

@@ -6,7 +6,7 @@ and rows compared with what was imported before as text (`comparable`).
 """
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import IO, Any
@@ -72,7 +72,7 @@ class RowReader:
         self.errors = errors
         self.rows = 0
 
-    def __call__(self, stream: IO[str]) -> Iterator[tuple[Any, ...]]:
+    def __call__(self, stream: Iterable[str]) -> Iterator[tuple[Any, ...]]:
         errors = self.errors
         for line, values in read_rows(stream, self.columns, errors):
             self.rows += 1

@@ -8,6 +8,7 @@ the file format writes amounts as text.
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -24,14 +25,16 @@ class AmountField(forms.CharField):
         "zero": _("The amount must be greater than 0."),
     }
 
-    def __init__(self, *, allow_zero: bool = False, **kwargs):
+    def __init__(self, *, allow_zero: bool = False, **kwargs: Any) -> None:
         self.allow_zero = allow_zero
         super().__init__(**kwargs)
 
-    def widget_attrs(self, widget):
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
         return {**super().widget_attrs(widget), "inputmode": "decimal", "maxlength": "20"}
 
-    def to_python(self, value) -> Decimal | None:
+    # A form field's `to_python` returns the field's Python value; django-stubs pins
+    # CharField's to `str | None`, and this field reads its text as an amount.
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
         value = super().to_python(value)
         if value in self.empty_values:
             return None
@@ -52,23 +55,26 @@ class DateField(forms.DateField):
         "early": _("The date must not be before %(date)s."),
     }
 
-    def to_python(self, value) -> date | None:
+    def to_python(self, value: Any) -> date | None:
         if value in self.empty_values:
             return None
+        day: date
         if isinstance(value, datetime):
-            value = value.date()
-        if not isinstance(value, date):
+            day = value.date()
+        elif isinstance(value, date):
+            day = value
+        else:
             try:
-                value = parse_iso_date(str(value).strip())
+                day = parse_iso_date(str(value).strip())
             except BadValue:
                 raise forms.ValidationError(
                     self.error_messages["invalid"], code="invalid"
                 ) from None
-        if value < earliest_date():
+        if day < earliest_date():
             raise forms.ValidationError(
                 self.error_messages["early"], code="early", params={"date": earliest_date()}
             )
-        return value
+        return day
 
 
 class AmountSerializerField(serializers.CharField):
@@ -79,11 +85,13 @@ class AmountSerializerField(serializers.CharField):
         "type": 'must be a string such as "1200.50", not a JSON number',
     }
 
-    def __init__(self, *, allow_zero: bool = False, **kwargs):
+    def __init__(self, *, allow_zero: bool = False, **kwargs: Any) -> None:
         self.allow_zero = allow_zero
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data) -> Decimal:
+    # The field reads a JSON string as an amount; the DRF stubs pin CharField's internal value
+    # to `str`.
+    def to_internal_value(self, data: Any) -> Decimal:  # type: ignore[override]
         if not isinstance(data, str):
             self.fail("type")
         try:
@@ -91,7 +99,7 @@ class AmountSerializerField(serializers.CharField):
         except BadValue as exc:
             raise serializers.ValidationError(str(exc)) from None
 
-    def to_representation(self, value) -> str:
+    def to_representation(self, value: Any) -> str:
         return f"{Decimal(value):.2f}"
 
 
@@ -103,7 +111,7 @@ class DateSerializerField(serializers.DateField):
         "type": "must be a string YYYY-MM-DD",
     }
 
-    def to_internal_value(self, data) -> date:
+    def to_internal_value(self, data: Any) -> date:
         if not isinstance(data, str):
             self.fail("type")
         try:

@@ -13,17 +13,18 @@ from __future__ import annotations
 import ipaddress
 
 from django.conf import settings
+from django.http import HttpRequest
 
 
-def client_ip(request) -> str:
+def client_ip(request: HttpRequest) -> str:
     """The address the outermost trusted proxy received the request from; `REMOTE_ADDR` when no
     proxy is trusted, or when the header has fewer entries than proxies (the request did not come
     through all of them)."""
-    remote = request.META.get("REMOTE_ADDR", "")
-    count = settings.TRUSTED_PROXY_COUNT
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    count: int = settings.TRUSTED_PROXY_COUNT
     if count <= 0:
         return remote
-    header = request.META.get(settings.TRUSTED_PROXY_HEADER, "")
+    header = str(request.META.get(settings.TRUSTED_PROXY_HEADER, ""))
     hops = [hop.strip() for hop in header.split(",") if hop.strip()]
     if len(hops) < count:
         return remote

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
 
@@ -20,18 +21,18 @@ TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
-def csv_cell(value) -> str:
+def csv_cell(value: object) -> str:
     text = "" if value is None else str(value)
     if text.startswith(TRIGGERS) and not NUMBER.fullmatch(text):
         return "'" + text
     return text
 
 
-def csv_row(row: Iterable) -> list[str]:
+def csv_row(row: Iterable[object]) -> list[str]:
     return [csv_cell(value) for value in row]
 
 
-def xlsx_row(sheet, row: Sequence) -> list[WriteOnlyCell]:
+def xlsx_row(sheet: Any, row: Sequence[object]) -> list[WriteOnlyCell]:
     cells = []
     for value in row:
         if isinstance(value, Decimal):

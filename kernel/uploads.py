@@ -11,9 +11,10 @@ removed again when the change that stored them fails.
 """
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import PurePath
+from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -41,7 +42,7 @@ def _size(size: int) -> str:
     return filesizeformat(size)
 
 
-def document_check(file, *, extensions=None) -> str:
+def document_check(file: IO[bytes] | IO[str], *, extensions: Iterable[str] | None = None) -> str:
     """Refuse a document of a type not accepted, whose content is not of its type, or too large;
     return its extension. Reads only the first bytes and leaves the file at its start."""
     name = PurePath(getattr(file, "name", "") or "").name
@@ -74,7 +75,7 @@ def document_check(file, *, extensions=None) -> str:
     return extension
 
 
-def import_file_check(file) -> None:
+def import_file_check(file: object) -> None:
     """Refuse an interchange file larger than settings.IMPORT_FILE_MAX_BYTES."""
     size = getattr(file, "size", None)
     if size is not None and size > settings.IMPORT_FILE_MAX_BYTES:

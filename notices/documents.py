@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -478,9 +479,9 @@ def pdf_render(*documents: Document) -> bytes:
     CJK font."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.platypus import PageBreak, SimpleDocTemplate
+    from reportlab.platypus import Flowable, PageBreak, SimpleDocTemplate
 
-    story = []
+    story: list[Flowable] = []
     for index, document in enumerate(documents):
         if index:
             story.append(PageBreak())
@@ -587,7 +588,7 @@ def _story(document: Document, *, width: float) -> list:  # noqa: C901
                 # A cell that stays whole is a plain string: reportlab never breaks it.
                 data.append([v if t.keeps_whole(i) else para(v, cell) for i, v in enumerate(row)])
             table = PdfTable(data, colWidths=_column_widths(t, font, width), repeatRows=1)
-            style = [
+            style: list[tuple[Any, ...]] = [
                 ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from notices.documents import notice_documents, pdf_render
+from notices.documents import Document, notice_documents, pdf_render
 from notices.models import Notice, NoticeState, UnitContact
 
 # One PDF holds at most this many notices (two pages or more each): a print run of a region's
@@ -45,7 +45,7 @@ def notices_print(notices: Iterable[Notice], *, language: str | None = None) -> 
             "unit_id", "postal_address"
         )
     )
-    documents = []
+    documents: list[Document] = []
     for notice in notices:
         documents += notice_documents(
             notice,

@@ -453,7 +453,7 @@ def notice_deliver(  # noqa: C901  (the checks of one delivery record, each a re
                 errors["proof"] = exc.messages[0]
             else:
                 # Stored under a name nobody can guess (the receipt names the unit).
-                proof = File(proof, name=unguessable_name("r", proof.name).split("/", 1)[1])
+                proof = File(proof, name=unguessable_name("r", proof.name or "").split("/", 1)[1])
     if errors:
         raise ValidationError(errors)
     with transaction.atomic(), removed_on_failure() as stored:
@@ -491,7 +491,7 @@ def notice_delivered(
     channel: str,
     delivered_on: date,
     actor: Actor,
-    reason: str,
+    reason: str | Reason,
     proof: File | None = None,
     note: str = "",
 ) -> None:

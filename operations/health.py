@@ -13,10 +13,12 @@ import datetime
 
 from celery import current_app as app
 from django.conf import settings
-from health_check.base import HealthCheck
-from health_check.checks import Cache, Database
-from health_check.exceptions import ServiceUnavailable
-from health_check.views import HealthCheckView
+
+# django-health-check ships no type information (no stubs, no py.typed marker).
+from health_check.base import HealthCheck  # type: ignore[import-untyped]
+from health_check.checks import Cache, Database  # type: ignore[import-untyped]
+from health_check.exceptions import ServiceUnavailable  # type: ignore[import-untyped]
+from health_check.views import HealthCheckView  # type: ignore[import-untyped]
 
 
 @dataclasses.dataclass

@@ -52,7 +52,8 @@ class Due:
 
     @property
     def days_overdue(self) -> int:
-        return -self.days_left if self.overdue else 0
+        days_left = self.days_left
+        return -days_left if self.overdue and days_left is not None else 0
 
 
 @dataclass
@@ -131,6 +132,8 @@ def installment_rows(agreements, today: date) -> dict[int, list[InstallmentRow]]
         .filter(state=ArrivalState.POSTED)
         .order_by("arrived_on", "pk")
     ):
+        if arrival.case_id is None:  # never: these are the arrivals of the agreements' cases
+            continue
         arrivals.setdefault(arrival.case_id, []).append(arrival)
     result = {}
     for agreement in agreements:

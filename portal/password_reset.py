@@ -12,7 +12,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from axes.utils import reset as axes_reset
+# django-axes ships no type information (no stubs, no py.typed marker).
+from axes.utils import reset as axes_reset  # type: ignore[import-untyped]
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
@@ -50,6 +51,8 @@ def _contact_of(user) -> tuple[int, UnitContact] | None:
     if member is None:
         return None
     unit_id = member.unit_id or (member.counterparty.unit_id if member.counterparty else None)
+    if unit_id is None:  # a membership belongs to a unit or to a counterparty of one
+        return None
     contact = UnitContact.objects.filter(unit_id=unit_id).select_related("unit").first()
     return (unit_id, contact) if contact else None
 
@@ -64,7 +67,9 @@ def password_reset_request(*, username: str, channel: str, now=None) -> ResetReq
         .objects.filter(username__iexact=(username or "").strip(), is_active=True, is_staff=False)
         .first()
     )
-    found = _contact_of(user) if user else None
+    if user is None:
+        return ResetRequested()
+    found = _contact_of(user)
     if found is None:
         return ResetRequested()
     unit_id, contact = found

@@ -33,7 +33,7 @@ from notices.documents import (
     pdf_response,
 )
 from notices.messages import message_render
-from notices.models import CURRENT_NOTICE_STATES
+from notices.models import CURRENT_NOTICE_STATES, Notice
 from notices.sending import notification_read
 from notices.services import notice_acknowledge
 from portal import dues, selectors
@@ -131,10 +131,14 @@ def employees(request):
     )
 
 
+def _is_current(notice: Notice) -> bool:
+    """The notice is in force and its case can still be paid."""
+    return notice.state in CURRENT_NOTICE_STATES and notice.case.state in dues.PAYABLE_CASE_STATES
+
+
 def _notice_rows(member, notices, today):
     """Each notice with what its case owes today and whether its deadline has passed."""
     debt = dues.owed(member, today)
-    current = set(CURRENT_NOTICE_STATES)
     for notice in notices:
         notice.is_current = (
             notice.state in current and notice.case.state in dues.PAYABLE_CASE_STATES
@@ -177,7 +181,7 @@ def notice_detail(request, pk: int):
             )
             * dues.daily_rate(today)
         )
-        if notice.is_current
+        if _is_current(notice)
         else ZERO
     )
     return render(
@@ -239,19 +243,26 @@ def notice_ack(request, pk: int):
     return HttpResponseRedirect(reverse("portal:notice", args=[notice.pk]))
 
 
-def _with_installments(agreements, today):
+def _next_due(rows: list[dues.InstallmentRow]) -> dues.InstallmentRow | None:
+    return next((r for r in rows if r.status != "paid"), None)
+
+
+def _with_installments(agreements, today) -> dict[int, list[dues.InstallmentRow]]:
+    """Each agreement with its installments (`rows`), the next one due and what remains; the
+    installments of each agreement by its pk."""
     rows = dues.installment_rows(agreements, today)
     for agreement in agreements:
         agreement.rows = rows.get(agreement.pk, [])
-        agreement.next_due = next((r for r in agreement.rows if r.status != "paid"), None)
+        agreement.next_due = _next_due(agreement.rows)
         agreement.remaining = sum((r.remaining for r in agreement.rows), ZERO)
-    return agreements
+    return rows
 
 
 @member_required(unit_only=False)
 def agreement_list(request):
     today = _today()
-    agreements = _with_installments(list(selectors.agreements(request.member)), today)
+    agreements = list(selectors.agreements(request.member))
+    _with_installments(agreements, today)
     return render(
         request,
         "portal/agreements.html",
@@ -263,15 +274,15 @@ def agreement_list(request):
 def agreement_detail(request, pk: int):
     agreement = get_object_or_404(selectors.agreements(request.member), pk=pk)
     today = _today()
-    _with_installments([agreement], today)
+    installments = _with_installments([agreement], today).get(agreement.pk, [])
     return render(
         request,
         "portal/agreement.html",
         {
             "member": request.member,
             "agreement": agreement,
-            "installments": agreement.rows,
-            "next_due": agreement.next_due,
+            "installments": installments,
+            "next_due": _next_due(installments),
             "today": today,
         },
     )

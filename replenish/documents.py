@@ -227,6 +227,8 @@ def agreement_document_context(agreement: Agreement, *, today: date | None = Non
     if signed:
         as_of = agreement.signed_on
         principal, late_fee, total = agreement.principal, agreement.late_fee, agreement.total
+        if principal is None or late_fee is None or total is None:  # fixed when it was signed
+            raise ValueError(f"agreement {agreement.number}: signed without its amounts fixed")
         periods = _period_rows(agreement.periods)
         installments = [
             {"seq": i.seq, "due_on": i.due_on, "amount": i.amount}

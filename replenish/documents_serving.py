@@ -12,48 +12,51 @@ The file is streamed by Django, or, with settings.DOCUMENTS_SERVED_BY set to `x-
 (nginx) or `x-sendfile` (Apache, lighttpd), handed to the proxy by a header after the check.
 """
 
+import dataclasses
 import mimetypes
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Model, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from replenish.models import Agreement, WriteOffDocument
-from units.models import UnitEventAttachment
+from units.models import PortalMembership, UnitEventAttachment
 from units.portal import membership_of
 
-MemberScope = Callable[[object], QuerySet]
+MemberScope = Callable[[PortalMembership], QuerySet]
+M = TypeVar("M", bound=Model)
 
 
 @dataclass
-class DocumentKind:
+class DocumentKind(Generic[M]):
     name: str  # the URL's segment
-    model: type[Model]
+    model: type[M]
     field: str
     staff_permission: str
     member_scope: MemberScope | None = None
-    label: Callable[[Model], str] = field(default=lambda obj: f"document-{obj.pk}")
+    label: Callable[[M], str] = dataclasses.field(default=lambda obj: f"document-{obj.pk}")
 
 
-KINDS: dict[str, DocumentKind] = {}
+KINDS: dict[str, DocumentKind[Any]] = {}
 
 
 def document_kind_register(
     name: str,
     *,
-    model: type[Model],
+    model: type[M],
     field: str,
     staff_permission: str,
-    label: Callable[[Model], str] | None = None,
-) -> DocumentKind:
+    label: Callable[[M], str] | None = None,
+) -> DocumentKind[M]:
     kind = DocumentKind(name, model, field, staff_permission)
     if label is not None:
         kind.label = label
@@ -70,7 +73,7 @@ def document_url(name: str, obj: Model) -> str:
     return reverse("document", args=[name, obj.pk])
 
 
-def _may_read(request: HttpRequest, kind: DocumentKind, obj: Model) -> bool:
+def _may_read(request: HttpRequest, kind: DocumentKind[Any], obj: Model) -> bool:
     user = request.user
     if user.is_staff and user.has_perm(kind.staff_permission):
         return True
@@ -80,9 +83,10 @@ def _may_read(request: HttpRequest, kind: DocumentKind, obj: Model) -> bool:
     return kind.member_scope(member).filter(pk=obj.pk).exists()
 
 
-def _response(stored, download_name: str) -> HttpResponse:
+def _response(stored, download_name: str) -> HttpResponseBase:
     served_by = settings.DOCUMENTS_SERVED_BY
     content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
+    response: HttpResponseBase
     if served_by == "x-accel-redirect":
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = (
@@ -103,7 +107,7 @@ def _response(stored, download_name: str) -> HttpResponse:
 
 @require_GET
 @never_cache
-def document_view(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def document_view(request: HttpRequest, kind: str, pk: int) -> HttpResponseBase:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     document_kind = KINDS.get(kind)

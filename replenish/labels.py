@@ -125,7 +125,10 @@ def _state_choices() -> dict[str, dict[str, str]]:
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             if isinstance(field, FSMFieldMixin) and field.choices:
-                subject = model._meta.model_name.removeprefix("arrears")
+                name = model._meta.model_name
+                if name is None:  # set on every installed model; None only before setup
+                    continue
+                subject = name.removeprefix("arrears")
                 found[subject] = dict(field.choices)
     return found
 

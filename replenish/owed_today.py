@@ -17,7 +17,7 @@ from django.db.models import BigIntegerField, DateField, Min, OuterRef, Q, Subqu
 from django.db.models.expressions import RawSQL
 
 from kernel.money import LateFeePolicy
-from replenish.models import ArrearsLine
+from replenish.models import ArrearsCase, ArrearsLine
 from replenish.selectors import late_fee_policy
 
 _MILLION = 1_000_000
@@ -131,7 +131,7 @@ def fen_to_yuan(fen) -> Decimal:
 def owed_by_case_state(as_of: date) -> dict[str, Decimal]:
     """{case state: what its cases owe as of `as_of`}, in one pass over the lines."""
     line, params = line_owed_fen_sql("l", as_of=as_of, policy=late_fee_policy())
-    cases = ArrearsLine._meta.get_field("case").related_model._meta.db_table
+    cases = ArrearsCase._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT c.state, COALESCE(SUM({line}), 0) FROM {LINES} l "

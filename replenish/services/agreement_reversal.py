@@ -35,6 +35,8 @@ REINSTATE_FROM = (CaseState.AGREEMENT, CaseState.NOTIFIED, CaseState.OVERDUE)
 
 
 def _still_paid(agreement: Agreement, case: ArrearsCase) -> bool:
+    if agreement.paid_before is None or agreement.total is None:  # fixed when it was signed
+        raise ValueError(f"agreement {agreement.number}: never signed, no amounts fixed")
     return case.paid_total - agreement.paid_before >= agreement.total
 
 

@@ -444,7 +444,7 @@ def live_agreements_end(
 def agreement_scan_attach(*, agreement_id: int, file: "File[Any]", actor: Actor) -> Agreement:
     """Keep the scan of the signed paper agreement (under MEDIA_ROOT)."""
     require_permission(actor, "replenish.sign_agreement")
-    name = file.name.rsplit("/", 1)[-1]
+    name = (file.name or "").rsplit("/", 1)[-1]
     document_check(file, extensions=DOCUMENT_EXTENSIONS)
     with transaction.atomic(), removed_on_failure() as stored:
         _case, agreement = _locked(agreement_id)

@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -345,13 +345,17 @@ def arrival_post(*, arrival_id: int, actor: Actor) -> PostedArrival | None:
 
 def arrivals_posted_after(arrival: Arrival) -> Arrival | None:
     """The latest arrival already posted to the arrival's case with a later arrival date."""
-    return (
+    # The manager of a django-fsm-2 model is Any to mypy (the library declares its mixin a Model
+    # when type checking, which hides the manager from django-stubs): the annotation says what
+    # it is.
+    later: Arrival | None = (
         Arrival.objects.filter(
             case_id=arrival.case_id, state=ArrivalState.POSTED, arrived_on__gt=arrival.arrived_on
         )
         .order_by("-arrived_on", "-pk")
         .first()
     )
+    return later
 
 
 def arrival_out_of_order(arrival: Arrival, later: Arrival) -> ValidationError:
@@ -367,16 +371,19 @@ def arrival_out_of_order(arrival: Arrival, later: Arrival) -> ValidationError:
             "date": arrival.arrived_on,
             "later": _arrival_label(later),
             "later_date": later.arrived_on,
-            "case": later.case.case_no,
+            "case": later.case.case_no if later.case is not None else "",
         },
         code="out_of_order",
     )
 
 
-def arrivals_out_of_order():
+def arrivals_out_of_order() -> QuerySet[Arrival]:
     """Matched arrivals that arrived before money already posted to their case: the adjustment
     leaves them matched (`arrival_post` says why and what to do)."""
-    return Arrival.objects.filter(state=ArrivalState.MATCHED).filter(
+    # The manager of a django-fsm-2 model is Any to mypy (the library declares its mixin a Model
+    # when type checking, which hides the manager from django-stubs): the annotation says what
+    # it is.
+    held: QuerySet[Arrival] = Arrival.objects.filter(state=ArrivalState.MATCHED).filter(
         Exists(
             Arrival.objects.filter(
                 case_id=OuterRef("case_id"),
@@ -385,6 +392,7 @@ def arrivals_out_of_order():
             )
         )
     )
+    return held
 
 
 def _in_date_order(arrivals: list[Arrival]) -> list[Arrival]:

@@ -25,7 +25,7 @@ from decimal import Decimal
 from django.db import connection
 
 from kernel.actors import Actor
-from kernel.money import Allocation, LineDue, allocate_payment, fee_to_fix
+from kernel.money import Allocation, LateFeePolicy, LineDue, allocate_payment, fee_to_fix
 from replenish.models import ArrearsCase, ArrearsLine, Arrival, ArrivalState, LedgerKind
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
 from replenish.services.agreement_reversal import agreement_after_reversal
@@ -67,7 +67,9 @@ def _owes(line: ArrearsLine) -> bool:
     return bool(line.employer_unpaid or line.employee_unpaid or line.fee_unpaid)
 
 
-def _dues_at(lines: list[ArrearsLine], *, on, policy) -> Iterator[tuple[LineDue, Decimal]]:
+def _dues_at(
+    lines: list[ArrearsLine], *, on: date, policy: LateFeePolicy
+) -> Iterator[tuple[LineDue, Decimal]]:
     """What each line that still owes is owed on `on`, in allocation order, with the fee that
     would be fixed on it; computed line by line as the allocation asks for the next one."""
     for line in lines:
@@ -87,7 +89,9 @@ def _dues_at(lines: list[ArrearsLine], *, on, policy) -> Iterator[tuple[LineDue,
         )
 
 
-def _allocate(amount: Decimal, lines: list[ArrearsLine], *, on, policy):
+def _allocate(
+    amount: Decimal, lines: list[ArrearsLine], *, on: date, policy: LateFeePolicy
+) -> tuple[Allocation, dict[int, Decimal]]:
     """`allocate_payment` over the lines the money reaches: the dues are worked out only until
     the money runs out (the lines are in allocation order already), so the work follows the
     lines the money reaches, not the size of the case."""
@@ -162,7 +166,7 @@ def arrivals_plan(lines: Sequence[ArrearsLine], arrivals: Sequence[Arrival]) -> 
             if fixed[line.pk]:
                 plan.postings.append(
                     Posting(
-                        case_id=arrival.case_id,
+                        case_id=case_id,
                         line_id=line.pk,
                         kind=LedgerKind.LATE_FEE_FIXED,
                         effective_on=arrival.arrived_on,
@@ -224,7 +228,7 @@ def installments_allocate(plan: BatchPlan, *, actor: Actor) -> None:
 
 
 def installments_unallocate(
-    *, arrival_id: int, case: ArrearsCase, amount: Decimal, on: date, actor
+    *, arrival_id: int, case: ArrearsCase, amount: Decimal, on: date, actor: Actor
 ) -> None:
     """The reversal of a posted arrival takes its money back off the installments it paid: they
     count as paid from the payments since signing, which the reversing entries reduced. An

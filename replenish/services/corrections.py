@@ -161,7 +161,10 @@ def _record(
             code="pending",
         )
     before = line_amounts(line)
-    correction = LineCorrection.objects.create(
+    # The manager of a django-fsm-2 model is Any to mypy (the library declares its mixin a Model
+    # when type checking, which hides the manager from django-stubs): the annotation says what
+    # it is.
+    correction: LineCorrection = LineCorrection.objects.create(
         line=line,
         case=case,
         employer_before=before[0],
@@ -233,14 +236,16 @@ class CorrectionsImportResult:
 
 
 # The steps of one all-or-nothing import, each a refusal of its own (C901 allowed here).
-def corrections_import(*, file: IO, file_name: str, actor: Actor) -> CorrectionsImportResult:  # noqa: C901
+def corrections_import(  # noqa: C901
+    *, file: IO[bytes] | IO[str], file_name: str, actor: Actor
+) -> CorrectionsImportResult:
     """Record the corrections of a file (docs/formats.md, "Corrections of imported lines"):
     every row valid, or nothing recorded and every bad row reported as `line N: column: reason`.
     The `reason` column is the reason and its document reference."""
     require_permission(actor, "replenish.correct_line", action=_("correct an imported line"))
     errors: list[RowError] = []
     parsed = []
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[str, str, str], int] = {}
     with text_stream(file) as stream:
         for line_no, values in read_rows(stream, COLUMNS, errors):
             uscc = checked(errors, line_no, "unit_uscc", validate_uscc, values[0])

@@ -17,10 +17,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -53,7 +55,7 @@ HEADER = (
     "status_on",
 )
 BATCH_SCOPE = "paid-months"
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, Promise] = {
     MonthStatus.OWED: pgettext_lazy("month status", "owed"),
     MonthStatus.PAID: pgettext_lazy("month status", "paid on"),
     MonthStatus.WRITTEN_OFF: pgettext_lazy("month status", "written off on"),
@@ -296,16 +298,16 @@ def unit_settled_months(unit_id: int) -> list[SettledMonth]:
 
 
 def _owed_by(case: ArrearsCase) -> str:
-    return case.obligor.name if case.obligor_id else case.unit.name
+    return case.obligor.name if case.obligor is not None else case.unit.name
 
 
-def _day(value) -> date | None:
+def _day(value: object) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
 
 
-def _person_status(row: dict, cases: Sequence[ArrearsCase]) -> tuple[str, date | None]:
+def _person_status(row: dict[str, Any], cases: Sequence[ArrearsCase]) -> tuple[str, date | None]:
     """The month's status for a person's page: the feed's status, and for a month still owed
     whether it is under agreement or in write-off now."""
     status = row["status"]

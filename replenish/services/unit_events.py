@@ -406,7 +406,7 @@ def unit_event_attach(
     require_permission(actor, "units.record_unitevent")
     if not title.strip():
         raise ValidationError(_("Give the attachment a title."), code="title")
-    name = file.name.rsplit("/", 1)[-1]
+    name = (file.name or "").rsplit("/", 1)[-1]
     document_check(file, extensions=DOCUMENT_EXTENSIONS)
     with transaction.atomic(), removed_on_failure() as stored:
         event = UnitEvent.objects.select_for_update().get(pk=event_id)

@@ -23,7 +23,7 @@ class Command(BaseCommand):
         if batch is not None:
             if batch < 1 or not PaidMonthBatch.objects.filter(number=batch).exists():
                 raise CommandError(f"batch {batch} does not exist")
-            number = batch
+            number: int | None = batch
         else:
             made = paid_months_batch_make(actor=System("export_paid_months"))
             number = made.number if made else None

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from kernel.actors import System
+from kernel.actors import Actor, System
 from kernel.commands import report_rejection
 from kernel.csvfiles import FileRejected
 from replenish.services.corrections import corrections_import
@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, by: str | None = None, **options):
         if not file.is_file():
             raise CommandError(f"{file}: no such file")
-        actor = System("import_corrections")
+        actor: Actor = System("import_corrections")
         if by:
             try:
                 actor = get_user_model().objects.get(username=by)
