@@ -140,10 +140,10 @@ def _notice_rows(member, notices, today):
     """Each notice with what its case owes today and whether its deadline has passed."""
     debt = dues.owed(member, today)
     for notice in notices:
-        notice.is_current = (
-            notice.state in current and notice.case.state in dues.PAYABLE_CASE_STATES
+        notice.is_current = _is_current(notice)
+        notice.under_agreement = (
+            notice.state in CURRENT_NOTICE_STATES and notice.case.state == "agreement"
         )
-        notice.under_agreement = notice.state in current and notice.case.state == "agreement"
         notice.owed_today = debt.of_case(notice.case.case_no) if notice.is_current else None
         notice.is_overdue = bool(
             notice.is_current and notice.deadline and notice.deadline < today and notice.owed_today
