@@ -16,7 +16,7 @@ from tests.factories import (
     import_rows,
     submitted_writeoff,
 )
-from tests.test_admin_urls_refusal import admin_urls, objects  # noqa: F401  (the fixture)
+from tests.backoffice.admin.test_urls_refusal import admin_urls, objects  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
