@@ -9,6 +9,7 @@ from django.utils import translation
 
 from replenish.departments import DEPARTMENTS
 from replenish.services.writeoff import writeoff_approve
+from tests.backoffice.admin.test_urls_refusal import admin_urls, objects  # noqa: F401  (the fixture)
 from tests.factories import (
     ArrearsRowFactory,
     department_user,
@@ -16,7 +17,6 @@ from tests.factories import (
     import_rows,
     submitted_writeoff,
 )
-from tests.backoffice.admin.test_urls_refusal import admin_urls, objects  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
