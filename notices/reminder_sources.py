@@ -10,7 +10,7 @@ from django.utils import timezone
 from notices.messages import Kind
 from notices.models import Department
 from notices.outbox import Outgoing, unit_channels
-from notices.reminders import BATCH, Anchor, ReminderSource, register
+from notices.reminders import ReminderSource, register
 from replenish.models import (
     Agreement,
     AgreementState,
@@ -96,15 +96,17 @@ class WriteOffReturned(ReminderSource):
     rule = "writeoff_returned"
     subject = "writeoff"
 
-    def anchors(self, *, subject_ids=None, anchored_by=None):
+    def anchors(self, *, subject_ids=None, anchored_by=None, unscheduled_for=None):
         returned = WriteOffApplication.objects.filter(state=WriteOffState.RETURNED)
         if subject_ids is not None:
             returned = returned.filter(pk__in=list(subject_ids))
         if anchored_by is not None:
             returned = returned.filter(state_changed_at__date__lte=anchored_by)
-        rows = returned.values_list("pk", "state_changed_at", "case_id").iterator(chunk_size=BATCH)
-        for pk, returned_at, case_id in rows:
-            yield Anchor(subject_id=pk, anchor=timezone.localdate(returned_at), case_id=case_id)
+        # The day it was returned, local time (as timezone.localdate counts it).
+        returned = returned.annotate(
+            returned_on=TruncDate("state_changed_at", tzinfo=timezone.get_current_timezone())
+        )
+        return self.anchor_rows(returned, anchor="returned_on", unscheduled_for=unscheduled_for)
 
     def still_due(self, subject_ids):
         return set(

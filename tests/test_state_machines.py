@@ -13,12 +13,15 @@ FINAL = {
     "replenish.ArrearsCase": {"written_off", "transferred"},
     "notices.Notice": {"superseded"},
     "notices.Notification": {"sent"},
-    "replenish.Agreement": {"fulfilled", "breached", "terminated"},
+    # A fulfilled agreement is in force again when the arrival that fulfilled it is reversed.
+    "replenish.Agreement": {"breached", "terminated"},
     "units.Unit": {"merged", "split", "bankrupt", "auctioned"},
     "replenish.Payment": {"rejected", "failed"},
     "replenish.Arrival": {"reversed"},
     "replenish.WriteOffApplication": {"rejected", "posted", "withdrawn"},
     "replenish.CreditRefund": {"paid", "rejected", "withdrawn"},
+    "replenish.LineCorrection": {"approved", "rejected"},
+    "enforcement.Dossier": {"closed"},
 }
 
 
