@@ -15,6 +15,9 @@ from rest_framework.throttling import SimpleRateThrottle
 
 class FailedCredentialsThrottle(SimpleRateThrottle):
     scope = "failed_credentials"
+    # Set from the rate by SimpleRateThrottle.__init__ (the stubs leave them out).
+    num_requests: int
+    duration: int
 
     def get_rate(self):
         return settings.API_FAILED_AUTH_RATE

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -112,21 +113,21 @@ def _period_rows(stored: list[dict]) -> list[dict]:
 
 # The texts of the documents are English msgids with their Chinese in the project catalogue:
 # a document reads in the language active when its context is built (Chinese by default).
-ROLE_LABELS = {
+ROLE_LABELS: dict[str, Promise] = {
     CounterpartyKind.UNIT: pgettext_lazy("agreement party", "insured unit"),
     CounterpartyKind.MERGING_PARTY: pgettext_lazy("agreement party", "merging party"),
     CounterpartyKind.SEPARATED_PARTY: pgettext_lazy("agreement party", "separated party"),
     CounterpartyKind.LIQUIDATION_GROUP: pgettext_lazy("agreement party", "liquidation group"),
     CounterpartyKind.COMPETENT_AUTHORITY: pgettext_lazy("agreement party", "competent authority"),
 }
-KIND_LABELS = {
+KIND_LABELS: dict[str, Promise] = {
     AgreementKind.INSTALLMENT: _("replenishment by installments"),
     AgreementKind.MERGER: _("replenishment by the successor of a merger"),
     AgreementKind.SPLIT: _("replenishment by the successor of a split"),
     AgreementKind.LIQUIDATION: _("bankruptcy liquidation"),
     AgreementKind.AUCTION: _("replenishment by the buyer or lessee at an auction"),
 }
-EVENT_LABELS = {
+EVENT_LABELS: dict[str, Promise] = {
     UnitEventKind.MERGER: pgettext_lazy("unit event", "merger"),
     UnitEventKind.SPLIT: pgettext_lazy("unit event", "split"),
     UnitEventKind.BANKRUPTCY: pgettext_lazy("unit event", "bankruptcy"),
@@ -176,8 +177,8 @@ def _succession(agreement: Agreement) -> dict | None:
     }
 
 
-def _terms(agreement: Agreement, *, grace_days: int) -> list[str]:
-    terms = [
+def _terms(agreement: Agreement, *, grace_days: int) -> list[str | Promise]:
+    terms: list[str | Promise] = [
         _(
             "The total to replenish is the social insurance premiums unpaid on the day of "
             "signing and the late fee computed by law to that day; the late fee is fixed and "

@@ -53,5 +53,6 @@ def transition_label(name: str) -> str:
 
 
 def state_label(obj: models.Model, field_name: str, state: str) -> str:
-    choices = dict(obj._meta.get_field(field_name).flatchoices)
+    field = obj._meta.get_field(field_name)
+    choices = dict(getattr(field, "flatchoices", ()))
     return str(choices.get(state, state))

@@ -638,9 +638,6 @@ def _posting_reverse(
     if arrival.credit_amount:
         # The credit may have been offset or refunded meanwhile (credit.py says the rule).
         credit_take_back(arrival=arrival, case=case, on=on, reason=why, actor=actor)
-    installments_unallocate(
-        arrival_id=arrival.pk, case_id=case.pk, amount=arrival.applied_amount, actor=actor
-    )
     case.refresh_from_db(fields=["principal_unpaid", "fee_unpaid"])
     if case.state == CaseState.SETTLED and (case.principal_unpaid or case.fee_unpaid):
         settled_from = (

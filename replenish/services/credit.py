@@ -75,7 +75,8 @@ def _unit_locked(unit_id: int) -> Unit:
     # NO KEY UPDATE: the uses of a unit's credit queue on it, while an arrival posting (which
     # locks cases, then inserts credit entries whose foreign key takes KEY SHARE on the unit)
     # is not blocked by it — a plain FOR UPDATE made the two deadlock.
-    return Unit.objects.select_for_update(no_key=True).get(pk=unit_id)
+    unit: Unit = Unit.objects.select_for_update(no_key=True).get(pk=unit_id)
+    return unit
 
 
 # --- offset ------------------------------------------------------------------------------------
@@ -271,7 +272,7 @@ def refund_apply(
                 }
             )
         today = timezone.localdate()
-        refund = CreditRefund.objects.create(
+        refund: CreditRefund = CreditRefund.objects.create(
             refund_no=refund_number(today.year, number_block_take(scope=f"refund:{today.year}")),
             unit_id=unit_id,
             amount=amount,
@@ -288,7 +289,8 @@ def refund_apply(
 def _refund_locked(refund_id: int) -> CreditRefund:
     unit_id = CreditRefund.objects.values_list("unit_id", flat=True).get(pk=refund_id)
     _unit_locked(unit_id)
-    return CreditRefund.objects.select_for_update().get(pk=refund_id)
+    refund: CreditRefund = CreditRefund.objects.select_for_update().get(pk=refund_id)
+    return refund
 
 
 def refund_approve(*, refund_id: int, actor: Actor) -> CreditRefund:

@@ -80,7 +80,9 @@ def credit_take_back(
     )
 
 
-def _offset_undo(offset: CreditOffset, amount: Decimal, *, on: date, reason: str, actor) -> None:
+def _offset_undo(
+    offset: CreditOffset, amount: Decimal, *, on: date, reason: str, actor: Actor
+) -> None:
     """Undo `amount` of an offset: the last money it allocated first (within a line the employer
     portion, then the employee portion, then the late fee: the allocation order reversed)."""
     case = ArrearsCase.objects.select_for_update().get(pk=offset.case_id)

@@ -102,7 +102,9 @@ def payment_record(  # noqa: C901
                 % {"case": case.case_no, "state": case.get_state_display()}
             )
         if declaration_key:
-            sent_before = Payment.objects.filter(declaration_key=declaration_key).first()
+            sent_before: Payment | None = Payment.objects.filter(
+                declaration_key=declaration_key
+            ).first()
             if sent_before is not None:
                 if sent_before.case_id != case.pk or sent_before.recorded_by != actor_user(actor):
                     raise ValidationError(
@@ -130,7 +132,7 @@ def payment_record(  # noqa: C901
                     "that much, confirm it: what is beyond the debt is kept as your credit."
                 ) % {"amount": amount, "owed": owed_when_declared, "case": case.case_no}
                 raise ValidationError({"amount": ValidationError(message, code="overpayment")})
-        payment = Payment.objects.create(
+        payment: Payment = Payment.objects.create(
             case=case,
             # Who owes the case now pays it: a merging party or a successor that is itself a unit.
             payer_id=(
