@@ -375,3 +375,4 @@ class ImportBatchAdmin(ReadOnlyAdmin):
         actor_column,
     ]
     readonly_fields = [*list_display, "sha256"]
+    fields = readonly_fields

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.admin.helpers import ReadOnlyAdmin
+from replenish.labels import actor_display
 from replenish.models import PaidMonthBatch, PaidMonthRow, PersonRecordAccess
 from replenish.services.records import paid_months_batch_make, paid_months_csv, person_records_open
 from units.identifiers import mask_id_number, validate_id_number
@@ -23,7 +24,7 @@ FULL_ID = "replenish.view_full_id_number"
 class PaidMonthRowInline(admin.TabularInline):
     model = PaidMonthRow
     fields = ("unit_uscc", "shown_id_number", "period", "employer_amount", "employee_amount",
-              "status", "status_on")  # fmt: skip
+              "status_shown", "status_on")  # fmt: skip
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -38,6 +39,10 @@ class PaidMonthRowInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("status"))
+    def status_shown(self, row):
+        return row.get_status_display()
+
     @admin.display(description=_("citizen ID number"))
     def shown_id_number(self, row):
         return row.id_number if self._full else mask_id_number(row.id_number)
@@ -49,8 +54,8 @@ class PaidMonthRowInline(admin.TabularInline):
 
 @admin.register(PaidMonthBatch)
 class PaidMonthBatchAdmin(ReadOnlyAdmin):
-    list_display = ("number", "made_at", "made_by", "rows", "download")
-    fields = ("number", "made_at", "made_by", "rows", "download")
+    list_display = ("number", "made_at", "made_by_shown", "rows", "download")
+    fields = ("number", "made_at", "made_by_shown", "rows", "download")
     readonly_fields = fields
     inlines = [PaidMonthRowInline]
     change_list_template = "admin/replenish/paidmonthbatch/change_list.html"
@@ -62,6 +67,10 @@ class PaidMonthBatchAdmin(ReadOnlyAdmin):
             path("make/", wrap(self.make_view), name="replenish_paidmonthbatch_make"),
             *super().get_urls(),
         ]
+
+    @admin.display(description=_("made by"))
+    def made_by_shown(self, batch):
+        return actor_display(batch.made_by)
 
     @admin.display(description=_("file"))
     def download(self, batch):

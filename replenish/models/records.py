@@ -64,7 +64,7 @@ class PaidMonthRow(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.unit_uscc} {self.period} {self.status}"
+        return f"{self.unit_uscc} {self.period} {self.get_status_display()}"
 
 
 class ReportedMonth(models.Model):
@@ -88,7 +88,7 @@ class ReportedMonth(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.unit_uscc} {self.period} {self.status}"
+        return f"{self.unit_uscc} {self.period} {self.get_status_display()}"
 
 
 class AccessChannel(models.TextChoices):
