@@ -298,3 +298,33 @@ def test_opening_needs_a_reason_and_the_permission_and_changes_nothing(two_month
     with pytest.raises(PermissionDenied):
         person_records_open(id_number=PERSON, reason="x", actor=department_user(AUDIT, "a"))
     assert PersonRecordAccess.objects.count() == 0
+
+
+def test_a_correction_after_the_month_was_reported_reports_it_reopened_then_paid(two_months):
+    from replenish.models import ArrearsLine
+    from replenish.services.corrections import correction_approve, correction_record
+
+    # given the older month paid and reported
+    arrive("A1", "1022.50", "2026-03-01")
+    assert paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 1)).number == 1
+    line = ArrearsLine.objects.get(period="2025-11")
+
+    # when its employer portion is corrected upward and a second collection user approves it
+    correction = correction_record(
+        line_id=line.pk,
+        employer_amount=D("900.00"),
+        employee_amount=D("200.00"),
+        reason="基数核定有误",
+        document_ref="稽核〔2026〕5号",
+        actor=department_user(COLLECTION, "recorder"),
+    )
+    correction_approve(
+        correction_id=correction.pk,
+        actor=department_user(COLLECTION, "approver"),
+        on=date(2026, 3, 15),
+    )
+
+    # then the month is owed again: reported reopened, with its corrected assessed portions
+    ((row),) = rows_of(paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 15)))
+    assert row[3:] == ["2025-11", "900.00", "200.00", "reopened", "2026-03-15"]
+    assert ledger_differences() == []
