@@ -5,12 +5,11 @@ shows as messages."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kernel.inputs import DateField
+from kernel.inputs import DateField, ISODateInput
 from replenish.services.unit_events import EventDocument, Party
 
-
-class DateInput(forms.DateInput):
-    input_type = "date"
+# A date picker whose value is written YYYY-MM-DD whatever the language (kernel.inputs).
+DateInput = ISODateInput
 
 
 class EventForm(forms.Form):

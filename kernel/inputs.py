@@ -47,8 +47,20 @@ class AmountField(forms.CharField):
         return amount
 
 
+class ISODateInput(forms.DateInput):
+    """A date picker whose value is always written YYYY-MM-DD, whatever the language's date
+    format (the field reads nothing else back)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None, format: str | None = None) -> None:
+        super().__init__(attrs=attrs, format=format or "%Y-%m-%d")
+
+
 class DateField(forms.DateField):
     """A date as YYYY-MM-DD (what a date picker sends), not before settings.EARLIEST_DATE."""
+
+    widget = ISODateInput
 
     default_error_messages = {
         "invalid": _("Enter a date as YYYY-MM-DD."),

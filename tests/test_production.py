@@ -304,7 +304,7 @@ def test_check_deploy_is_clean_with_the_readmes_production_settings():
 
 def test_every_environment_variable_of_the_settings_and_of_gunicorn_is_in_the_readme():
     readme = (BASE_DIR / "README.md").read_text()
-    sources = [BASE_DIR / "replenish" / "settings.py", BASE_DIR / "deploy" / "gunicorn.conf.py"]
+    sources = [BASE_DIR / "config" / "settings.py", BASE_DIR / "deploy" / "gunicorn.conf.py"]
     names = {
         name
         for source in sources

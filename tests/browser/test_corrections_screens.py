@@ -26,6 +26,8 @@ def test_a_clerk_records_a_correction_from_the_case_page(live_server, login, pag
     # when the recorder opens the case page and follows the line's "更正" link
     login("recorder", "pw-for-tests")
     page.goto(f"{live_server.url}/admin/replenish/arrearscase/{line.case_id}/change/")
+    # (the case page folds its lines: a clerk unfolds them first)
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
     page.get_by_role("link", name="更正", exact=True).click()
     page.wait_for_url("**/linecorrection/record/**")
     page.fill("#id_employer_amount", "700.00")

@@ -146,6 +146,10 @@ NOT_PAGES = {
     "portal:agreement_pdf",
     "portal:agreement_scan",
     "portal:writeoff_apply",
+    # Actions (POST only), and a liquidation group's page a unit's member cannot open.
+    "portal:refund_withdraw",
+    "portal:writeoff_withdraw",
+    "portal:writeoffs",
 }
 
 
