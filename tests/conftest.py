@@ -5,6 +5,7 @@ from django.db import connection
 
 from notices.sms import LocmemSmsBackend
 from tests.factories import SuperUserFactory
+from tests.groups import groups_restore
 
 
 def pytest_collection_modifyitems(config, items):
@@ -30,6 +31,18 @@ def celery_in_process():
     yield
     app.conf.task_always_eager = saved
     publish_pause.end()  # a test that failed a publish must not pause the next one's
+
+
+@pytest.fixture(autouse=True)
+def department_groups_present(request):
+    """A transactional test (a live server, a test of real concurrency) may follow one whose
+    flush removed the groups the data migrations make (a flush re-creates permissions, not those
+    rows): they are put back before it."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction", False)
+    if transactional or "live_server" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+        groups_restore()
 
 
 @pytest.fixture(autouse=True)

@@ -354,6 +354,9 @@ class CreditKind(models.TextChoices):
     OFFSET = "offset", _("offset against arrears")
     OFFSET_REVERSED = "offset_reversed", _("offset taken back")
     REFUND = "refund", _("refunded")
+    # A correction lowered a debt already paid: what its arrivals paid beyond it (one entry per
+    # arrival and correction, so an arrival may have one beside its overpayment).
+    CORRECTED = "corrected", _("paid beyond a corrected debt")
 
 
 # The kinds that take credit (negative amounts) and those that add it back.
@@ -436,7 +439,13 @@ class CreditEntry(AppendOnly, models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(kind__in=[CreditKind.OVERPAYMENT, CreditKind.OFFSET_REVERSED])
+                    Q(
+                        kind__in=[
+                            CreditKind.OVERPAYMENT,
+                            CreditKind.OFFSET_REVERSED,
+                            CreditKind.CORRECTED,
+                        ]
+                    )
                     & Q(amount__gt=0)
                 )
                 | (Q(kind__in=CREDIT_TAKEN) & Q(amount__lt=0)),

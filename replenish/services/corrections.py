@@ -518,7 +518,7 @@ def _excess_to_credit(
             unit_id=case.unit_id,
             arrival_id=int(row["source"].split(":")[1]),
             case=case,
-            kind=CreditKind.OVERPAYMENT,
+            kind=CreditKind.CORRECTED,
             amount=take,
             effective_on=on,
             actor=actor_user(actor),

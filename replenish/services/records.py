@@ -190,11 +190,17 @@ def paid_months_csv(number: int) -> Iterator[str]:
         )
     )
     yield ",".join(HEADER) + "\n"
-    for uscc, id_number, period, employer, employee, status, status_on in months.iterator(
-        chunk_size=5000
-    ):
-        yield f"{number},{uscc},{id_number},{period},{employer:.2f},{employee:.2f},"
-        yield f"{status},{status_on.isoformat()}\n"
+    # Pages of a fixed size rather than a server-side cursor: a download streams after the
+    # request's transaction has ended, where PostgreSQL closes such cursors.
+    page, start = 5000, 0
+    while True:
+        rows = list(months[start : start + page])
+        for uscc, id_number, period, employer, employee, status, status_on in rows:
+            yield f"{number},{uscc},{id_number},{period},{employer:.2f},{employee:.2f},"
+            yield f"{status},{status_on.isoformat()}\n"
+        if len(rows) < page:
+            return
+        start += page
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,6 @@ import shutil
 
 import pytest
 
-from tests.groups import groups_restore
-
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make to set
 # up data are still synchronous and safe there.
@@ -68,13 +66,3 @@ def login(page, live_server):
         return page
 
     return do
-
-
-@pytest.fixture(autouse=True)
-def department_groups_present(request):
-    """The browser tests run on a live server, in transactional tests: one before may have
-    flushed the groups the data migrations make (a flush re-creates permissions, not those
-    rows), so they are put back before each test."""
-    if "live_server" in request.fixturenames:
-        request.getfixturevalue("transactional_db")
-        groups_restore()

@@ -141,7 +141,7 @@ class Workers:
         log = open(self.folder / f"worker{n}.log", "wb")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(
             [
-                *(str(CELERY), "-A", "replenish", "worker", "--pool=solo", "--loglevel=INFO"),
+                *(str(CELERY), "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"),
                 *("-n", f"test{n}@%h", "--without-gossip", "--without-mingle"),
             ],
             cwd=BASE_DIR,
