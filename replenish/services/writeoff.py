@@ -45,6 +45,7 @@ from replenish.models import (
 )
 from replenish.reasons import Reason
 from replenish.selectors import ZERO, unit_has_another_registered_case
+from replenish.services.agreements import live_agreements_end
 from replenish.services.ledger import Posting, ledger_post, lines_fee_fix
 from replenish.services.numbering import writeoff_number_take
 from replenish.services.transitions import audit_record, transition_apply
@@ -424,6 +425,15 @@ def writeoff_post(*, application_id: int, actor: Actor) -> PostedWriteOff | None
             reason=Reason(
                 "writeoff_posted", writeoff=application.writeoff_no, actor=actor_label(actor)
             ),
+        )
+        # A liquidation agreement still live with the case ends with its debt: nothing is left
+        # to pay by installments (the case is already written off, so it does not follow).
+        live_agreements_end(
+            case,
+            on=decided_on,
+            actor=actor,
+            reason=f"write-off {application.writeoff_no} posted",
+            case_follows=False,
         )
     return PostedWriteOff(
         writeoff_no=application.writeoff_no,
