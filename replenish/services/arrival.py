@@ -24,7 +24,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, actor_label, actor_user, require_permission
-from kernel.money import LineFeeState, fee_to_fix
 from kernel.sql import models_update
 from replenish.models import (
     ArrearsCase,
@@ -51,7 +50,7 @@ from replenish.services.arrival_allocation import (
     lines_reachable,
 )
 from replenish.services.credit_reversal import credit_take_back
-from replenish.services.ledger import Posting, ledger_post
+from replenish.services.ledger import Posting, ledger_post, restored_fee_posting
 from replenish.services.transitions import transition_apply, transition_apply_bulk
 from units.models import Unit
 
@@ -606,34 +605,17 @@ def _posting_reverse(
         # The fee runs again on the principal this money had paid. Days up to the line's current
         # accrual start were fixed meanwhile on the smaller principal: fix them on the restored
         # part now (later days accrue on the whole principal as usual).
-        line = lines[line_id]
-        restored = -(employer + employee)
-        if restored and line.fee_accrues_after > arrival.arrived_on:
-            missed = fee_to_fix(
-                LineFeeState(
-                    principal_unpaid=restored,
-                    fee_unpaid=ZERO,
-                    fee_fixed_total=line.fee_fixed_total,
-                    assessed_principal=line.employer_amount + line.employee_amount,
-                    accrues_after=arrival.arrived_on,
-                    stops_on=line.fee_stops_on,
-                ),
-                as_of=line.fee_accrues_after,
-                policy=policy,
-            )
-            if missed:
-                postings.append(
-                    Posting(
-                        case_id=case.pk,
-                        line_id=line_id,
-                        kind=LedgerKind.LATE_FEE_FIXED,
-                        effective_on=on,
-                        source=source,
-                        late_fee=missed,
-                        reason=f"late fee {arrival.arrived_on}..{line.fee_accrues_after} on "
-                        f"the principal of reversed arrival {arrival.arrival_ref}",
-                    )
-                )
+        missed = restored_fee_posting(
+            lines[line_id],
+            restored=-(employer + employee),
+            since=arrival.arrived_on,
+            on=on,
+            source=source,
+            reason=f"the principal of reversed arrival {arrival.arrival_ref}",
+            policy=policy,
+        )
+        if missed is not None:
+            postings.append(missed)
     ledger_post(postings, actor=actor)
     if arrival.credit_amount:
         # The credit may have been offset or refunded meanwhile (credit.py says the rule).

@@ -17,7 +17,6 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, actor_label, actor_user
-from kernel.money import LineFeeState, fee_to_fix
 from replenish.models import (
     ArrearsCase,
     ArrearsLine,
@@ -34,7 +33,7 @@ from replenish.models import (
 )
 from replenish.selectors import late_fee_policy, unit_has_another_registered_case
 from replenish.services.credit import ZERO, offset_source, unit_credit
-from replenish.services.ledger import Posting, ledger_post
+from replenish.services.ledger import Posting, ledger_post, restored_fee_posting
 from replenish.services.transitions import transition_apply
 
 
@@ -137,34 +136,17 @@ def _offset_undo(
         )
         # As for a reversed arrival: the fee runs again on the principal restored, also for the
         # days already fixed on the smaller principal since the offset.
-        line = lines[line_id]
-        restored = back_employer + back_employee
-        if restored and line.fee_accrues_after > offset.offset_on:
-            missed = fee_to_fix(
-                LineFeeState(
-                    principal_unpaid=restored,
-                    fee_unpaid=ZERO,
-                    fee_fixed_total=line.fee_fixed_total,
-                    assessed_principal=line.employer_amount + line.employee_amount,
-                    accrues_after=offset.offset_on,
-                    stops_on=line.fee_stops_on,
-                ),
-                as_of=line.fee_accrues_after,
-                policy=policy,
-            )
-            if missed:
-                postings.append(
-                    Posting(
-                        case_id=case.pk,
-                        line_id=line_id,
-                        kind=LedgerKind.LATE_FEE_FIXED,
-                        effective_on=on,
-                        source=source,
-                        late_fee=missed,
-                        reason=f"late fee {offset.offset_on}..{line.fee_accrues_after} on the "
-                        f"principal of credit offset {offset.pk} taken back",
-                    )
-                )
+        missed = restored_fee_posting(
+            lines[line_id],
+            restored=back_employer + back_employee,
+            since=offset.offset_on,
+            on=on,
+            source=source,
+            reason=f"the principal of credit offset {offset.pk} taken back",
+            policy=policy,
+        )
+        if missed is not None:
+            postings.append(missed)
     ledger_post(postings, actor=actor)
     taken = amount - left
     CreditOffset.objects.filter(pk=offset.pk).update(reversed_amount=F("reversed_amount") + taken)

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from kernel.actors import Actor, actor_label, actor_user
-from kernel.money import FEN, fee_to_fix
+from kernel.money import FEN, LateFeePolicy, LineFeeState, fee_to_fix
 from kernel.sql import models_insert
 from replenish.models import ArrearsCase, ArrearsLine, LedgerEntry, LedgerKind
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
@@ -289,6 +289,47 @@ def line_caches_refresh(line_ids: list[int] | None) -> None:
             """,
             line_ids or [],
         )
+
+
+def restored_fee_posting(
+    line: ArrearsLine,
+    *,
+    restored: Decimal,
+    since: date,
+    on: date,
+    source: str,
+    reason: str,
+    policy: LateFeePolicy,
+) -> Posting | None:
+    """Money taken back from a line (a reversed arrival, an offset undone) restores principal
+    the fee had stopped running on. The days from `since` to the line's current accrual start
+    were fixed meanwhile on the smaller principal: the fee on the restored part for those days,
+    as a `late_fee_fixed` entry, or None (later days accrue on the whole principal as usual)."""
+    if not restored or line.fee_accrues_after <= since:
+        return None
+    missed = fee_to_fix(
+        LineFeeState(
+            principal_unpaid=restored,
+            fee_unpaid=Decimal("0.00"),
+            fee_fixed_total=line.fee_fixed_total,
+            assessed_principal=line.employer_amount + line.employee_amount,
+            accrues_after=since,
+            stops_on=line.fee_stops_on,
+        ),
+        as_of=line.fee_accrues_after,
+        policy=policy,
+    )
+    if not missed:
+        return None
+    return Posting(
+        case_id=line.case_id,
+        line_id=line.pk,
+        kind=LedgerKind.LATE_FEE_FIXED,
+        effective_on=on,
+        source=source,
+        late_fee=missed,
+        reason=f"late fee {since}..{line.fee_accrues_after} on {reason}",
+    )
 
 
 def lines_fee_fix(
