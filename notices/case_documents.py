@@ -201,6 +201,47 @@ def _claim(c: dict, language: str) -> Document:
         numeric_from=2,
         nowrap=(1,),
     )
+    inherited = Table(
+        header=(
+            _("taken over from"),
+            _("by its"),
+            _("employee portion"),
+            _("employer portion"),
+            _("late fee"),
+            _("total"),
+        ),
+        rows=tuple(
+            (
+                _("%(name)s (%(uscc)s)") % {"name": row["name"], "uscc": row["uscc"]},
+                _("%(how)s on %(on)s") % {"how": row["how"], "on": day_text(row["on"])}
+                if row["on"] is not None
+                else "",
+                _yuan(row["employee"]),
+                _yuan(row["employer"]),
+                _yuan(row["late_fee"]),
+                _yuan(row["total"]),
+            )
+            for row in c["inherited"]
+        ),
+        numeric_from=2,
+    )
+    inherited_sections = (
+        (
+            Section(
+                heading=_("Debts the debtor took over from other units"),
+                paragraphs=(
+                    _(
+                        "Part of the claims above are debts of other units that passed to the "
+                        "debtor by their merger into it or their split; they rank as the "
+                        "debtor's own:"
+                    ),
+                ),
+                table=inherited,
+            ),
+        )
+        if c["inherited"]
+        else ()
+    )
     head = _(", ").join(part for part in (group["head"], group["contact"]) if part)
     return Document(
         title=c["title"],
@@ -237,6 +278,7 @@ def _claim(c: dict, language: str) -> Document:
                 ),
                 table=tiers,
             ),
+            *inherited_sections,
             Section(heading=_("By period"), table=periods),
             Section(heading=_("First rank in detail: the employees' portions"), table=persons),
             Section(

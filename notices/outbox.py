@@ -141,9 +141,14 @@ def publish_each(ids: list[int]) -> None:
             if publish_pause.active():
                 raise ConnectionError("publishing paused after a broker failure")
             current_app.tasks["notices.notification_send"].apply_async((pk,), retry=False)
-        except Exception:
+        except Exception as exc:
             publish_pause.start()
-            logger.warning("broker unavailable: %d notification(s) left to the sweep", len(ids))
+            logger.warning(
+                "broker unavailable (%s): %d notification(s) left to the sweep",
+                exc.__class__.__name__,
+                len(ids) - index,
+                exc_info=not isinstance(exc, ConnectionError | OSError),
+            )
             Notification.objects.filter(pk__in=ids[index:], state=NotificationState.PENDING).update(
                 enqueued_at=None
             )

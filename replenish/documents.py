@@ -19,7 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kernel.money import DEFAULT_RATE_TABLE, line_fee_due, to_fen
-from replenish.models import OPEN_STATES, Agreement, AgreementKind, AgreementState, ArrearsLine
+from replenish.models import (
+    OPEN_STATES,
+    Agreement,
+    AgreementKind,
+    AgreementState,
+    ArrearsCase,
+    ArrearsLine,
+)
 from replenish.selectors import (
     LINE_FEE_FIELDS,
     case_owed,
@@ -29,7 +36,7 @@ from replenish.selectors import (
 )
 from replenish.services.agreements import agreement_preview
 from units.identifiers import mask_id_number
-from units.models import CounterpartyKind, UnitEvent, UnitEventKind
+from units.models import CounterpartyKind, Unit, UnitEvent, UnitEventKind
 
 ZERO = Decimal("0.00")
 
@@ -326,32 +333,61 @@ TIERS = (
 )
 
 
+def _inherited_debts(amounts_by_unit: dict[int, dict[str, Decimal]]) -> list[dict]:
+    """The debts a bankrupt successor took over, by the unit they began with and how they came
+    to it (that unit's merger or split), in the claim's tiers."""
+    units = {
+        unit.pk: unit
+        for unit in Unit.objects.filter(pk__in=list(amounts_by_unit)).select_related("event")
+    }
+    rows = []
+    for unit_id, amounts in sorted(amounts_by_unit.items(), key=lambda item: units[item[0]].uscc):
+        unit = units[unit_id]
+        event = getattr(unit, "event", None)
+        rows.append(
+            {
+                "name": unit.name,
+                "uscc": unit.uscc,
+                "how": str(event.get_kind_display()) if event is not None else "",
+                "on": event.occurred_on if event is not None else None,
+                **amounts,
+                "total": sum(amounts.values(), ZERO),
+            }
+        )
+    return rows
+
+
 def claim_statement_context(event: UnitEvent, *, today: date | None = None) -> dict:
     """The claim statement (债权申报) the agency files with the liquidation group: the unit's
     unpaid debt in its open cases, in three priority tiers, the late fee to the day before
-    the court's acceptance."""
+    the court's acceptance. The cases are those the group owes: the unit's own and those the
+    unit took over as a merging or separated party; `inherited` lists the latter by the unit
+    they began with, in the same tiers."""
     if event.kind != UnitEventKind.BANKRUPTCY:
         raise ValueError(f"event {event.pk} is a {event.kind}, not a bankruptcy")
     today = today or timezone.localdate()
     fee_through = event.occurred_on - timedelta(days=1)
     policy = late_fee_policy()
     cases = list(
-        event.unit.cases.filter(state__in=OPEN_STATES)
+        ArrearsCase.objects.filter(obligor__event=event, state__in=OPEN_STATES)
         .order_by("case_no")
         .values_list("pk", "case_no")
     )
     lines = (
         ArrearsLine.objects.filter(case_id__in=[pk for pk, _no in cases])
         .exclude(employer_unpaid=0, employee_unpaid=0, fee_unpaid=0)
-        .values_list("period", "person__name", "person__id_number", *LINE_FEE_FIELDS)
+        .values_list("unit_id", "period", "person__name", "person__id_number", *LINE_FEE_FIELDS)
         .order_by("person__id_number", "period")
+    )
+    inherited: dict[int, dict[str, Decimal]] = defaultdict(
+        lambda: {"employee": ZERO, "employer": ZERO, "late_fee": ZERO}
     )
     by_person: dict[str, dict] = {}
     by_period: dict[str, dict] = defaultdict(
         lambda: {"employee": ZERO, "employer": ZERO, "late_fee": ZERO}
     )
     totals = {"employee": ZERO, "employer": ZERO, "late_fee": ZERO}
-    for period, name, id_number, *columns in lines.iterator(chunk_size=5000):
+    for unit_id, period, name, id_number, *columns in lines.iterator(chunk_size=5000):
         # The line's fee stops the day before acceptance, so as of `today` it is the fee to then.
         fee = line_fee_due(line_fee_state(*columns), as_of=max(today, fee_through), policy=policy)
         amounts = {"employer": columns[0], "employee": columns[1], "late_fee": fee}
@@ -364,6 +400,8 @@ def claim_statement_context(event: UnitEvent, *, today: date | None = None) -> d
         for key, value in amounts.items():
             by_period[period][key] += value
             totals[key] += value
+            if unit_id != event.unit_id:
+                inherited[unit_id][key] += value
     group = event.parties.get()
     total = sum(totals.values(), ZERO)
     return {
@@ -397,5 +435,6 @@ def claim_statement_context(event: UnitEvent, *, today: date | None = None) -> d
             for period, amounts in sorted(by_period.items())
         ],
         "persons": list(by_person.values()),  # in ID number order
+        "inherited": _inherited_debts(inherited),
         "legal_basis": [str(b) for b in (*BANKRUPTCY_BASIS, LEGAL_BASIS[0])],
     }

@@ -10,10 +10,12 @@ from replenish.models.audit import AuditEntry
 from replenish.models.cases import (
     CLOSED_STATES,
     OPEN_STATES,
+    SUCCESSOR_KINDS,
     ArrearsCase,
     ArrearsLine,
     CaseState,
     ImportBatch,
+    owed_by_unit,
 )
 from replenish.models.collection import (
     Arrival,
@@ -59,6 +61,7 @@ __all__ = [
     "LIVE_AGREEMENT_STATES",
     "OPEN_STATES",
     "OPEN_WRITEOFF_STATES",
+    "SUCCESSOR_KINDS",
     "AccessChannel",
     "Agreement",
     "AgreementKind",
@@ -96,4 +99,5 @@ __all__ = [
     "WriteOffDocument",
     "WriteOffDocumentKind",
     "WriteOffState",
+    "owed_by_unit",
 ]

@@ -60,6 +60,19 @@ class ImportBatch(models.Model):
         return f"{self.file_name} ({self.imported_at:%Y-%m-%d %H:%M})"
 
 
+# A successor that is an insured unit itself (`Counterparty.unit`) owes the cases it took over as
+# it owes its own, and passes them all on again at its own succession event.
+SUCCESSOR_KINDS = ("merging_party", "separated_party")
+
+
+def owed_by_unit(unit_id: int) -> Q:
+    """The cases insured unit `unit_id` owes: its own (owed by itself) and those it took over as
+    a merging or separated party, however many successions back they began."""
+    return Q(unit_id=unit_id) & (Q(obligor__isnull=True) | Q(obligor__kind="unit")) | Q(
+        obligor__unit_id=unit_id, obligor__kind__in=SUCCESSOR_KINDS
+    )
+
+
 def _owes_nothing(case: models.Model) -> bool:
     """Everything the case owed has arrived (condition of `settle`)."""
     return isinstance(case, ArrearsCase) and case.principal_unpaid == 0 and case.fee_unpaid == 0
@@ -117,6 +130,12 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
         related_name="successor_cases",
         verbose_name=_("apportioned from"),
     )
+    # The day before the court accepted the bankruptcy of whoever owes the case then: the unit
+    # itself, or a successor that took the case over and went bankrupt later (企业破产法 art. 46).
+    # The late fee of the case's lines never runs past it, whatever an agreement does.
+    bankruptcy_fee_stop = models.DateField(
+        _("late fee stops by bankruptcy after"), null=True, blank=True
+    )
 
     principal_assessed = money_field(_("principal assessed"), default=ZERO)
     principal_unpaid = money_field(_("principal unpaid"), default=ZERO)
@@ -159,6 +178,16 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.case_no
+
+    @property
+    def debtor_unit_id(self) -> int | None:
+        """The insured unit that owes the case now: the case's unit, a successor unit that took
+        it over, or none (a liquidation group, a competent authority, a successor the agency does
+        not know as a unit)."""
+        obligor = self.obligor
+        if obligor is None or obligor.kind == "unit":
+            return self.unit_id
+        return obligor.unit_id if obligor.kind in SUCCESSOR_KINDS else None
 
     @property
     def is_open(self) -> bool:

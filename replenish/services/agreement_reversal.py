@@ -80,7 +80,7 @@ def agreement_after_reversal(
     in_force = Agreement.objects.filter(case=case, state=AgreementState.IN_FORCE).first()
     if in_force is None:
         # Reopened under an agreement that stays fulfilled: the debt outside it is due again.
-        ArrearsLine.objects.filter(case=case).update(fee_stops_on=case.unit.fee_stops_on)
+        ArrearsLine.objects.filter(case=case).update(fee_stops_on=case.bankruptcy_fee_stop)
         transition_apply(
             case, "agreement_end", actor=actor, reason=f"{why}; debt outside the agreement remains"
         )

@@ -416,7 +416,7 @@ def agreement_end(
     if was_in_force:
         ArrearsLine.objects.filter(case=case).update(
             fee_accrues_after=Greatest(F("fee_accrues_after"), Value(on, output_field=DateField())),
-            fee_stops_on=case.unit.fee_stops_on,
+            fee_stops_on=case.bankruptcy_fee_stop,
         )
         if case_follows:
             transition_apply(
@@ -613,7 +613,7 @@ def agreements_fulfil_due(
                     ),
                     fee_stops_on=Subquery(
                         ArrearsCase.objects.filter(pk=OuterRef("case_id")).values(
-                            "unit__fee_stops_on"
+                            "bankruptcy_fee_stop"
                         )[:1]
                     ),
                 )

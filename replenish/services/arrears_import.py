@@ -46,7 +46,7 @@ from replenish.services.numbering import (
 )
 from replenish.services.transitions import audit_record_set
 from units.identifiers import validate_id_number, validate_region_code, validate_uscc
-from units.models import InsuredPerson, Unit
+from units.models import Counterparty, CounterpartyKind, InsuredPerson, Unit, UnitEvent
 
 COLUMNS = (
     "unit_uscc",
@@ -63,6 +63,7 @@ COLUMNS = (
 STAGING = "arrears_import_staging"
 # The tables the SQL below names, from the models: a rename cannot silently break it.
 UNITS, PERSONS = Unit._meta.db_table, InsuredPerson._meta.db_table
+PARTIES, EVENTS = Counterparty._meta.db_table, UnitEvent._meta.db_table
 CASES, LINES = ArrearsCase._meta.db_table, ArrearsLine._meta.db_table
 STAGING_COLUMNS = (
     "lineno",
@@ -379,9 +380,16 @@ def _apply_staging(
             INSERT INTO {CASES}
                 (case_no, unit_id, region_code, state, state_changed_at, state_before_writeoff,
                  opened_on, import_batch_id, principal_assessed, principal_unpaid, fee_unpaid,
-                 paid_total, written_off_total, transferred_total, obligor_id)
+                 paid_total, written_off_total, transferred_total, obligor_id,
+                 bankruptcy_fee_stop)
             SELECT %s || {number}, u.id, u.region_code, %s, %s, '', %s, %s, 0, 0, 0, 0, 0, 0,
-                   u.obligor_id
+                   u.obligor_id,
+                   -- owed by a liquidation group: the fee stops where its bankrupt unit's does
+                   (SELECT bankrupt.fee_stops_on
+                    FROM {PARTIES} party
+                    JOIN {EVENTS} event ON event.id = party.event_id
+                    JOIN {UNITS} bankrupt ON bankrupt.id = event.unit_id
+                    WHERE party.id = u.obligor_id AND party.kind = %s)
             FROM {UNITS} u
             WHERE u.uscc IN (SELECT uscc FROM {STAGING})
               AND NOT EXISTS (SELECT 1 FROM {CASES} c
@@ -394,6 +402,7 @@ def _apply_staging(
                 now,
                 today,
                 batch.pk,
+                CounterpartyKind.LIQUIDATION_GROUP,
                 CaseState.REGISTERED,
             ],
         )
@@ -413,7 +422,7 @@ def _apply_staging(
              fee_unpaid, fee_fixed_total, fee_accrues_after, fee_stops_on)
         SELECT c.id, u.id, p.id, s.period, s.base, s.employer_amount, s.employee_amount,
                s.due_date, NULL, %s, s.employer_amount, s.employee_amount, 0, 0, s.due_date,
-               u.fee_stops_on
+               c.bankruptcy_fee_stop
         FROM {STAGING} s
         JOIN {UNITS} u ON u.uscc = s.uscc
         JOIN {PERSONS} p ON p.id_number = s.id_number

@@ -409,8 +409,8 @@ def _freezes(case: ArrearsCase) -> list[Freeze]:
     ).values_list("state", "signed_on", "ended_on", "breached_due_on"):
         last = breached_due_on if state == AgreementState.BREACHED else ended_on
         freezes.append(Freeze(first_day=signed_on + timedelta(days=1), last_day=last))
-    if case.unit.fee_stops_on is not None:
-        freezes.append(Freeze(first_day=case.unit.fee_stops_on + timedelta(days=1)))
+    if case.bankruptcy_fee_stop is not None:
+        freezes.append(Freeze(first_day=case.bankruptcy_fee_stop + timedelta(days=1)))
     return freezes
 
 

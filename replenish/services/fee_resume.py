@@ -54,7 +54,7 @@ def lines_fee_resume(
             "fee_fixed_total",
             "employer_amount",
             "employee_amount",
-            "case__unit__fee_stops_on",
+            "case__bankruptcy_fee_stop",
         )
     )
     # What changed each line's principal after the earliest resume date, by day; money that was

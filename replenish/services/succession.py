@@ -34,7 +34,7 @@ from replenish.services.transitions import (
     declared_transition,
     transition_apply,
 )
-from units.models import Counterparty, CounterpartyKind, UnitEvent, UnitEventKind
+from units.models import Counterparty, CounterpartyKind, Unit, UnitEvent, UnitEventKind
 
 ZERO_CELLS = (Decimal("0"), Decimal("0"), Decimal("0"))
 
@@ -61,9 +61,12 @@ def cases_stop_fee_for_bankruptcy(
     cases: list[ArrearsCase], *, accepted_on: date, actor: Actor, source: str
 ) -> None:
     """Fix the late fee of every line of these locked cases through the day before acceptance
-    (a bankruptcy claim) and stop it there; a stop that is already earlier (an agreement in
-    force) stays."""
+    (a bankruptcy claim) and stop it there, for good (`bankruptcy_fee_stop`); a stop that is
+    already earlier (an agreement in force) stays."""
     last_day = accepted_on - timedelta(days=1)
+    ArrearsCase.objects.filter(pk__in=[c.pk for c in cases]).update(bankruptcy_fee_stop=last_day)
+    for case in cases:
+        case.bankruptcy_fee_stop = last_day
     lines = list(
         ArrearsLine.objects.select_for_update()
         .filter(case__in=cases)
@@ -104,21 +107,24 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
     with transaction.atomic():
         case = (
             ArrearsCase.objects.select_for_update(of=("self",))
-            .select_related("unit")
+            .select_related("unit", "obligor")
             .get(pk=case_id)
         )
-        event = UnitEvent.objects.filter(unit=case.unit, kind=UnitEventKind.SPLIT).first()
-        if event is None:
-            raise ValidationError(
-                _("Unit %(unit)s has no split recorded: case %(case)s cannot be apportioned.")
-                % {"unit": case.unit.uscc, "case": case.case_no},
-                code="no_split",
-            )
-        if case.predecessor_id is not None:
+        # The split is that of whoever owes the case now: its unit, or a successor unit that
+        # took it over and has split in turn.
+        debtor = Unit.objects.filter(pk=case.debtor_unit_id).first()
+        event = UnitEvent.objects.filter(unit=debtor, kind=UnitEventKind.SPLIT).first()
+        if event is None and case.predecessor_id is not None:
             raise ValidationError(
                 _("Case %(case)s is already a successor's share of a split case.")
                 % {"case": case.case_no},
                 code="successor_case",
+            )
+        if event is None:
+            raise ValidationError(
+                _("Unit %(unit)s has no split recorded: case %(case)s cannot be apportioned.")
+                % {"unit": (debtor or case.unit).uscc, "case": case.case_no},
+                code="no_split",
             )
         sources, _target = declared_transition(ArrearsCase, "transfer")
         if case.state not in sources:
@@ -176,6 +182,7 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
                 opened_on=on,
                 obligor=party,
                 predecessor=case,
+                bankruptcy_fee_stop=case.bankruptcy_fee_stop,
             )
             for offset, party in enumerate(parties)
         )
@@ -190,7 +197,7 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
                     case=case.case_no,
                     party=party.name,
                     uscc=party.uscc,
-                    unit=case.unit.name,
+                    unit=event.unit.name,
                 )
                 for party in parties
             ],
@@ -235,7 +242,7 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
                         fee_unpaid=0,
                         fee_fixed_total=0,
                         fee_accrues_after=line.fee_accrues_after,
-                        fee_stops_on=case.unit.fee_stops_on,
+                        fee_stops_on=case.bankruptcy_fee_stop,
                     )
                 )
         ArrearsLine.objects.bulk_create(new_lines)

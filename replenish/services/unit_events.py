@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, actor_label, require_permission
 from kernel.uploads import document_check, removed_on_failure
-from replenish.models import OPEN_STATES, ArrearsCase
+from replenish.models import OPEN_STATES, SUCCESSOR_KINDS, ArrearsCase, owed_by_unit
 from replenish.services.succession import case_split, cases_pass_to, cases_stop_fee_for_bankruptcy
 from replenish.services.transitions import transition_apply
 from units.identifiers import validate_uscc
@@ -182,11 +182,17 @@ def _record(
     )
     cases = list(
         ArrearsCase.objects.select_for_update(of=("self",))
-        .select_related("unit")
-        .filter(unit=unit, state__in=OPEN_STATES)
+        .select_related("unit", "obligor")
+        .filter(owed_by_unit(unit.pk), state__in=OPEN_STATES)
         .order_by("pk")
     )
     return unit, event, counterparties, cases
+
+
+def _units_owed_through(unit: Unit, party: Counterparty) -> None:
+    """Units whose arrears `unit` answered for as their merging party are answered for by `party`
+    now: a line of theirs imported later opens a case owed by it."""
+    Unit.objects.filter(obligor__unit=unit, obligor__kind__in=SUCCESSOR_KINDS).update(obligor=party)
 
 
 def unit_record_merger(
@@ -222,6 +228,7 @@ def unit_record_merger(
             obligor=party,
         )
         cases_pass_to(cases, party, on=today, actor=actor, reason=why)
+        _units_owed_through(unit, party)
     return event
 
 
@@ -348,13 +355,11 @@ def unit_record_bankruptcy(
             obligor=group,
             fee_stops_on=accepted_on - timedelta(days=1),
         )
-        # The cases' unit (loaded before the transition) must see the new stop.
-        for case in cases:
-            case.unit = unit
-        cases_pass_to(cases, group, on=today, actor=actor, reason=why)
         cases_stop_fee_for_bankruptcy(
             cases, accepted_on=accepted_on, actor=actor, source=f"bankruptcy:{event.pk}"
         )
+        cases_pass_to(cases, group, on=today, actor=actor, reason=why)
+        _units_owed_through(unit, group)
     return event
 
 
@@ -396,6 +401,7 @@ def unit_record_auction(
             obligor=authority,
         )
         cases_pass_to(cases, authority, on=today, actor=actor, reason=why)
+        _units_owed_through(unit, authority)
     return event
 
 

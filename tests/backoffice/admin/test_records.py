@@ -102,24 +102,32 @@ def test_finance_makes_lists_and_downloads_batches(client, restored):
     finance = logged_in(client, department_user(FINANCE, "cashier"))
 
     finance.post(reverse("admin:replenish_paidmonthbatch_make"))
-    assert PaidMonthBatch.objects.get().rows == 1
+    batch = PaidMonthBatch.objects.get()
+    assert batch.rows == 1
     listing = finance.get(reverse("admin:replenish_paidmonthbatch_changelist")).content.decode()
     assert "download" in listing or "下载" in listing
-    file = finance.get(reverse("admin:replenish_paidmonthbatch_file", args=[1]))
-    assert b"".join(file.streaming_content).decode() == "".join(paid_months_csv(1))
-    page = finance.get(reverse("admin:replenish_paidmonthbatch_change", args=[1])).content.decode()
+    file = finance.get(reverse("admin:replenish_paidmonthbatch_file", args=[batch.number]))
+    assert b"".join(file.streaming_content).decode() == "".join(paid_months_csv(batch.number))
+    page = finance.get(
+        reverse("admin:replenish_paidmonthbatch_change", args=[batch.pk])
+    ).content.decode()
     assert "2025-11" in page and MASKED in page and PERSON not in page
 
 
 def test_collection_sees_batches_but_may_not_make_one(client, restored):
-    paid_months_batch_make(actor=SYSTEM)
+    batch = paid_months_batch_make(actor=SYSTEM)
     clerk = logged_in(client, department_user(COLLECTION, "clerk"))
     clerk.post(reverse("admin:replenish_paidmonthbatch_make"))
     assert PaidMonthBatch.objects.count() == 1
-    assert clerk.get(reverse("admin:replenish_paidmonthbatch_file", args=[1])).status_code == 200
+    assert (
+        clerk.get(reverse("admin:replenish_paidmonthbatch_file", args=[batch.number])).status_code
+        == 200
+    )
     client.logout()
     outsider = logged_in(client, UserFactory(username="nobody"))
-    assert outsider.get(reverse("admin:replenish_paidmonthbatch_file", args=[1])).status_code in (
+    assert outsider.get(
+        reverse("admin:replenish_paidmonthbatch_file", args=[batch.number])
+    ).status_code in (
         302,
         403,
     )

@@ -4,6 +4,9 @@ What a case owes equals its assessed principal and fixed late fees minus what wa
 reversals), written off and transferred, never below zero; the cached figures say the same as the
 ledger; and every yuan that arrived is either applied to a case, kept as credit, or reversed.
 
+Units merge, split and go bankrupt, and a unit that took cases over may do so in turn (nested
+successions, issue 13 rule 5).
+
 The machine drives the real services only. To extend it (agreements, write-offs), add a `@rule`
 that calls the new service on a case or an agreement drawn from the database (`_pick`), and,
 where the new step moves money, add its ledger kind to `owed_from_ledger` and to the
@@ -12,6 +15,7 @@ conservation check; every invariant runs after every step.
 
 from datetime import date, timedelta
 from decimal import Decimal as D
+from fractions import Fraction
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -28,6 +32,7 @@ from notices.services import case_issue_notice
 from operations.daily import daily_run
 from replenish.departments import AUDIT, COLLECTION, FINANCE
 from replenish.models import (
+    OPEN_STATES,
     Agreement,
     ArrearsCase,
     ArrearsLine,
@@ -42,6 +47,7 @@ from replenish.models import (
     RefundState,
     WriteOffApplication,
     WriteOffState,
+    owed_by_unit,
 )
 from replenish.selectors import late_fee_policy, line_late_fee
 from replenish.services.adjustment import adjustments_post
@@ -62,6 +68,13 @@ from replenish.services.credit import (
     unit_credit_pending,
 )
 from replenish.services.ledger import ledger_differences
+from replenish.services.unit_events import (
+    EventDocument,
+    Party,
+    unit_record_bankruptcy,
+    unit_record_merger,
+    unit_record_split,
+)
 from replenish.services.writeoff import (
     writeoff_accept,
     writeoff_approve,
@@ -78,7 +91,6 @@ from tests.factories import (
     accepted_payment,
     all_table_counts,
     department_user,
-    go_bankrupt,
     import_arrivals,
     import_rows,
     submitted_writeoff,
@@ -87,6 +99,8 @@ from tests.replenish.services.test_fee_where_money_reaches import (
     assert_arrivals_fix_only_lines_they_pay,
     own_history,
 )
+from units.models import Unit, UnitStatus
+from units.samples import sample_uscc
 
 pytestmark = pytest.mark.django_db
 
@@ -402,14 +416,76 @@ class LedgerMachine(RuleBasedStateMachine):
         if refund_id:
             refund_withdraw(refund_id=refund_id, actor=SYSTEM)
 
+    def _pick_debtor(self, data) -> Unit | None:
+        """An active unit that owes an open case, its own or one it took over (rule 5)."""
+        owing = [
+            unit
+            for unit in Unit.objects.filter(status=UnitStatus.ACTIVE).order_by("pk")
+            if ArrearsCase.objects.filter(owed_by_unit(unit.pk), state__in=OPEN_STATES).exists()
+        ]
+        return data.draw(st.sampled_from(owing)) if owing else None
+
+    def _successor_of(self, data, unit: Unit) -> Party:
+        """An insured unit the agency knows, other than `unit`, as a party of its event."""
+        others = list(Unit.objects.exclude(pk=unit.pk).order_by("pk"))
+        if not others:
+            return Party(name="承继有限公司", uscc=sample_uscc(990_001))
+        other = data.draw(st.sampled_from(others))
+        return Party(name=other.name, uscc=other.uscc)
+
+    def _succession(self, record, **kwargs):
+        """Record a succession event; one refused (a case under write-off examination cannot be
+        apportioned) changes nothing."""
+        before = all_table_counts()
+        try:
+            record(
+                document=EventDocument(occurred_on=self.today),
+                actor=SYSTEM,
+                today=self.today,
+                **kwargs,
+            )
+        except ValidationError:
+            assert all_table_counts() == before
+
     @rule(data=st.data())
     def unit_goes_bankrupt(self, data):
         self.step()
-        case_id = self._pick(
-            data, ArrearsCase.objects.filter(state__in=PAYABLE, unit__status="active")
+        unit = self._pick_debtor(data)
+        if unit is not None:
+            unit_record_bankruptcy(
+                unit_id=unit.pk,
+                court="上海市第三中级人民法院",
+                court_case_no=f"(2026)沪03破{unit.pk}号",
+                accepted_on=self.today,
+                liquidation_group=Party(name=f"{unit.name}清算组", head="李律师"),
+                actor=SYSTEM,
+                today=self.today,
+            )
+
+    @rule(data=st.data())
+    def unit_merges_into_another(self, data):
+        # nested: the merging party may be a unit that took cases over before, or that will
+        self.step()
+        unit = self._pick_debtor(data)
+        if unit is not None:
+            self._succession(
+                unit_record_merger, unit_id=unit.pk, merging_party=self._successor_of(data, unit)
+            )
+
+    @rule(data=st.data(), share=st.sampled_from(["1/2", "1/3", "0.99"]))
+    def unit_splits_between_a_known_unit_and_another(self, data, share):
+        self.step()
+        unit = self._pick_debtor(data)
+        if unit is None:
+            return
+        known = self._successor_of(data, unit)
+        known = Party(name=known.name, uscc=known.uscc, share=share)
+        rest = Party(
+            name=f"{unit.name}分立新设公司",
+            uscc=sample_uscc(900_000 + unit.pk),
+            share=1 - Fraction(share),
         )
-        if case_id:
-            go_bankrupt(ArrearsCase.objects.get(pk=case_id), accepted_on=self.today)
+        self._succession(unit_record_split, unit_id=unit.pk, successors=[known, rest])
 
     @rule(data=st.data())
     def liquidation_group_applies_and_collection_accepts(self, data):
