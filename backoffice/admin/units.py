@@ -6,7 +6,8 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.admin.helpers import id_number_fields
@@ -17,7 +18,7 @@ from notices.documents import pdf_render, pdf_response
 from replenish.documents import claim_statement_context
 from replenish.documents_serving import document_url
 from replenish.labels import actor_display
-from replenish.models import ArrearsCase
+from replenish.models import OPEN_STATES, SUCCESSOR_KINDS, ArrearsCase
 from replenish.services import unit_events as events
 from units.models import (
     Counterparty,
@@ -64,6 +65,7 @@ class UnitAdmin(admin.ModelAdmin):
         "obligor",
         "fee_stops_on",
         "event_link",
+        "cases_taken_over",
         "created_at",
         "updated_at",
     ]
@@ -77,6 +79,35 @@ class UnitAdmin(admin.ModelAdmin):
             return "—"
         url = reverse("admin:units_unitevent_change", args=[event.pk])
         return format_html('<a href="{}">{}</a>', url, event)
+
+    @admin.display(description=_("cases taken over"))
+    def cases_taken_over(self, unit):
+        """The open cases the unit owes as a merging or separated party of another unit (its
+        own are listed below); its own succession event passes them on with its own."""
+        if unit.pk is None:
+            return "—"
+        taken_over = (
+            ArrearsCase.objects.filter(
+                obligor__unit=unit, obligor__kind__in=SUCCESSOR_KINDS, state__in=OPEN_STATES
+            )
+            .select_related("unit")
+            .order_by("case_no")
+        )
+        rows = [
+            format_html(
+                '<a href="{}">{}</a> ({})',
+                reverse("admin:replenish_arrearscase_change", args=[case.pk]),
+                case.case_no,
+                _("began with %(unit)s") % {"unit": case.unit.name},
+            )
+            for case in taken_over[:50]
+        ]
+        if not rows:
+            return "—"
+        more = taken_over.count() - len(rows) if len(rows) == 50 else 0
+        if more:
+            rows.append(_("and %(count)s more") % {"count": more})
+        return format_html_join(mark_safe("<br>"), "{}", ((row,) for row in rows))
 
     def get_urls(self):
         return [

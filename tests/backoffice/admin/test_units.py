@@ -125,6 +125,30 @@ def test_a_merger_is_recorded_from_the_units_page(client_, unit):
     )
 
 
+def test_the_merging_units_page_lists_the_cases_it_took_over_and_can_pass_them_on(
+    client_, officer, unit
+):
+    # given unit 1 merged into unit 2, which the agency knows
+    import_rows([ArrearsRowFactory(unit_no=2, person_no=12)])
+    successor = Unit.objects.exclude(pk=unit.pk).get()
+    unit_record_merger(
+        unit_id=unit.pk,
+        merging_party=Party(name=successor.name, uscc=successor.uscc),
+        document=EventDocument(occurred_on=date(2026, 2, 20)),
+        actor=officer,
+        today=date(2026, 3, 1),
+    )
+    taken_over = ArrearsCase.objects.get(unit=unit)
+
+    # when
+    html = page(client_, reverse("admin:units_unit_change", args=[successor.pk]))
+
+    # then its page lists the case it took over, and still offers its own events
+    assert reverse("admin:replenish_arrearscase_change", args=[taken_over.pk]) in html
+    assert f"began with {unit.name}" in html
+    assert record_url(successor, "merger") in html
+
+
 def test_a_split_is_recorded_with_the_successors_shares(client_, unit):
     # when
     response = client_.post(
