@@ -554,8 +554,9 @@ def arrival_reverse(
             if case.state in (CaseState.WRITTEN_OFF, CaseState.TRANSFERRED):
                 raise ValidationError(
                     _(
-                        "Case %(case)s is %(state)s: the money posted to it can no longer be "
-                        "reversed; post a correction instead."
+                        "Case %(case)s is %(state)s: the debt this money paid is closed, so the "
+                        "money cannot be reversed. If it never arrived, have the core "
+                        "contribution system send the amount again as arrears of the unit."
                     )
                     % {"case": case.case_no, "state": case.get_state_display()}
                 )

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import kombu.pools
 import pytest
 import redis
 from django.conf import settings
@@ -109,9 +110,14 @@ def broker(tmp_path, monkeypatch):
 
 
 def reset_connections() -> None:
-    """Forget the connections to the broker, so the next message goes to the one now set."""
+    """Forget the connections to the broker, so the next message goes to the one now set.
+
+    kombu keeps its pools in a registry of its own, by connection: a pool closed here and left
+    in it would be handed back, closed, to the next publish to the same broker ("Acquire on
+    closed pool", taken for a broker that is down), so the registry is emptied too."""
     if app._pool is not None:
         app._pool.force_close_all()
+    kombu.pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 

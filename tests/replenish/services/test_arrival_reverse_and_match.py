@@ -265,8 +265,9 @@ def test_money_posted_to_a_written_off_case_is_not_reversed(case, cashier):
     with pytest.raises(ValidationError) as refused:
         arrival_reverse(arrival_id=arrival.pk, reason="wrong", actor=cashier)
     assert refused.value.messages == [
-        "Case AC2026-0000001 is written off: the money posted to it can no longer be reversed; "
-        "post a correction instead."
+        "Case AC2026-0000001 is written off: the debt this money paid is closed, so the money "
+        "cannot be reversed. If it never arrived, have the core contribution system send the "
+        "amount again as arrears of the unit."
     ]
     assert Arrival.objects.get().state == ArrivalState.POSTED
 
