@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from notices.printing import notices_undelivered_late
 from replenish.departments import AUDIT, COLLECTION, FINANCE
 from replenish.models import (
     ArrearsCase,
@@ -156,6 +157,18 @@ register(
         oldest_first="state_changed_at",
     )
 )
+register(
+    Queue(
+        key="notices_undelivered",
+        department=COLLECTION,
+        label=_("Notices issued and not delivered"),
+        permission="notices.deliver_notice",
+        queryset=notices_undelivered_late,
+        changelist="admin:notices_notice_changelist",
+        query="undelivered=late",
+        oldest_first="issued_on",
+    )
+)
 # AUDIT: "applications to decide" is registered by the write-off applications' module.
 __all__ = ["AUDIT", "QUEUES", "Queue", "queue", "queue_counts", "queues_for", "register"]
 
@@ -176,6 +189,18 @@ register(
         queryset=_writeoffs("submitted"),
         changelist="admin:replenish_writeoffapplication_changelist",
         query="state__exact=submitted",
+        oldest_first="state_changed_at",
+    )
+)
+register(
+    Queue(
+        key="writeoffs_returned",
+        department=COLLECTION,
+        label=_("Write-off applications returned, waiting for the liquidation group"),
+        permission="replenish.examine_writeoff",
+        queryset=_writeoffs("returned"),
+        changelist="admin:replenish_writeoffapplication_changelist",
+        query="state__exact=returned",
         oldest_first="state_changed_at",
     )
 )

@@ -244,6 +244,8 @@ LATE_FEE_CAP_AT_PRINCIPAL = env.bool("LATE_FEE_CAP_AT_PRINCIPAL", default=False)
 # A write-off of more than this (yuan) needs two different approvers in audit.
 WRITEOFF_DUAL_APPROVAL_ABOVE = Decimal(env.str("WRITEOFF_DUAL_APPROVAL_ABOVE", default="100000.00"))
 NOTICE_DEADLINE_WORKING_DAYS = env.int("NOTICE_DEADLINE_WORKING_DAYS", default=5)
+# An issued notice not delivered after this many working days is in collection's queue.
+NOTICE_UNDELIVERED_WORKING_DAYS = env.int("NOTICE_UNDELIVERED_WORKING_DAYS", default=5)
 INSTALLMENT_MAX_MONTHS = env.int("INSTALLMENT_MAX_MONTHS", default=12)
 INSTALLMENT_GRACE_DAYS = env.int("INSTALLMENT_GRACE_DAYS", default=15)
 BULK_BATCH_SIZE = env.int("BULK_BATCH_SIZE", default=1000)

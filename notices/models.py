@@ -341,3 +341,35 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{RULE_LABELS.get(self.rule.code, self.rule.code)} #{self.pk}"
+
+
+class CalendarException(models.Model):
+    """A day the State Council's schedule makes a holiday or a make-up working day (调休), kept by
+    staff for the years the maintained calendar (`holidays`) does not know yet, or where it is
+    wrong. Every deadline counts working days through `notices.deadlines`, which reads these
+    first. Who changed what is in each row and in the admin's history."""
+
+    day = models.DateField(_("day"), unique=True)
+    working = models.BooleanField(
+        _("working day"),
+        help_text=_("Ticked: a make-up working day (a weekend worked). Not ticked: a holiday."),
+    )
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("The holiday, e.g. Spring Festival 2027.")
+    )
+    source = models.CharField(
+        _("announcement"),
+        max_length=200,
+        blank=True,
+        help_text=_("The General Office of the State Council's notice that announces it."),
+    )
+    changed_by = models.CharField(_("changed by"), max_length=150, blank=True)
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("holiday or make-up working day")
+        verbose_name_plural = _("holiday calendar")
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.name}"

@@ -3,18 +3,29 @@ delivered, as one PDF, each notice followed by its delivery receipt (送达回�
 postal address filled in. The same documents as one notice's PDF (`notices.documents`)."""
 
 from collections.abc import Iterable
+from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notices.deadlines import working_days_back
 from notices.documents import Document, notice_documents, pdf_render
 from notices.models import Notice, NoticeState, UnitContact
 
 # One PDF holds at most this many notices (two pages or more each): a print run of a region's
 # thousands is printed in parts, by region or by the list's filters.
 BULK_PRINT_MAX = 500
+
+
+def notices_undelivered_late(today: date | None = None) -> QuerySet[Notice]:
+    """Issued more than NOTICE_UNDELIVERED_WORKING_DAYS working days ago and still not
+    delivered: collection's queue, to deliver by post or by hand."""
+    today = today or timezone.localdate()
+    issued_by = working_days_back(today, settings.NOTICE_UNDELIVERED_WORKING_DAYS)
+    return Notice.objects.filter(state=NoticeState.ISSUED, issued_on__lte=issued_by)
 
 
 def undelivered_notices() -> QuerySet[Notice]:

@@ -28,6 +28,7 @@ _SEE_CASES = (
     "notices.view_reminder",
     "notices.view_reminderrule",
     "notices.view_unitcontact",
+    "notices.view_calendarexception",
     "units.view_unit",
     "units.view_unitevent",
     "units.view_counterparty",
@@ -70,6 +71,10 @@ DUTIES: dict[str, frozenset[str]] = {
             "notices.deliver_notice",
             "notices.retry_notification",
             "notices.change_reminderrule",
+            # The holiday calendar every deadline counts on (notices migration 0007).
+            "notices.add_calendarexception",
+            "notices.change_calendarexception",
+            "notices.delete_calendarexception",
             "notices.add_unitcontact",
             "notices.change_unitcontact",
             "replenish.add_payment",

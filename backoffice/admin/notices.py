@@ -1,20 +1,30 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from backoffice.admin.helpers import ReadOnlyAdmin
+from backoffice.queues import queue_shown
 from kernel.forms import form_errors_add
 from kernel.inputs import DateField
+from notices.deadlines import (
+    calendar_exception_check,
+    calendar_exception_remove,
+    calendar_exception_save,
+    library_says,
+)
 from notices.documents import pdf_response
 from notices.messages import KIND_LABELS, kind_label
 from notices.models import (
+    CalendarException,
     DeliveryChannel,
     Notice,
     NoticeState,
@@ -24,7 +34,7 @@ from notices.models import (
     ReminderRule,
     UnitContact,
 )
-from notices.printing import notices_print, undelivered_notices
+from notices.printing import notices_print, notices_undelivered_late, undelivered_notices
 from notices.reminders import RULES, SOURCES, reminder_rule_change
 from notices.sending import notifications_retry
 from notices.services import notice_deliver
@@ -42,6 +52,28 @@ class DeliveryForm(forms.Form):
     note = forms.CharField(label=_("delivery note"), max_length=200, required=False)
 
 
+class UndeliveredLateFilter(admin.SimpleListFilter):
+    """Collection's queue of notices issued and not delivered after
+    NOTICE_UNDELIVERED_WORKING_DAYS working days (`backoffice.queues`)."""
+
+    title = _("delivery")
+    parameter_name = "undelivered"
+
+    def lookups(self, request, model_admin):
+        return [
+            (
+                "late",
+                _("not delivered %(days)s working days after issue")
+                % {"days": settings.NOTICE_UNDELIVERED_WORKING_DAYS},
+            )
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "late":
+            return queryset.filter(pk__in=notices_undelivered_late().values("pk"))
+        return queryset
+
+
 @admin.register(Notice)
 class NoticeAdmin(admin.ModelAdmin):
     list_display = [
@@ -53,7 +85,7 @@ class NoticeAdmin(admin.ModelAdmin):
         "deadline",
         "total",
     ]
-    list_filter = ["state", "delivery_channel", "region_code", "year"]
+    list_filter = [UndeliveredLateFilter, "state", "delivery_channel", "region_code", "year"]
     search_fields = ["=number", "=case__case_no", "=case__unit__uscc"]
     list_select_related = ["case"]
     readonly_fields = [
@@ -80,6 +112,13 @@ class NoticeAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_ordering(self, request):
+        # Collection's queue of undelivered notices is worked oldest first.
+        shown = queue_shown("admin:notices_notice_changelist", request.GET)
+        if shown is not None:
+            return [shown.oldest_first, "pk"]
+        return super().get_ordering(request)
 
     @admin.action(
         description=_("Print the selected notices with their delivery receipts (one PDF)"),
@@ -368,3 +407,75 @@ class UnitContactAdmin(admin.ModelAdmin):
     list_display = ["unit", "person", "email", "mobile"]
     search_fields = ["=unit__uscc", "unit__name", "email", "mobile"]
     raw_id_fields = ["unit"]
+
+
+class CalendarExceptionForm(forms.ModelForm):
+    day = DateField(label=_("day"))
+
+    class Meta:
+        model = CalendarException
+        fields = ["day", "working", "name", "source"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            # The service's rules, on the form before anything is saved.
+            try:
+                calendar_exception_check(
+                    pk=self.instance.pk,
+                    day=cleaned["day"],
+                    working=cleaned["working"],
+                    name=cleaned["name"],
+                )
+            except ValidationError as exc:
+                form_errors_add(self, exc)
+        return cleaned
+
+
+@admin.register(CalendarException)
+class CalendarExceptionAdmin(admin.ModelAdmin):
+    """The holiday calendar every deadline counts on: the days staff add to or correct in the
+    maintained calendar. Each change goes through `notices.deadlines` and is in the history."""
+
+    form = CalendarExceptionForm
+    list_display = [
+        "day",
+        "weekday",
+        "working",
+        "name",
+        "maintained_calendar",
+        "source",
+        "changed_by",
+        "changed_at",
+    ]
+    list_filter = ["working"]
+    date_hierarchy = "day"
+    search_fields = ["name", "source"]
+    readonly_fields = ["changed_by", "changed_at"]
+    fields = ["day", "working", "name", "source", *readonly_fields]
+
+    @admin.display(description=_("weekday"))
+    def weekday(self, obj):
+        return date_format(obj.day, "l")
+
+    @admin.display(description=_("the maintained calendar says"))
+    def maintained_calendar(self, obj):
+        return _("working day") if library_says(obj.day) else _("day off")
+
+    def save_model(self, request, obj, form, change):
+        saved = calendar_exception_save(
+            pk=obj.pk,
+            day=form.cleaned_data["day"],
+            working=form.cleaned_data["working"],
+            name=form.cleaned_data["name"],
+            source=form.cleaned_data["source"],
+            actor=request.user,
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        calendar_exception_remove(pk=obj.pk, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for pk in queryset.values_list("pk", flat=True):
+            calendar_exception_remove(pk=pk, actor=request.user)
