@@ -146,6 +146,20 @@ def aging_by_oldest_month(as_of: date, buckets) -> dict[str, dict]:
     filter: the cases whose oldest unpaid month fell due within it, their principal unpaid and
     what they owe as of `as_of`. A case counts once, in the bucket of its oldest month, exactly
     as the filter lists it."""
+    found = {bucket: figures for (_region, bucket), figures in _aging(as_of, buckets).items()}
+    return {key: found.get(key, dict(EMPTY_AGING)) for key, _label, _low, _high in buckets}
+
+
+def aging_by_region(as_of: date, buckets) -> dict[tuple[str, str], dict]:
+    """`aging_by_oldest_month` per region code of the case: {(region, bucket): figures}, the
+    (region, bucket) pairs that have cases."""
+    return _aging(as_of, buckets, by_region=True)
+
+
+EMPTY_AGING = {"cases": 0, "principal": Decimal("0.00"), "owed": Decimal("0.00")}
+
+
+def _aging(as_of: date, buckets, *, by_region: bool = False) -> dict[tuple[str, str], dict]:
     line, params = line_owed_fen_sql("l", as_of=as_of, policy=late_fee_policy())
     unpaid = "(l.employer_unpaid > 0 OR l.employee_unpaid > 0 OR l.fee_unpaid > 0)"
     f = _sql(connection.vendor == "postgresql")
@@ -159,23 +173,43 @@ def aging_by_oldest_month(as_of: date, buckets) -> dict[str, dict]:
         whens.append(f"WHEN {condition} THEN %s")
         when_params.append(key)
     principal = "ROUND((l.employer_unpaid + l.employee_unpaid) * 100)"
+    region, join, group = "''", "", "l.case_id"
+    if by_region:
+        region = "MIN(c.region_code)"
+        join = f"JOIN {ArrearsCase._meta.db_table} c ON c.id = l.case_id"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT bucket, COUNT(*), SUM(principal), SUM(owed) FROM (
-                SELECT CASE {" ".join(whens)} END AS bucket, principal, owed FROM (
-                    SELECT MIN(CASE WHEN {unpaid} THEN l.due_date END) AS oldest,
+            SELECT region, bucket, COUNT(*), SUM(principal), SUM(owed) FROM (
+                SELECT region, CASE {" ".join(whens)} END AS bucket, principal, owed FROM (
+                    SELECT {region} AS region,
+                           MIN(CASE WHEN {unpaid} THEN l.due_date END) AS oldest,
                            SUM({principal}) AS principal, SUM({line}) AS owed
-                    FROM {LINES} l GROUP BY l.case_id
+                    FROM {LINES} l {join} GROUP BY {group}
                 ) per_case
             ) bucketed
-            WHERE bucket IS NOT NULL GROUP BY bucket
+            WHERE bucket IS NOT NULL GROUP BY region, bucket
             """,
             [*when_params, *params],
         )
-        found = {
-            key: {"cases": n, "principal": fen_to_yuan(p), "owed": fen_to_yuan(o)}
-            for key, n, p, o in cursor.fetchall()
+        return {
+            (region_code, key): {
+                "cases": n,
+                "principal": fen_to_yuan(p),
+                "owed": fen_to_yuan(o),
+            }
+            for region_code, key, n, p, o in cursor.fetchall()
         }
-    empty = {"cases": 0, "principal": Decimal("0.00"), "owed": Decimal("0.00")}
-    return {key: found.get(key, empty) for key, _label, _low, _high in buckets}
+
+
+def owed_by_region(as_of: date) -> dict[str, Decimal]:
+    """{region code: what its cases owe as of `as_of`}, in one pass over the lines."""
+    line, params = line_owed_fen_sql("l", as_of=as_of, policy=late_fee_policy())
+    cases = ArrearsCase._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.region_code, COALESCE(SUM({line}), 0) FROM {LINES} l "
+            f"JOIN {cases} c ON c.id = l.case_id GROUP BY c.region_code",
+            params,
+        )
+        return {region: fen_to_yuan(fen) for region, fen in cursor.fetchall()}

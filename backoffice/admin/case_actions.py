@@ -9,19 +9,24 @@ follow the permissions of the user's department.
 """
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import RegexValidator
 from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from backoffice import dashboard
+from backoffice import dashboard, statistics
+from backoffice.admin.case_list import OVERDUE_BUCKETS
 from notices.services import case_issue_notice
 from replenish.models import ArrearsCase, CaseState
 from replenish.selectors import case_owed
@@ -106,6 +111,57 @@ def issue_notice_view(modeladmin, request, pk: int):
             ),
             "confirm_label": _("Issue the notice"),
         },
+    )
+
+
+def statistics_view(modeladmin, request):
+    """The statistics for the agency's superiors, by region and month of a year, with charts; as
+    an Excel workbook with `?format=xlsx`."""
+    if not request.user.has_perm("replenish.view_arrearscase"):
+        return refuse(modeladmin, request, _("Your department may not see the statistics."))
+    today = timezone.localdate()
+    form = StatisticsForm(request.GET or None, initial={"year": today.year})
+    if form.is_bound and not form.is_valid():
+        year, region = today.year, ""
+    else:
+        data = form.cleaned_data if form.is_bound else {}
+        year, region = data.get("year") or today.year, data.get("region") or ""
+    stats = statistics.statistics(year, today, region)
+    if request.GET.get("format") == "xlsx" and form.is_bound and form.is_valid():
+        response = HttpResponse(
+            statistics.workbook(stats),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        name = f"statistics-{year}{'-' + region if region else ''}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return TemplateResponse(
+        request,
+        "admin/replenish/statistics.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "opts": modeladmin.model._meta,
+            "title": _("Statistics"),
+            "form": form,
+            "stats": stats,
+            "months": stats.totals_by_month(),
+            "year_total": stats.year_total(),
+            "by_region": stats.year_by_region(),
+            "buckets": [(key, label) for key, label, _low, _high in OVERDUE_BUCKETS],
+            "chart_by_month": mark_safe(statistics.chart_by_month(stats)),
+            "chart_outstanding": mark_safe(statistics.chart_outstanding(stats)),
+            "excel_query": urlencode({"year": year, "region": region, "format": "xlsx"}),
+        },
+    )
+
+
+class StatisticsForm(forms.Form):
+    year = forms.IntegerField(label=_("year"), min_value=2000, max_value=2100)
+    region = forms.CharField(
+        label=_("region code"),
+        required=False,
+        max_length=6,
+        validators=[RegexValidator(r"^\d{6}$", _("A region code is six digits."))],
     )
 
 

@@ -16,6 +16,7 @@ from backoffice.admin.case_actions import (
     case_transition_buttons,
     dashboard_view,
     issue_notice_view,
+    statistics_view,
 )
 from backoffice.admin.case_list import (
     AgreementKindFilter,
@@ -336,6 +337,11 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
                 "dashboard/",
                 self.admin_site.admin_view(partial(dashboard_view, self)),
                 name="replenish_dashboard",
+            ),
+            path(
+                "statistics/",
+                self.admin_site.admin_view(partial(statistics_view, self)),
+                name="replenish_statistics",
             ),
             path(
                 "<int:pk>/issue-notice/",

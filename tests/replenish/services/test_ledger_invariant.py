@@ -340,7 +340,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 # would reinstate an agreement beside a draft, or credit already refunded has to
                 # be recovered from the unit first
                 assert (
-                    "can no longer be reversed" in str(refused)
+                    "cannot be reversed" in str(refused)
                     or "draft" in str(refused)
                     or "recover it" in str(refused)
                 )
@@ -544,7 +544,7 @@ class LedgerMachine(RuleBasedStateMachine):
         # bankruptcy, no reversal, no write-off or transfer on their case
         plain = (
             ArrearsLine.objects.exclude(case__agreements__signed_on__isnull=False)
-            .exclude(case__unit__fee_stops_on__isnull=False)
+            .exclude(case__bankruptcy_fee_stop__isnull=False)
             .exclude(
                 case__ledger_entries__kind__in=[
                     LedgerKind.PAYMENT_REVERSED,
