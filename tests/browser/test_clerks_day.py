@@ -109,3 +109,31 @@ def test_finance_and_audit_read_their_index_and_lists(clerk, live_server, userna
         page.goto(f"{live_server.url}/admin/replenish/writeoffapplication/")
     shot(page, f"{username}-2-list")
     assert horizontal_overflow(page) <= 0
+
+
+def test_audit_reads_the_statistics_and_collection_keeps_the_holiday_calendar(clerk, live_server):
+    # the statistics of this year, with their two charts, fit the screen
+    page = clerk("auditor")
+    page.goto(f"{live_server.url}/admin/")
+    page.click("text=统计报表")
+    page.wait_for_selector("#chart-by-month svg")
+    shot(page, "auditor-3-statistics")
+    assert page.locator("#chart-outstanding svg").is_visible()
+    assert horizontal_overflow(page) <= 0
+    assert page.locator("#by-month tbody tr").count() == 12
+
+    # collection enters a holiday the maintained calendar does not know, and is told when a
+    # make-up working day falls on a weekday
+    page = clerk("collector")
+    page.goto(f"{live_server.url}/admin/notices/calendarexception/add/")
+    page.fill("#id_day", "2027-06-08")
+    page.check("#id_working")
+    page.fill("#id_name", "端午节调休")
+    page.click("input[name=_save]")
+    assert "调休上班日须为上班的周六或周日" in page.locator(".errorlist").first.inner_text()
+    page.uncheck("#id_working")
+    page.fill("#id_name", "2027年端午节")
+    page.click("input[name=_save]")
+    page.wait_for_url(f"{live_server.url}/admin/notices/calendarexception/")
+    shot(page, "collection-5-holiday-calendar")
+    assert "2027年端午节" in page.locator("#result_list").inner_text()
