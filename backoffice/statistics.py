@@ -23,6 +23,7 @@ from backoffice.admin.case_list import OVERDUE_BUCKETS
 from replenish.models import OPEN_STATES, ArrearsCase
 from replenish.models.ledger import LedgerEntry, LedgerKind
 from replenish.owed_today import EMPTY_AGING, aging_by_region, owed_by_region
+from units.regions import region_label, region_names
 
 ZERO = Decimal("0.00")
 FLOW_FIELDS = ("established", "recovered_principal", "recovered_fee", "written_off")
@@ -36,6 +37,7 @@ class MonthFigures:
     recovered_principal: Decimal = ZERO  # payments applied, net of reversals
     recovered_fee: Decimal = ZERO
     written_off: Decimal = ZERO  # principal and fee
+    label: str = ""  # the region's code and name
 
     @property
     def recovered(self) -> Decimal:
@@ -45,6 +47,7 @@ class MonthFigures:
 @dataclass
 class RegionFigures:
     region: str
+    label: str = ""
     cases_open: int = 0
     principal_unpaid: Decimal = ZERO
     owed_today: Decimal = ZERO
@@ -57,6 +60,7 @@ class Statistics:
     as_of: date
     months: list[MonthFigures]  # region by region, month by month
     regions: list[RegionFigures]
+    labels: dict[str, str] = field(default_factory=dict)  # region code -> "code name"
 
     def totals_by_month(self) -> list[MonthFigures]:
         totals = {m: MonthFigures(region="", month=m) for m in range(1, 13)}
@@ -68,7 +72,7 @@ class Statistics:
 
     def year_total(self, region: str | None = None) -> MonthFigures:
         """The year's flows of one region, or of all."""
-        total = MonthFigures(region=region or "", month=0)
+        total = MonthFigures(region=region or "", month=0, label=self.labels.get(region or "", ""))
         for row in self.months:
             if region is None or row.region == region:
                 for name in FLOW_FIELDS:
@@ -122,9 +126,12 @@ def statistics(year: int, as_of: date, region: str = "") -> Statistics:
     for (code, bucket), found in aging_by_region(as_of, OVERDUE_BUCKETS).items():
         aging[code][bucket] = found
     codes = sorted(({code for code, _m in flows} | set(open_cases)) if not region else {region})
+    names = region_names()
+    labels = {code: region_label(code, names) for code in codes}
     regions = [
         RegionFigures(
             region=code,
+            label=labels[code],
             cases_open=int(open_cases.get(code, {}).get("n") or 0),
             principal_unpaid=_money(open_cases.get(code, {}).get("principal")),
             owed_today=owed.get(code, ZERO),
@@ -140,7 +147,7 @@ def statistics(year: int, as_of: date, region: str = "") -> Statistics:
         for code in codes
         for month in range(1, 13)
     ]
-    return Statistics(year=year, as_of=as_of, months=months, regions=regions)
+    return Statistics(year=year, as_of=as_of, months=months, regions=regions, labels=labels)
 
 
 # --- charts -------------------------------------------------------------------------------------
@@ -196,7 +203,8 @@ def chart_outstanding(stats: Statistics) -> str:
         pygal.StackedBar,
         _("Owed today by region and age (yuan, %(day)s)") % {"day": stats.as_of},
     )
-    chart.x_labels = [r.region for r in stats.regions]
+    chart.x_labels = [r.label for r in stats.regions]
+    chart.x_label_rotation = 30 if len(stats.regions) > 6 else 0
     for key, label, _low, _high in OVERDUE_BUCKETS:
         chart.add(str(label), [float(r.aging[key]["owed"]) for r in stats.regions])
     return _svg(chart)
@@ -212,6 +220,7 @@ def workbook(stats: Statistics) -> bytes:
     flows.append(
         [
             _("region code"),
+            _("region"),
             _("month"),
             _("arrears established"),
             _("principal recovered"),
@@ -224,6 +233,7 @@ def workbook(stats: Statistics) -> bytes:
         flows.append(
             [
                 row.region,
+                stats.labels.get(row.region, "").removeprefix(row.region).strip(),
                 f"{stats.year}-{row.month:02d}",
                 row.established,
                 row.recovered_principal,
@@ -236,6 +246,7 @@ def workbook(stats: Statistics) -> bytes:
     flows.append(
         [
             _("total"),
+            "",
             str(stats.year),
             total.established,
             total.recovered_principal,
@@ -248,6 +259,7 @@ def workbook(stats: Statistics) -> bytes:
     outstanding.append(
         [
             _("region code"),
+            _("region"),
             _("open cases"),
             _("principal unpaid"),
             _("owed today"),
@@ -258,6 +270,7 @@ def workbook(stats: Statistics) -> bytes:
         outstanding.append(
             [
                 region.region,
+                region.label.removeprefix(region.region).strip(),
                 region.cases_open,
                 region.principal_unpaid,
                 region.owed_today,
@@ -267,7 +280,7 @@ def workbook(stats: Statistics) -> bytes:
     for sheet in (flows, outstanding):
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for column in sheet.iter_cols(min_col=3):
+        for column in sheet.iter_cols(min_col=4 if sheet is flows else 3):
             for cell in column[1:]:
                 cell.number_format = "#,##0.00"
         sheet.freeze_panes = "A2"

@@ -29,6 +29,7 @@ _SEE_CASES = (
     "notices.view_reminderrule",
     "notices.view_unitcontact",
     "notices.view_calendarexception",
+    "units.view_region",
     "units.view_unit",
     "units.view_unitevent",
     "units.view_counterparty",
@@ -75,6 +76,9 @@ DUTIES: dict[str, frozenset[str]] = {
             "notices.add_calendarexception",
             "notices.change_calendarexception",
             "notices.delete_calendarexception",
+            # The region names beside the codes (units migration 0005).
+            "units.add_region",
+            "units.change_region",
             "notices.add_unitcontact",
             "notices.change_unitcontact",
             "replenish.add_payment",

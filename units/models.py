@@ -38,6 +38,27 @@ class UnitStatus(models.TextChoices):
     AUCTIONED = "auctioned", _("sold or leased by auction")
 
 
+class Region(models.Model):
+    """An administrative division (行政区划) by its 6-digit code, with the name staff read beside
+    the code. Seeded from the division codes python-stdnum maintains (`units.regions`); staff
+    add a code or correct a name in the admin when the divisions change."""
+
+    code = models.CharField(
+        _("region code"), max_length=6, unique=True, validators=[REGION_CODE_VALIDATOR]
+    )
+    name = models.CharField(_("name"), max_length=100)
+    changed_by = models.CharField(_("changed by"), max_length=150, blank=True)
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
 class Unit(ConcurrentTransitionMixin, models.Model):
     """An insured unit (参保单位): an employer identified by its Unified Social Credit Code.
 

@@ -20,6 +20,7 @@ from backoffice.queues import QUEUES, queue
 from replenish.models import Agreement, AgreementKind, ArrearsLine
 from units.identifiers import validate_id_number
 from units.models import UnitStatus
+from units.regions import region_labels
 
 # (key, label, fewest days overdue, most days overdue or None)
 OVERDUE_BUCKETS = [
@@ -63,9 +64,10 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 class RegionFilter(admin.SimpleListFilter):
-    """The regions that have cases. Django's own filter for a field lists its values with a
-    `SELECT DISTINCT` over every case on each view; this walks the region index instead, one
-    probe per region (a loose index scan), so the list does not slow down as cases accumulate."""
+    """The regions that have rows (cases, notices), each with its name. Django's own filter for
+    a field lists its values with a `SELECT DISTINCT` over every row on each view; this walks the
+    region index instead, one probe per region (a loose index scan), so the list does not slow
+    down as rows accumulate."""
 
     title = _("region code")
     parameter_name = "region_code"
@@ -84,7 +86,7 @@ class RegionFilter(admin.SimpleListFilter):
                 SELECT code FROM regions WHERE code IS NOT NULL
                 """
             )
-            return [(code, code) for (code,) in cursor.fetchall()]
+            return region_labels(code for (code,) in cursor.fetchall())
 
     def queryset(self, request, queryset):
         return queryset.filter(region_code=self.value()) if self.value() else queryset

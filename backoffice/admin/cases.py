@@ -45,6 +45,7 @@ from replenish.models import (
     Payment,
 )
 from replenish.owed_today import case_owed_fen, fen_to_yuan, oldest_unpaid_due
+from units.regions import region_label
 
 
 def _correct(request) -> list[str]:
@@ -216,7 +217,7 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
         "unit",
         "obligor",
         "predecessor",
-        "region_code",
+        "region",
         "state",
         "state_changed_at",
         "opened_on",
@@ -272,6 +273,10 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
     @admin.display(description=_("principal unpaid"), ordering="principal_unpaid")
     def principal_shown(self, case):
         return yuan(case.principal_unpaid)
+
+    @admin.display(description=_("region"))
+    def region(self, case):
+        return region_label(case.region_code)
 
     @admin.display(description=_("owed today"), ordering="owed_today_fen")
     def owed_today(self, case):

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from backoffice.admin.case_list import RegionFilter
 from backoffice.admin.helpers import ReadOnlyAdmin
 from backoffice.queues import queue_shown
 from kernel.forms import form_errors_add
@@ -85,7 +86,7 @@ class NoticeAdmin(admin.ModelAdmin):
         "deadline",
         "total",
     ]
-    list_filter = [UndeliveredLateFilter, "state", "delivery_channel", "region_code", "year"]
+    list_filter = [UndeliveredLateFilter, "state", "delivery_channel", RegionFilter, "year"]
     search_fields = ["=number", "=case__case_no", "=case__unit__uscc"]
     list_select_related = ["case"]
     readonly_fields = [

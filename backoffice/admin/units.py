@@ -24,6 +24,7 @@ from units.models import (
     Counterparty,
     InsuredPerson,
     PortalMembership,
+    Region,
     Unit,
     UnitEvent,
     UnitEventAttachment,
@@ -31,6 +32,7 @@ from units.models import (
     UnitStatus,
 )
 from units.portal import portal_user_create
+from units.regions import names_changed, region_label
 
 
 class UnitCaseInline(admin.TabularInline):
@@ -55,7 +57,7 @@ class UnitCaseInline(admin.TabularInline):
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ["uscc", "name", "region_code", "status", "obligor"]
+    list_display = ["uscc", "name", "region", "status", "obligor"]
     list_filter = ["status"]
     list_select_related = ["obligor"]
     search_fields = ["=uscc", "name"]
@@ -71,6 +73,10 @@ class UnitAdmin(admin.ModelAdmin):
     ]
     fields = ["uscc", "name", "region_code", *readonly_fields]
     inlines = [UnitCaseInline]
+
+    @admin.display(description=_("region"), ordering="region_code")
+    def region(self, unit):
+        return region_label(unit.region_code)
 
     @admin.display(description=_("succession event"))
     def event_link(self, unit):
@@ -461,3 +467,26 @@ class CounterpartyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    """The region names shown beside the codes: seeded from the maintained division codes,
+    corrected or added to by collection when the divisions change."""
+
+    list_display = ["code", "name", "changed_by", "changed_at"]
+    search_fields = ["=code", "name"]
+    readonly_fields = ["changed_by", "changed_at"]
+    fields = ["code", "name", *readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A code is the key records use: it is entered once, and its name corrected after.
+        return [*self.readonly_fields, "code"] if obj is not None else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.changed_by = request.user.get_username()
+        super().save_model(request, obj, form, change)
+        names_changed()

@@ -121,8 +121,8 @@ def test_the_excel_workbook_holds_the_same_figures(client, year_of_work):
     flows, outstanding = book.worksheets
     assert flows.title == "按地区和月份"
     rows = list(flows.iter_rows(values_only=True))
-    assert rows[0][:3] == ("行政区划代码", "月份", "确认欠费")
-    assert rows[-1][0] == "合计" and D(str(rows[-1][2])) == D("3000.00")
+    assert rows[0][:4] == ("行政区划代码", "地区", "月份", "确认欠费")
+    assert rows[-1][0] == "合计" and D(str(rows[-1][3])) == D("3000.00")
     assert len(rows) == 1 + 12 * 2 + 1  # a row per region and month, and the total
     stats = statistics(2026, timezone.localdate())
     assert [row[0] for row in outstanding.iter_rows(min_row=2, values_only=True)] == [
