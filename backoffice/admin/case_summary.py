@@ -25,6 +25,8 @@ class CaseSummary:
     deadline: date | None
     notice_number: str | None
     installment: Installment | None
+    # Days since the deadline or the installment's due date passed (None: not passed).
+    days_past: int | None = None
 
     def __getattr__(self, name: str):
         # `<amount>_shown`: the amount as the page shows it (thousands separated).
@@ -53,6 +55,7 @@ def case_summary(case: ArrearsCase, *, today: date) -> CaseSummary:
             .order_by("seq")
             .first()
         )
+    due = installment.due_on if installment else (notice.deadline if notice else None)
     return CaseSummary(
         principal=owed.principal,
         fee_fixed=case.fee_unpaid,
@@ -63,4 +66,5 @@ def case_summary(case: ArrearsCase, *, today: date) -> CaseSummary:
         deadline=notice.deadline if notice else None,
         notice_number=notice.number if notice else None,
         installment=installment,
+        days_past=(today - due).days if due is not None and due < today else None,
     )

@@ -174,3 +174,5 @@ def test_the_case_page_opens_with_what_the_case_owes_today_by_the_money_rules(cl
     assert f"<dd>{days} <small>(应缴日 2026-01-15)</small></dd>" in summary
     notice.refresh_from_db()
     assert f"缴款期限 {notice.deadline:%Y-%m-%d}（通知单 {notice.number}）" in summary
+    # and a deadline that has passed says so, with how long ago
+    assert f"已过期 {(today - notice.deadline).days} 天" in summary
