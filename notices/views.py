@@ -5,6 +5,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from notices.documents import html_render, notice_documents, notice_pdf_bytes
 from notices.models import Notice
@@ -15,6 +16,7 @@ def _language(request) -> str:
     return requested if requested in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
+@xframe_options_sameorigin  # shown inside the notice's admin page
 @staff_member_required
 @permission_required("notices.view_notice", raise_exception=True)
 def notice_html(request, pk: int):

@@ -26,6 +26,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from replenish.models import Agreement, WriteOffDocument
@@ -107,6 +108,7 @@ def _response(stored, download_name: str) -> HttpResponseBase:
 
 @require_GET
 @never_cache
+@xframe_options_sameorigin  # shown inside the back office's own pages (the write-off decision)
 def document_view(request: HttpRequest, kind: str, pk: int) -> HttpResponseBase:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())

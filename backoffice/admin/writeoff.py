@@ -3,7 +3,13 @@ liquidation group, and the actions of each department (collection accepts or ret
 approves or rejects, with a reason). Every button calls a service."""
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -16,12 +22,17 @@ from backoffice.admin.helpers import (
     form_action,
     run_each,
 )
+from backoffice.admin.shown import yuan
+from kernel.forms import form_errors_add
 from replenish.documents_serving import document_url
 from replenish.models import (
+    ArrearsCase,
     WriteOffApplication,
     WriteOffDocument,
     WriteOffDocumentKind,
+    WriteOffState,
 )
+from replenish.selectors import case_owed
 from replenish.services.writeoff import (
     Upload,
     writeoff_accept,
@@ -63,6 +74,16 @@ class WriteOffInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("applicant__unit")
+
+
+DECIDABLE = (WriteOffState.ACCEPTED, WriteOffState.FIRST_APPROVED)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", _("approve")), ("reject", _("reject"))], widget=forms.HiddenInput
+    )
+    reason = forms.CharField(label=_("reason"), max_length=500, widget=forms.Textarea)
 
 
 class OptionalReasonForm(forms.Form):
@@ -121,6 +142,119 @@ class WriteOffApplicationAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     inlines = [DocumentInline]
     actions = ["accept", "return_for_documents", "withdraw", "approve", "reject"]
+    change_form_template = "admin/replenish/writeoffapplication/change_form.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="replenish_writeoffapplication_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        application = self.get_object(request, object_id)
+        decidable = (
+            application is not None
+            and application.state in DECIDABLE
+            and self.has_decide_permission(request)
+        )
+        extra_context = {**(extra_context or {}), "decidable": decidable}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def decide_view(self, request, pk: int):
+        """Audit decides one application on a page with its facts: what it would write off
+        today, its five documents to open in the page, its examination history."""
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        application = get_object_or_404(
+            WriteOffApplication.objects.select_related(
+                "case__unit", "case__obligor", "applicant", "accepted_by", "first_approver"
+            ),
+            pk=pk,
+        )
+        form = DecisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                message = self._decide(request, application, form.cleaned_data)
+            except (ValidationError, PermissionDenied) as exc:
+                form_errors_add(
+                    form, exc if isinstance(exc, ValidationError) else ValidationError(str(exc))
+                )
+            else:
+                self.message_user(request, message, messages.SUCCESS)
+                return redirect("admin:replenish_writeoffapplication_change", application.pk)
+        today = timezone.localdate()
+        owed = case_owed(application.case_id, as_of=today)
+        documents = {doc.kind: doc for doc in application.documents.all()}
+        return TemplateResponse(
+            request,
+            "admin/replenish/writeoffapplication/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Decide write-off application %(no)s") % {"no": application.writeoff_no},
+                "application": application,
+                "today": today,
+                "owed": owed,
+                "owed_shown": {
+                    "principal": yuan(owed.principal),
+                    "late_fee": yuan(owed.late_fee),
+                    "total": yuan(owed.total),
+                },
+                "dual_above": yuan(settings.WRITEOFF_DUAL_APPROVAL_ABOVE),
+                "needs_two": owed.total > settings.WRITEOFF_DUAL_APPROVAL_ABOVE,
+                "documents": [
+                    (
+                        kind,
+                        label,
+                        documents.get(kind),
+                        document_url("writeoff-document", documents[kind])
+                        if kind in documents
+                        else "",
+                    )
+                    for kind, label in WriteOffDocumentKind.choices
+                ],
+                "history": _audit_trail("writeoffapplication", application.pk),
+                "form": form,
+                "decidable": application.state in DECIDABLE,
+            },
+        )
+
+    def _decide(self, request, application, data) -> str:
+        if data["decision"] == "reject":
+            done = writeoff_reject(
+                application_id=application.pk, reason=data["reason"], actor=request.user
+            )
+            case = ArrearsCase.objects.get(pk=done.case_id)
+            return _(
+                "Write-off %(no)s rejected: case %(case)s is %(state)s again and owes "
+                "%(owed)s yuan today."
+            ) % {
+                "no": done.writeoff_no,
+                "case": case.case_no,
+                "state": case.get_state_display(),
+                "owed": yuan(case_owed(case.pk, as_of=timezone.localdate()).total),
+            }
+        done = writeoff_approve(
+            application_id=application.pk, reason=data["reason"], actor=request.user
+        )
+        if done.state == WriteOffState.FIRST_APPROVED:
+            return _(
+                "Write-off %(no)s approved once: above %(limit)s yuan, a second auditor "
+                "approves it too."
+            ) % {"no": done.writeoff_no, "limit": yuan(settings.WRITEOFF_DUAL_APPROVAL_ABOVE)}
+        return _(
+            "Write-off %(no)s approved: %(total)s yuan (principal %(principal)s, late fee "
+            "%(fee)s) is written off when collection posts the adjustment."
+        ) % {
+            "no": done.writeoff_no,
+            "total": yuan(done.principal + done.late_fee),
+            "principal": yuan(done.principal),
+            "fee": yuan(done.late_fee),
+        }
 
     def has_add_permission(self, request):
         return request.user.has_perm("replenish.add_writeoffapplication")

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from replenish.models import ArrearsCase, CaseState
+from replenish.models import ArrearsCase, CaseState, WriteOffApplication, WriteOffState
 from replenish.selectors import case_owed
 from tests.groups import groups_restore
 
@@ -137,3 +137,29 @@ def test_audit_reads_the_statistics_and_collection_keeps_the_holiday_calendar(cl
     page.wait_for_url(f"{live_server.url}/admin/notices/calendarexception/")
     shot(page, "collection-5-holiday-calendar")
     assert "2027年端午节" in page.locator("#result_list").inner_text()
+
+
+def test_audit_decides_a_write_off_on_its_page(clerk, live_server):
+    # given the demo's write-off waiting in audit, and what its case owes today
+    application = WriteOffApplication.objects.get(state=WriteOffState.ACCEPTED)
+    owed = case_owed(application.case_id, as_of=timezone.localdate())
+    page = clerk("auditor")
+
+    # when the auditor opens it from the queue and its page
+    page.click("tr.queue-writeoffs_to_decide a")
+    page.click(f"text={application.writeoff_no}")
+    page.click("a.decide")
+    page.wait_for_selector("#writeoff-facts")
+    page.locator("#writeoff-documents details").first.locator("summary").click()
+    shot(page, "auditor-4-writeoff-decision")
+
+    # then it shows the amount it would write off and the five documents, and approving says so
+    assert page.locator("#writeoff-amount").inner_text().strip() == f"{owed.total:,.2f}"
+    assert page.locator("#writeoff-documents iframe").count() == 5
+    page.fill("#id_reason", "破产程序终结，无财产可供清偿")
+    page.click("button.approve")
+    page.wait_for_selector(".messagelist")
+    message = page.locator(".messagelist").inner_text()
+    shot(page, "auditor-5-writeoff-approved")
+    assert application.writeoff_no in message and f"{owed.total:,.2f}" in message
+    assert WriteOffApplication.objects.get(pk=application.pk).state == WriteOffState.APPROVED

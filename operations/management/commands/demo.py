@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kernel.actors import System
+from notices.documents import Document, Section, pdf_render
 from notices.models import UnitContact
 from notices.services import case_issue_notice, notice_deliver
 from operations.daily import daily_run
@@ -229,6 +230,23 @@ def demo_agreements(today) -> list[str]:
     return done
 
 
+def _demo_pdf(title, unit: Unit) -> bytes:
+    """A one-page PDF standing for a liquidation group's document, so it opens as one does."""
+    return pdf_render(
+        Document(
+            title=str(title),
+            number="",
+            sections=(
+                Section(
+                    paragraphs=(
+                        f"{unit.name}（{unit.uscc}）清算组提交的材料。本文件为演示数据，不具有法律效力。",
+                    )
+                ),
+            ),
+        )
+    )
+
+
 def demo_writeoffs(today, users) -> list[str]:
     """Two bankrupt units whose liquidation groups applied for a write-off with the five
     documents, accepted by collection: one waits in audit, one is approved (the adjustment posts
@@ -252,8 +270,8 @@ def demo_writeoffs(today, users) -> list[str]:
             )
             for case in ArrearsCase.objects.filter(unit=unit, state=CaseState.REGISTERED):
                 documents = [
-                    Upload(kind=kind, file=ContentFile(b"%PDF-1.4\n% demo\n", name=f"{kind}.pdf"))
-                    for kind in WriteOffDocumentKind.values
+                    Upload(kind=kind, file=ContentFile(_demo_pdf(label, unit), name=f"{kind}.pdf"))
+                    for kind, label in WriteOffDocumentKind.choices
                 ]
                 application = writeoff_submit(
                     case_id=case.pk, documents=documents, actor=users["collector"]

@@ -6,9 +6,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from replenish.departments import AUDIT, COLLECTION, FINANCE
-from replenish.models import ArrearsCase, CaseState, WriteOffApplication, WriteOffState
+from replenish.documents_serving import document_url
+from replenish.models import (
+    ArrearsCase,
+    CaseState,
+    WriteOffApplication,
+    WriteOffDocumentKind,
+    WriteOffState,
+)
+from replenish.selectors import case_owed
 from replenish.services.writeoff import writeoff_accept
 from tests.factories import (
     ArrearsRowFactory,
@@ -17,6 +26,7 @@ from tests.factories import (
     go_bankrupt,
     import_rows,
     submitted_writeoff,
+    table_counts,
 )
 from units.samples import sample_uscc
 
@@ -143,3 +153,76 @@ def test_the_list_takes_the_same_number_of_queries_for_more_rows(client):
         response = client.get(LIST)
     assert response.content.decode().count("HX") >= 3
     assert len(three) == len(one)
+
+
+# --- the decision page --------------------------------------------------------------------------
+
+
+def decide_url(application) -> str:
+    return reverse("admin:replenish_writeoffapplication_decide", args=[application.pk])
+
+
+@pytest.fixture
+def accepted(case):
+    application = submitted_writeoff(case)
+    writeoff_accept(application_id=application.pk, actor=department_user(COLLECTION, "clerk"))
+    return application
+
+
+def test_the_decision_page_shows_what_would_be_written_off_today_and_the_documents(
+    client, accepted
+):
+    logged_in(client, AUDIT, "auditor")
+    owed = case_owed(accepted.case_id, as_of=timezone.localdate())
+
+    page = client.get(reverse("admin:replenish_writeoffapplication_change", args=[accepted.pk]))
+    assert decide_url(accepted) in page.content.decode()
+    html = client.get(decide_url(accepted)).content.decode()
+
+    assert f'<dd id="writeoff-amount">{owed.total:,.2f}</dd>' in html
+    documents = html.split('id="writeoff-documents"')[1].split('id="writeoff-history"')[0]
+    assert documents.count("<iframe") == len(WriteOffDocumentKind.values) == 5
+    assert "受理" in html.split('id="writeoff-history"')[1]  # the examination history
+    assert f"核销 {owed.total:,.2f} 元" in html  # the approve button names the amount
+    # the documents open inside the page: their view lets the back office's own pages frame it
+    document = accepted.documents.first()
+    served = client.get(document_url("writeoff-document", document))
+    assert served["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_approving_on_the_page_says_what_is_written_off(client, accepted):
+    auditor = logged_in(client, AUDIT, "auditor")
+
+    response = client.post(decide_url(accepted), {"decision": "approve", "reason": "清算终结"})
+
+    application = WriteOffApplication.objects.get()
+    assert (application.state, application.approver) == (WriteOffState.APPROVED, auditor)
+    assert response.status_code == 302
+    message = [str(m) for m in client.get(response.url).context["messages"]][0]
+    total = application.principal + application.late_fee
+    assert message.startswith(f"核销申请 {application.writeoff_no} 已批准：{total:,.2f} 元")
+
+
+def test_rejecting_needs_a_reason_and_returns_the_case(client, accepted):
+    logged_in(client, AUDIT, "auditor")
+    before = table_counts()
+
+    refused = client.post(decide_url(accepted), {"decision": "reject", "reason": " "})
+    assert refused.status_code == 200 and table_counts() == before
+    assert "此字段是必填项" in refused.content.decode() or "请" in refused.content.decode()
+
+    response = client.post(decide_url(accepted), {"decision": "reject", "reason": "尚有财产"})
+    assert response.status_code == 302
+    assert WriteOffApplication.objects.get().state == WriteOffState.REJECTED
+    assert ArrearsCase.objects.get().state != CaseState.WRITEOFF
+    message = [str(m) for m in client.get(response.url).context["messages"]][0]
+    assert "已驳回" in message and ArrearsCase.objects.get().case_no in message
+
+
+def test_only_audit_opens_the_decision_page(client, accepted):
+    logged_in(client, COLLECTION, "clerk")
+    assert client.get(decide_url(accepted)).status_code == 403
+    assert (
+        client.post(decide_url(accepted), {"decision": "approve", "reason": "x"}).status_code == 403
+    )
+    assert WriteOffApplication.objects.get().state == WriteOffState.ACCEPTED
