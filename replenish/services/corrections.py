@@ -408,7 +408,10 @@ def _freezes(case: ArrearsCase) -> list[Freeze]:
         case=case, signed_on__isnull=False
     ).values_list("state", "signed_on", "ended_on", "breached_due_on"):
         last = breached_due_on if state == AgreementState.BREACHED else ended_on
-        freezes.append(Freeze(first_day=signed_on + timedelta(days=1), last_day=last))
+        first = signed_on + timedelta(days=1)
+        if last is not None and last < first:
+            continue  # ended the day it was signed (a merger that day): no day was frozen
+        freezes.append(Freeze(first_day=first, last_day=last))
     if case.bankruptcy_fee_stop is not None:
         freezes.append(Freeze(first_day=case.bankruptcy_fee_stop + timedelta(days=1)))
     return freezes

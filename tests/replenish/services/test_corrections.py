@@ -31,6 +31,7 @@ from replenish.services.corrections import (
     correction_reject,
 )
 from replenish.services.ledger import ledger_differences
+from replenish.services.unit_events import EventDocument, Party, unit_record_merger
 from tests.factories import (
     COLLECTOR_PERMISSIONS,
     SYSTEM,
@@ -42,6 +43,7 @@ from tests.factories import (
     import_arrivals,
     import_rows,
 )
+from units.samples import sample_uscc
 
 pytestmark = pytest.mark.django_db
 
@@ -217,3 +219,30 @@ def test_a_file_with_any_bad_row_is_rejected_whole(line, clerks, tmp_path):
     assert "line 3: id_number: the same line as line 2" in report
     assert "line 5: employer_amount: must not be negative" in report
     assert all_table_counts() == before
+
+
+def test_an_agreement_ended_the_day_it_was_signed_freezes_no_day_of_a_corrected_fee(line, clerks):
+    # given an agreement signed on 2026-03-01 and ended that same day by the unit's merger
+    # (found by the ledger state machine)
+    recorder, approver = clerks
+    signed_on = date(2026, 3, 1)
+    draft = agreement_draft(
+        case_id=line.case_id, installment_count=2, actor=SYSTEM, drafted_on=signed_on
+    )
+    agreement_sign(agreement_id=draft.pk, actor=SYSTEM, signed_on=signed_on)
+    unit_record_merger(
+        unit_id=line.unit_id,
+        merging_party=Party(name="上海申江控股集团有限公司", uscc=sample_uscc(4242)),
+        document=EventDocument(occurred_on=signed_on),
+        actor=SYSTEM,
+        today=signed_on,
+    )
+
+    # when the line is corrected down to 500.00
+    correction = record(line, "400.00", "100.00", recorder)
+    correction_approve(correction_id=correction.pk, actor=approver, on=signed_on)
+
+    # then its fee is the pure rule's on 500.00 from the due date: 45 days, 11.25
+    line.refresh_from_db()
+    assert line_late_fee(line, as_of=signed_on) == D("11.25")
+    assert ledger_differences() == []
