@@ -212,6 +212,36 @@ def post_arrivals(url: str, env: dict) -> dict:
     }
 
 
+def paid_months(url: str, env: dict, work: Path) -> dict:
+    """The paid person-months feed (`export_paid_months`) after the adjustment, measured: the
+    first batch of the region (every month paid or written off so far), then the next with
+    nothing changed. Baseline: `COPY ... TO` of the very rows the first batch holds, in the
+    file's order, to a file (what writing the answer out costs the database alone)."""
+    first = measure(["export_paid_months", str(work / "paid-months-1.csv")], env)
+    again = measure(["export_paid_months", str(work / "paid-months-2.csv")], env)
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT count(*) FROM replenish_paidmonthrow").fetchone()[0]
+        months = conn.execute(
+            "SELECT count(DISTINCT (unit_id, person_id, period)) FROM replenish_arrearsline"
+        ).fetchone()[0]
+    started = time.perf_counter()
+    with (
+        psycopg.connect(url) as conn,
+        conn.cursor() as cursor,
+        (work / "paid-months-copy.csv").open("wb") as out,
+        cursor.copy(
+            "COPY (SELECT b.number, r.unit_uscc, r.id_number, r.period, r.employer_amount, "
+            "r.employee_amount, r.status, r.status_on FROM replenish_paidmonthrow r "
+            "JOIN replenish_paidmonthbatch b ON b.id = r.batch_id "
+            "ORDER BY r.unit_uscc, r.id_number, r.period) TO STDOUT (FORMAT csv, HEADER true)"
+        ) as copy,
+    ):
+        for chunk in copy:
+            out.write(chunk)
+    copy_seconds = time.perf_counter() - started
+    return {"first": first, "again": again, "rows": rows, "months": months, "copy": copy_seconds}
+
+
 def pages(env: dict) -> dict:
     return json.loads(measure(["bench.pages", "--repeat", str(PAGE_REPEAT)], env).out)
 
@@ -258,6 +288,7 @@ def main() -> None:
         copy_arrivals = copy_file(url, BARE_ARRIVALS, "bare_arrivals", arrivals)
         full_pages = pages(env)
         posting = post_arrivals(url, env)
+        feed = paid_months(url, env, work)
         floor_url = fresh_database(server, f"{name}_floor")
         try:
             floor_s, floor_lines = import_rows_copy(url, floor_url)
@@ -302,6 +333,18 @@ def main() -> None:
             [steps["import_arrivals"]],
             f"COPY {scale.arrivals} rows",
             copy_arrivals,
+        ),
+        summed(
+            "export_paid_months, first batch",
+            [feed["first"]],
+            f"COPY TO of its {feed['rows']} rows ({feed['months']} person-months in the region)",
+            feed["copy"],
+        ),
+        summed(
+            "export_paid_months, nothing changed",
+            [feed["again"]],
+            "export_paid_months, first batch",
+            feed["first"].seconds,
         ),
     ]
     print(

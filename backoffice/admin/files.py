@@ -3,12 +3,16 @@ through `arrears_import`, the service of `manage.py import_arrears`) and the exp
 shown as CSV (the `export_cases` format, docs/formats.md) or Excel."""
 
 import csv
+import dataclasses
 import io
+import json
 import secrets
 
 from django import forms
 from django.contrib import messages
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -22,9 +26,10 @@ from backoffice.admin.file_formats import ARREARS_COLUMNS, FORMATS, template_fil
 from kernel.csvfiles import FileRejected
 from kernel.spreadsheets import csv_row, xlsx_row
 from kernel.uploads import import_file_check
-from replenish.models import CaseState
-from replenish.services.arrears_import import arrears_import
+from replenish.models import ArrearsLine, CaseState
+from replenish.services.arrears_import import ArrearsImportResult, arrears_import
 from replenish.services.export import EXPORT_COLUMNS, export_rows
+from units.identifiers import mask_id_number
 
 UPLOADS = "arrears-imports"
 SESSION_KEY = "arrears_import"
@@ -45,12 +50,60 @@ class _Preview(Exception):
         self.result = result
 
 
+# The preview lists what will happen to each new line, PREVIEW_PAGE at a time, the first
+# PREVIEW_MAX of them (a file of a million lines is summed up, not listed whole).
+PREVIEW_PAGE = 100
+PREVIEW_MAX = 10_000
+
+
 def _preview(stream, name: str, user):
+    """The import run and rolled back: its result, and the first PREVIEW_MAX lines it would
+    create, each with the case it would join or open."""
     try:
         with transaction.atomic():
-            raise _Preview(arrears_import(file=stream, file_name=name, actor=user))
+            result = arrears_import(file=stream, file_name=name, actor=user)
+            raise _Preview((result, _preview_rows(result)))
     except _Preview as preview:
         return preview.result
+
+
+def _preview_rows(result) -> list[dict]:
+    if result.batch_id is None:
+        return []
+    lines = (
+        ArrearsLine.objects.filter(import_batch_id=result.batch_id)
+        .order_by("pk")
+        .values(
+            "unit__uscc",
+            "unit__name",
+            "person__name",
+            "person__id_number",
+            "period",
+            "employer_amount",
+            "employee_amount",
+            "due_date",
+            "case__case_no",
+            "case__import_batch_id",
+        )[:PREVIEW_MAX]
+    )
+    return [
+        {
+            "unit": f"{line['unit__name']} ({line['unit__uscc']})",
+            "person": line["person__name"],
+            "id_number": mask_id_number(line["person__id_number"]),
+            "period": line["period"],
+            "employer": str(line["employer_amount"]),
+            "employee": str(line["employee_amount"]),
+            "due_date": line["due_date"].isoformat(),
+            "case": line["case__case_no"],
+            "opens": line["case__import_batch_id"] == result.batch_id,
+        }
+        for line in lines
+    ]
+
+
+def _preview_path(stored: str) -> str:
+    return f"{stored}.preview.json"
 
 
 def import_view(modeladmin, request):
@@ -71,22 +124,47 @@ def import_view(modeladmin, request):
     if request.method == "POST" and form.is_valid():
         if pending:
             default_storage.delete(pending["path"])
+            default_storage.delete(_preview_path(pending["path"]))
             del request.session[SESSION_KEY]
         upload = form.cleaned_data["file"]
         try:
             # The upload itself is previewed; it is kept for the confirmation only once valid
             # (a rejected file holds citizen ID numbers: it is never stored).
-            result = _preview(upload, upload.name, request.user)
+            result, rows = _preview(upload, upload.name, request.user)
         except FileRejected as rejected:
             context["errors"] = rejected.errors
         else:
             upload.seek(0)
             stored = default_storage.save(f"{UPLOADS}/{secrets.token_hex(16)}.csv", upload)
+            default_storage.save(
+                _preview_path(stored), ContentFile(json.dumps(rows, ensure_ascii=False).encode())
+            )
             token = secrets.token_urlsafe(16)
-            request.session[SESSION_KEY] = {"token": token, "path": stored, "name": upload.name}
+            request.session[SESSION_KEY] = {
+                "token": token,
+                "path": stored,
+                "name": upload.name,
+                "result": dataclasses.asdict(result),
+            }
             context.update(result=result, token=token, file_name=upload.name)
+            context.update(_preview_page(rows, 1))
+    elif request.method == "GET" and pending and "page" in request.GET:
+        # Another page of the preview waiting for confirmation.
+        with default_storage.open(_preview_path(pending["path"])) as stored_rows:
+            rows = json.load(stored_rows)
+        context.update(
+            result=ArrearsImportResult(**pending["result"]),
+            token=pending["token"],
+            file_name=pending["name"],
+        )
+        context.update(_preview_page(rows, request.GET.get("page")))
     context["form"] = form
     return TemplateResponse(request, "admin/replenish/arrearscase/import.html", context)
+
+
+def _preview_page(rows: list[dict], number) -> dict:
+    page = Paginator(rows, PREVIEW_PAGE).get_page(number)
+    return {"preview_page": page, "preview_capped": len(rows) == PREVIEW_MAX}
 
 
 def _confirm(modeladmin, request, pending):
@@ -106,6 +184,7 @@ def _confirm(modeladmin, request, pending):
         return HttpResponseRedirect(back)
     finally:
         default_storage.delete(pending["path"])
+        default_storage.delete(_preview_path(pending["path"]))
     modeladmin.message_user(
         request,
         _(

@@ -17,6 +17,7 @@ from tests.factories import (
     import_rows,
     table_counts,
 )
+from units.samples import sample_id_number
 
 pytestmark = pytest.mark.django_db
 IMPORT = reverse("admin:replenish_arrearscase_import")
@@ -48,6 +49,40 @@ def test_the_preview_shows_what_the_import_would_do_and_writes_nothing(collectio
     assert "Preview of arrears.csv" in html
     assert "<th>cases opened</th><td>2</td>" in html
     assert "<th>lines created</th><td>2</td>" in html
+    assert table_counts() == before
+
+
+def test_the_preview_lists_each_new_line_with_the_case_it_opens_or_joins_page_by_page(
+    collection, monkeypatch
+):
+    # given unit 1 has a case already, and the preview shows 2 lines a page
+    monkeypatch.setattr("backoffice.admin.files.PREVIEW_PAGE", 2)
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=1)])
+    existing = ArrearsCase.objects.get()
+    before = table_counts()
+
+    # when a file of an imported row, a new line of unit 1 and two of unit 2 is previewed
+    html = upload(
+        collection,
+        [
+            ArrearsRowFactory(unit_no=1, person_no=1),
+            ArrearsRowFactory(unit_no=1, person_no=2),
+            ArrearsRowFactory(unit_no=2, person_no=3),
+            ArrearsRowFactory(unit_no=2, person_no=4),
+        ],
+    ).content.decode()
+
+    # then the new lines are listed, the ID numbers masked, with what happens to each
+    rows = html.split('id="preview-rows"')[1].split("</table>")[0]
+    assert f"joins case {existing.case_no}" in rows
+    assert "opens case AC2026-0000002" in rows
+    assert "1 row was imported before with the same amounts: it is skipped." in html
+    assert "page 1 of 2" in html
+    assert sample_id_number(2, region_code="110101") not in rows and "********" in rows
+    # and the next page shows the rest, with nothing written
+    second = collection.get(IMPORT, {"page": 2}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "page 2 of 2" in second and second.count("opens case AC2026-0000002") == 1
+    assert 'name="token"' in second
     assert table_counts() == before
 
 
