@@ -198,7 +198,7 @@ def test_approving_on_the_page_says_what_is_written_off(client, accepted):
     application = WriteOffApplication.objects.get()
     assert (application.state, application.approver) == (WriteOffState.APPROVED, auditor)
     assert response.status_code == 302
-    message = [str(m) for m in client.get(response.url).context["messages"]][0]
+    message = next(str(m) for m in client.get(response.url).context["messages"])
     total = application.principal + application.late_fee
     assert message.startswith(f"核销申请 {application.writeoff_no} 已批准：{total:,.2f} 元")
 
@@ -215,7 +215,7 @@ def test_rejecting_needs_a_reason_and_returns_the_case(client, accepted):
     assert response.status_code == 302
     assert WriteOffApplication.objects.get().state == WriteOffState.REJECTED
     assert ArrearsCase.objects.get().state != CaseState.WRITEOFF
-    message = [str(m) for m in client.get(response.url).context["messages"]][0]
+    message = next(str(m) for m in client.get(response.url).context["messages"])
     assert "已驳回" in message and ArrearsCase.objects.get().case_no in message
 
 
