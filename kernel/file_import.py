@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.db.backends.utils import CursorWrapper
@@ -57,6 +57,31 @@ def memoized(validate: Callable[[str], Any]) -> Callable[[str], Any]:
     return check
 
 
+class Progress(Protocol):
+    """Told how far an import is: its stage ("reading", "checking", "writing"), the rows read,
+    and while reading the fraction of the file read (None when not known)."""
+
+    def __call__(self, stage: str, rows: int, fraction: float | None) -> None: ...
+
+
+def progress_by_bytes(file: IO[bytes], progress: Progress, *, every: int) -> Callable[[int], None]:
+    """A row counter's hook that tells `progress` every `every` rows how much of `file` (a
+    seekable binary file) has been read."""
+    position = file.tell()
+    size = file.seek(0, 2)
+    file.seek(position)
+
+    def read(rows: int) -> None:
+        if rows % every == 0:
+            try:
+                fraction = min(1.0, file.tell() / size) if size else None
+            except (OSError, ValueError):
+                fraction = None
+            progress("reading", rows, fraction)
+
+    return read
+
+
 class RowReader:
     """Validates each row on its own and yields it in staging-table order; counts the rows.
 
@@ -66,6 +91,8 @@ class RowReader:
     """
 
     columns: Sequence[str] = ()
+    # Told the number of rows read so far, every so many rows (`progress_by_bytes`).
+    progress: Callable[[int], None] | None = None
 
     def __init__(self, *, today: date, errors: list[RowError]):
         self.today = today
@@ -74,8 +101,11 @@ class RowReader:
 
     def __call__(self, stream: Iterable[str]) -> Iterator[tuple[Any, ...]]:
         errors = self.errors
+        progress = self.progress
         for line, values in read_rows(stream, self.columns, errors):
             self.rows += 1
+            if progress is not None:
+                progress(self.rows)
             n = len(errors)
             staged = self.row(line, values)
             if len(errors) == n:

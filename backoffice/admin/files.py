@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -26,10 +25,14 @@ from backoffice.admin.file_formats import ARREARS_COLUMNS, FORMATS, template_fil
 from kernel.csvfiles import FileRejected
 from kernel.spreadsheets import csv_row, xlsx_row
 from kernel.uploads import import_file_check
-from replenish.models import ArrearsLine, CaseState
-from replenish.services.arrears_import import ArrearsImportResult, arrears_import
+from replenish.models import CaseState
+from replenish.services.arrears_import import (
+    PREVIEW_MAX,
+    ArrearsImportResult,
+    arrears_import,
+    arrears_import_preview,
+)
 from replenish.services.export import EXPORT_COLUMNS, export_rows
-from units.identifiers import mask_id_number
 
 UPLOADS = "arrears-imports"
 SESSION_KEY = "arrears_import"
@@ -43,63 +46,8 @@ class ArrearsFileForm(forms.Form):
     )
 
 
-class _Preview(Exception):
-    """Rolls back the import that was run to preview it."""
-
-    def __init__(self, result):
-        self.result = result
-
-
-# The preview lists what will happen to each new line, PREVIEW_PAGE at a time, the first
-# PREVIEW_MAX of them (a file of a million lines is summed up, not listed whole).
+# A page of the preview lists this many new lines.
 PREVIEW_PAGE = 100
-PREVIEW_MAX = 10_000
-
-
-def _preview(stream, name: str, user):
-    """The import run and rolled back: its result, and the first PREVIEW_MAX lines it would
-    create, each with the case it would join or open."""
-    try:
-        with transaction.atomic():
-            result = arrears_import(file=stream, file_name=name, actor=user)
-            raise _Preview((result, _preview_rows(result)))
-    except _Preview as preview:
-        return preview.result
-
-
-def _preview_rows(result) -> list[dict]:
-    if result.batch_id is None:
-        return []
-    lines = (
-        ArrearsLine.objects.filter(import_batch_id=result.batch_id)
-        .order_by("pk")
-        .values(
-            "unit__uscc",
-            "unit__name",
-            "person__name",
-            "person__id_number",
-            "period",
-            "employer_amount",
-            "employee_amount",
-            "due_date",
-            "case__case_no",
-            "case__import_batch_id",
-        )[:PREVIEW_MAX]
-    )
-    return [
-        {
-            "unit": f"{line['unit__name']} ({line['unit__uscc']})",
-            "person": line["person__name"],
-            "id_number": mask_id_number(line["person__id_number"]),
-            "period": line["period"],
-            "employer": str(line["employer_amount"]),
-            "employee": str(line["employee_amount"]),
-            "due_date": line["due_date"].isoformat(),
-            "case": line["case__case_no"],
-            "opens": line["case__import_batch_id"] == result.batch_id,
-        }
-        for line in lines
-    ]
 
 
 def _preview_path(stored: str) -> str:
@@ -130,7 +78,9 @@ def import_view(modeladmin, request):
         try:
             # The upload itself is previewed; it is kept for the confirmation only once valid
             # (a rejected file holds citizen ID numbers: it is never stored).
-            result, rows = _preview(upload, upload.name, request.user)
+            result, rows = arrears_import_preview(
+                file=upload, file_name=upload.name, actor=request.user
+            )
         except FileRejected as rejected:
             context["errors"] = rejected.errors
         else:

@@ -15,6 +15,8 @@ from replenish.models.cases import (
     ArrearsLine,
     CaseState,
     ImportBatch,
+    ImportJob,
+    ImportJobState,
     owed_by_unit,
 )
 from replenish.models.collection import (
@@ -79,6 +81,8 @@ __all__ = [
     "CreditOffset",
     "CreditRefund",
     "ImportBatch",
+    "ImportJob",
+    "ImportJobState",
     "Installment",
     "LedgerEntry",
     "LedgerKind",

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -71,6 +72,59 @@ def owed_by_unit(unit_id: int) -> Q:
     return Q(unit_id=unit_id) & (Q(obligor__isnull=True) | Q(obligor__kind="unit")) | Q(
         obligor__unit_id=unit_id, obligor__kind__in=SUCCESSOR_KINDS
     )
+
+
+class ImportJobState(models.TextChoices):
+    QUEUED = "queued", _("waiting for a worker")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    REJECTED = "rejected", _("rejected")
+    FAILED = "failed", _("failed")
+
+
+class ImportJob(models.Model):
+    """An arrears file too large to read within a page request, previewed or imported by a
+    worker (`replenish.services.import_jobs`): the page shows its progress, then its result.
+    A preview job's import is rolled back; the import job of the same file follows its
+    confirmation. The stored file is deleted when the import ends (a rejected file holds citizen
+    ID numbers: it is not kept either)."""
+
+    file_name = models.CharField(_("file name"), max_length=255)
+    stored = models.CharField(_("stored as"), max_length=255)
+    preview = models.BooleanField(_("preview"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=ImportJobState.choices, default=ImportJobState.QUEUED
+    )
+    rows = models.PositiveIntegerField(_("rows in file"), default=0)
+    lines_created = models.PositiveIntegerField(_("lines created"), default=0)
+    lines_skipped = models.PositiveIntegerField(_("lines already imported"), default=0)
+    cases_opened = models.PositiveIntegerField(_("cases opened"), default=0)
+    units_created = models.PositiveIntegerField(_("units created"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)  # the file's row errors
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirms = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="confirmed_by",
+        verbose_name=_("confirms the preview"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("arrears file job")
+        verbose_name_plural = _("arrears file jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
 
 
 def _owes_nothing(case: models.Model) -> bool:

@@ -28,7 +28,15 @@ from kernel.csvfiles import (
     parse_required,
     text_stream,
 )
-from kernel.file_import import RowReader, comparable, file_digest, memoized, staged_repeats
+from kernel.file_import import (
+    Progress,
+    RowReader,
+    comparable,
+    file_digest,
+    memoized,
+    progress_by_bytes,
+    staged_repeats,
+)
 from kernel.sql import bulk_load, create_temp_table, zero_padded
 from replenish.models import (
     ArrearsCase,
@@ -45,7 +53,12 @@ from replenish.services.numbering import (
     number_block_take,
 )
 from replenish.services.transitions import audit_record_set
-from units.identifiers import validate_id_number, validate_region_code, validate_uscc
+from units.identifiers import (
+    mask_id_number,
+    validate_id_number,
+    validate_region_code,
+    validate_uscc,
+)
 from units.models import Counterparty, CounterpartyKind, InsuredPerson, Unit, UnitEvent
 
 COLUMNS = (
@@ -226,19 +239,32 @@ def _case_total_overflows(cursor: CursorWrapper) -> list[RowError]:
     ]
 
 
+# How often the import says how far it has read (`progress`), in rows.
+PROGRESS_EVERY = 10_000
+
+
 def arrears_import(
-    *, file: IO[bytes], file_name: str, actor: Actor, today: date | None = None
+    *,
+    file: IO[bytes],
+    file_name: str,
+    actor: Actor,
+    today: date | None = None,
+    progress: Progress | None = None,
 ) -> ArrearsImportResult:
     """Import an arrears file: all of it, or nothing (FileRejected lists every bad row).
 
     One pass: each row is checked as it streams into the staging table; the rules across rows
-    are checked there; any error rolls the whole transaction back.
+    are checked there; any error rolls the whole transaction back. `progress(stage, rows,
+    fraction)` is told how far it is: while reading (every PROGRESS_EVERY rows, the fraction of
+    the file's bytes read), then as it checks and writes.
     """
     require_permission(actor, "replenish.add_arrearsline")
     today = today or timezone.localdate()
     sha256 = file_digest(file)
     errors: list[RowError] = []
     reader = _RowReader(today=today, errors=errors)
+    if progress is not None:
+        reader.progress = progress_by_bytes(file, progress, every=PROGRESS_EVERY)
     with transaction.atomic(), connection.cursor() as cursor, text_stream(file) as text:
         create_temp_table(
             cursor,
@@ -249,11 +275,15 @@ def arrears_import(
             " due_date date",
         )
         bulk_load(cursor, STAGING, STAGING_COLUMNS, reader(text))
+        if progress is not None:
+            progress("checking", reader.rows, None)
         errors += _cross_row_errors(cursor)
         if not errors:
             errors += _case_total_overflows(cursor)
         if errors:
             raise FileRejected(sorted(errors, key=lambda e: e.line))
+        if progress is not None:
+            progress("writing", reader.rows, None)
         result = _apply_staging(
             cursor, file_name=file_name, sha256=sha256, rows=reader.rows, actor=actor, today=today
         )
@@ -459,3 +489,69 @@ def _apply_staging(
         cases_opened=cases_opened,
         units_created=units_created,
     )
+
+
+# --- preview -----------------------------------------------------------------------------------
+
+# The preview lists what will happen to each new line, the first PREVIEW_MAX of them (a file of a
+# million lines is summed up, not listed whole).
+PREVIEW_MAX = 10_000
+
+
+class _RolledBack(Exception):
+    def __init__(self, outcome: tuple[ArrearsImportResult, list[dict[str, Any]]]) -> None:
+        self.outcome = outcome
+
+
+def arrears_import_preview(
+    *,
+    file: IO[bytes],
+    file_name: str,
+    actor: Actor,
+    progress: Progress | None = None,
+) -> tuple[ArrearsImportResult, list[dict[str, Any]]]:
+    """The import run and rolled back: what it would do, and the first PREVIEW_MAX lines it
+    would create, each with the case it would join or open (ID numbers masked). FileRejected as
+    the import itself."""
+    try:
+        with transaction.atomic():
+            result = arrears_import(file=file, file_name=file_name, actor=actor, progress=progress)
+            raise _RolledBack((result, _preview_rows(result)))
+    except _RolledBack as rolled_back:
+        outcome: tuple[ArrearsImportResult, list[dict[str, Any]]] = rolled_back.outcome
+        return outcome
+
+
+def _preview_rows(result: ArrearsImportResult) -> list[dict[str, Any]]:
+    if result.batch_id is None:
+        return []
+    lines = (
+        ArrearsLine.objects.filter(import_batch_id=result.batch_id)
+        .order_by("pk")
+        .values(
+            "unit__uscc",
+            "unit__name",
+            "person__name",
+            "person__id_number",
+            "period",
+            "employer_amount",
+            "employee_amount",
+            "due_date",
+            "case__case_no",
+            "case__import_batch_id",
+        )[:PREVIEW_MAX]
+    )
+    return [
+        {
+            "unit": f"{line['unit__name']} ({line['unit__uscc']})",
+            "person": line["person__name"],
+            "id_number": mask_id_number(line["person__id_number"]),
+            "period": line["period"],
+            "employer": str(line["employer_amount"]),
+            "employee": str(line["employee_amount"]),
+            "due_date": line["due_date"].isoformat(),
+            "case": line["case__case_no"],
+            "opens": line["case__import_batch_id"] == result.batch_id,
+        }
+        for line in lines
+    ]
