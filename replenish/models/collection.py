@@ -404,6 +404,16 @@ class CreditEntry(AppendOnly, models.Model):
         related_name="credit_entries",
         verbose_name=_("credit offset"),
     )
+    # The line a correction took the money off (kind `corrected`): reversing the arrival then
+    # takes this credit back instead of restoring the money to the line a second time.
+    line = models.ForeignKey(
+        "replenish.ArrearsLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("line"),
+    )
     refund = models.OneToOneField(
         "replenish.CreditRefund",
         on_delete=models.PROTECT,

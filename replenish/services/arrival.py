@@ -49,6 +49,7 @@ from replenish.services.arrival_allocation import (
     installments_unallocate,
     lines_reachable,
 )
+from replenish.services.corrections import moved_by_corrections, still_on_line
 from replenish.services.credit_reversal import credit_take_back
 from replenish.services.ledger import Posting, ledger_post, restored_fee_posting
 from replenish.services.transitions import transition_apply, transition_apply_bulk
@@ -589,7 +590,16 @@ def _posting_reverse(
     why = f"arrival {arrival.arrival_ref} reversed: {reason}"
     policy = late_fee_policy()
     postings = []
+    # What a correction already took off a line this money paid is the unit's credit now: it
+    # is taken back from there, and only the rest is restored to the line.
+    moved = moved_by_corrections(arrival=arrival)
+    applied = [
+        (line_id, *(-part for part in still_on_line(lines[line_id], (-e, -ee, -fee), moved)))
+        for line_id, e, ee, fee in applied
+    ]
     for line_id, employer, employee, late_fee in applied:
+        if not (employer or employee or late_fee):
+            continue
         postings.append(
             Posting(
                 case_id=case.pk,
@@ -618,9 +628,17 @@ def _posting_reverse(
         if missed is not None:
             postings.append(missed)
     ledger_post(postings, actor=actor)
-    if arrival.credit_amount:
+    credit_left = arrival.credit_amount + sum(
+        CreditEntry.objects.filter(arrival=arrival, kind=CreditKind.CORRECTED).values_list(
+            "amount", flat=True
+        ),
+        ZERO,
+    )
+    if credit_left:
         # The credit may have been offset or refunded meanwhile (credit.py says the rule).
-        credit_take_back(arrival=arrival, case=case, on=on, reason=why, actor=actor)
+        credit_take_back(
+            arrival=arrival, case=case, amount=credit_left, on=on, reason=why, actor=actor
+        )
     case.refresh_from_db(fields=["principal_unpaid", "fee_unpaid"])
     if case.state == CaseState.SETTLED and (case.principal_unpaid or case.fee_unpaid):
         settled_from = (

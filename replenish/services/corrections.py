@@ -26,7 +26,7 @@ from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -48,10 +48,12 @@ from replenish.models import (
     AgreementState,
     ArrearsCase,
     ArrearsLine,
+    Arrival,
     CaseState,
     CorrectionState,
     CreditEntry,
     CreditKind,
+    CreditOffset,
     LedgerEntry,
     LedgerKind,
     LineCorrection,
@@ -497,11 +499,59 @@ def _take_effect(
         transition_apply(case, "settle", actor=actor, reason=why)
 
 
+def moved_by_corrections(
+    *, arrival: Arrival | None = None, offset: CreditOffset | None = None
+) -> dict[int, Decimal]:
+    """{line: the money of this arrival, or of this credit offset, that corrections took off
+    the line as paid beyond its corrected debt (the unit's credit now)}."""
+    entries = CreditEntry.objects.filter(kind=CreditKind.CORRECTED)
+    if arrival is not None:
+        entries = entries.filter(arrival=arrival)
+    else:
+        entries = entries.filter(offset=offset)
+    moved: dict[int, Decimal] = {}
+    for line_id, amount in entries.values_list("line_id", "amount"):
+        if line_id is None:
+            raise RuntimeError("a corrected credit entry names no line")
+        moved[line_id] = moved.get(line_id, ZERO) + amount
+    return moved
+
+
+def still_on_line(
+    line: ArrearsLine, paid: tuple[Decimal, Decimal, Decimal], moved: dict[int, Decimal]
+) -> tuple[Decimal, Decimal, Decimal]:
+    """Of the portions (employer, employee, fee) one payment put on the line, what is still
+    there: less what corrections moved to credit (`moved`, consumed as it is used), no portion
+    beyond what is paid on it now. Undoing the payment takes back only this from the line."""
+    left = moved.get(line.pk, ZERO)
+    if not left:
+        return paid
+    used = min(left, sum(paid, ZERO))
+    moved[line.pk] = left - used
+    employer_assessed, employee_assessed = line_amounts(line)
+    paid_now = (
+        employer_assessed - line.employer_unpaid,
+        employee_assessed - line.employee_unpaid,
+        line.fee_fixed_total - line.fee_unpaid,
+    )
+    target = sum(paid, ZERO) - used
+    kept = []
+    for portion, room in zip(paid, paid_now, strict=True):
+        take = max(ZERO, min(portion, room, target))
+        kept.append(take)
+        target -= take
+    if target:
+        raise RuntimeError(f"line {line.pk}: {target} of the payment fits no portion")
+    return kept[0], kept[1], kept[2]
+
+
 def _excess_to_credit(
     case: ArrearsCase, line: ArrearsLine, amount: Decimal, *, on: date, why: str, actor: Actor
 ) -> None:
-    """Credit entries for the money paid beyond the corrected debt, against the arrivals that
-    paid the line, newest first (a credit entry belongs to the arrival its money came from)."""
+    """Credit entries for the money paid beyond the corrected debt, against the payers that
+    paid the line, newest first: an arrival or a credit offset (a credit entry belongs to the
+    money it came from, so undoing that money takes this credit back instead of paying the line
+    again)."""
     reversed_sources = LedgerEntry.objects.filter(
         line=line, kind=LedgerKind.PAYMENT_REVERSED, source__startswith="arrival:"
     ).values("source")
@@ -509,18 +559,39 @@ def _excess_to_credit(
         LedgerEntry.objects.filter(line=line, kind=LedgerKind.PAYMENT_APPLIED)
         .exclude(source__in=reversed_sources)
         .values("source")
-        .annotate(paid=Sum("employer") + Sum("employee") + Sum("late_fee"))
-        .order_by("-source")
+        .annotate(paid=Sum("employer") + Sum("employee") + Sum("late_fee"), posted=Max("pk"))
     )
+    # What each payer still has on the line: an offset taken back in part, money an earlier
+    # correction moved to credit already.
+    taken_back = dict(
+        LedgerEntry.objects.filter(
+            line=line, kind=LedgerKind.PAYMENT_REVERSED, source__startswith="offset:"
+        )
+        .values("source")
+        .annotate(back=Sum("employer") + Sum("employee") + Sum("late_fee"))
+        .values_list("source", "back")
+    )
+    for arrival_id, offset_id, moved in CreditEntry.objects.filter(
+        line=line, kind=CreditKind.CORRECTED
+    ).values_list("arrival_id", "offset_id", "amount"):
+        key = f"arrival:{arrival_id}" if arrival_id else f"offset:{offset_id}"
+        taken_back[key] = Decimal(str(taken_back.get(key) or 0)) + moved
     left = amount
-    for row in sorted(payers, key=lambda r: int(r["source"].split(":")[1]), reverse=True):
+    # The newest money first, by when it was posted to the line.
+    for row in sorted(payers, key=lambda r: r["posted"], reverse=True):
         if left <= 0:
             break
-        take = min(left, -Decimal(str(row["paid"])).quantize(Decimal("0.01")))
+        kind, key = row["source"].split(":")
+        still = -Decimal(str(row["paid"])) - Decimal(str(taken_back.get(row["source"]) or 0))
+        take = min(left, still.quantize(Decimal("0.01")))
+        if take <= 0:
+            continue
         CreditEntry.objects.create(
             unit_id=case.unit_id,
-            arrival_id=int(row["source"].split(":")[1]),
+            arrival_id=int(key) if kind == "arrival" else None,
+            offset_id=int(key) if kind == "offset" else None,
             case=case,
+            line=line,
             kind=CreditKind.CORRECTED,
             amount=take,
             effective_on=on,

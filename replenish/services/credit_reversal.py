@@ -32,17 +32,18 @@ from replenish.models import (
     RefundState,
 )
 from replenish.selectors import late_fee_policy, unit_has_another_registered_case
+from replenish.services.corrections import moved_by_corrections, still_on_line
 from replenish.services.credit import ZERO, offset_source, unit_credit
 from replenish.services.ledger import Posting, ledger_post, restored_fee_posting
 from replenish.services.transitions import transition_apply
 
 
 def credit_take_back(
-    *, arrival: Arrival, case: ArrearsCase, on: date, reason: str, actor: Actor
+    *, arrival: Arrival, case: ArrearsCase, amount: Decimal, on: date, reason: str, actor: Actor
 ) -> None:
-    """Take back the credit a reversed arrival left (the rule is in the module docstring)."""
+    """Take back `amount`, the credit a reversed arrival left (its overpayment, and what
+    corrections moved off the lines it paid): the rule is in the module docstring."""
     unit_id = case.unit_id
-    amount = arrival.credit_amount
     short = amount - max(unit_credit(unit_id), ZERO)
     if short > 0:
         for offset in (
@@ -109,10 +110,16 @@ def _offset_undo(
     postings: list[Posting] = []
     left = amount
     why = f"credit offset {offset.pk} taken back: {reason}"
+    # What a correction moved off a line this offset paid is credit again already: not taken
+    # back from the line a second time.
+    moved = moved_by_corrections(offset=offset)
     for line_id in reversed(order):
         if left <= 0:
             break
-        employer, employee, late_fee = net[line_id]
+        paid = net[line_id]
+        employer, employee, late_fee = still_on_line(
+            lines[line_id], (paid[0], paid[1], paid[2]), moved
+        )
         back_employer = min(left, employer)
         left -= back_employer
         back_employee = min(left, employee)

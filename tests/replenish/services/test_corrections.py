@@ -11,25 +11,28 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
 
-from replenish.departments import COLLECTION
+from replenish.departments import COLLECTION, FINANCE
 from replenish.models import (
     ArrearsCase,
     ArrearsLine,
+    Arrival,
     CaseState,
     CorrectionState,
     CreditEntry,
+    CreditKind,
     LedgerEntry,
     LedgerKind,
     LineCorrection,
 )
 from replenish.selectors import case_owed, line_late_fee
 from replenish.services.agreements import agreement_draft, agreement_sign
-from replenish.services.arrival import arrivals_post
+from replenish.services.arrival import arrival_reverse, arrivals_post
 from replenish.services.corrections import (
     correction_approve,
     correction_record,
     correction_reject,
 )
+from replenish.services.credit import credit_offset, unit_credit
 from replenish.services.ledger import ledger_differences
 from replenish.services.unit_events import EventDocument, Party, unit_record_merger
 from tests.factories import (
@@ -245,4 +248,72 @@ def test_an_agreement_ended_the_day_it_was_signed_freezes_no_day_of_a_corrected_
     # then its fee is the pure rule's on 500.00 from the due date: 45 days, 11.25
     line.refresh_from_db()
     assert line_late_fee(line, as_of=signed_on) == D("11.25")
+    assert ledger_differences() == []
+
+
+def test_reversing_an_arrival_after_a_correction_moved_its_money_to_credit_restores_only_the_rest(
+    line, clerks
+):
+    # given 500.00 arrived on 2026-03-01 and paid the line; the line was then corrected to
+    # 200.00 + 100.00, which moved 193.25 of that money to the unit's credit (found by the ledger
+    # state machine on PostgreSQL: the reversal restored the whole 500.00 to the line)
+    import_arrivals([ArrivalRowFactory(unit_no=1, amount="500.00", arrived_on="2026-03-01")])
+    arrivals_post(actor=SYSTEM)
+    recorder, approver = clerks
+    correction = record(line, "200.00", "100.00", recorder)
+    correction_approve(correction_id=correction.pk, actor=approver, on=date(2026, 3, 10))
+    arrival = Arrival.objects.get()
+
+    # when finance reverses the arrival
+    arrival_reverse(
+        arrival_id=arrival.pk,
+        reason="银行退票",
+        actor=department_user(FINANCE, "cashier"),
+        on=date(2026, 3, 10),
+    )
+
+    # then the line owes its corrected debt again, no more, and the credit is taken back
+    line.refresh_from_db()
+    assert (line.employer_unpaid, line.employee_unpaid) == (D("200.00"), D("100.00"))
+    assert line.fee_unpaid == line.fee_fixed_total
+    assert unit_credit(line.unit_id) == D("0.00")
+    assert ledger_differences() == []
+
+
+def test_money_a_credit_offset_paid_and_a_correction_moved_back_belongs_to_the_offset(line, clerks):
+    # given 2,000.00 arrived for unit 1: its case owed 1,022.50, the rest is credit
+    recorder, approver = clerks
+    import_arrivals([ArrivalRowFactory(unit_no=1, amount="2000.00", arrived_on="2026-03-01")])
+    arrivals_post(actor=SYSTEM)
+    credit = unit_credit(line.unit_id)
+    assert credit == D("977.50")
+    # and a later line of the unit, paid from that credit by an offset
+    import_rows(
+        [ArrearsRowFactory(unit_no=1, person_no=2, period="2026-01", due_date="2026-02-15")],
+        today=date(2026, 3, 2),
+    )
+    later = ArrearsLine.objects.exclude(pk=line.pk).get()
+    [offset] = credit_offset(unit_id=line.unit_id, actor=recorder, on=date(2026, 3, 2))
+
+    # when that line is cancelled as wrongly imported
+    correction = record(later, "0.00", "0.00", recorder, reason="重复申报")
+    correction_approve(correction_id=correction.pk, actor=approver, on=date(2026, 3, 10))
+
+    # then the money the offset paid is credit again, attributed to the offset (not to an
+    # arrival of the same number)
+    moved = CreditEntry.objects.get(kind=CreditKind.CORRECTED)
+    assert (moved.line_id, moved.offset_id, moved.arrival_id) == (later.pk, offset.pk, None)
+    assert unit_credit(line.unit_id) == credit
+    # and reversing the arrival takes the whole credit back, the first case owing again
+    arrival_reverse(
+        arrival_id=Arrival.objects.get().pk,
+        reason="银行退票",
+        actor=department_user(FINANCE, "cashier"),
+        on=date(2026, 3, 10),
+    )
+    assert unit_credit(line.unit_id) == D("0.00")
+    line.refresh_from_db()
+    assert line.principal_unpaid == D("1000.00")
+    later.refresh_from_db()
+    assert (later.principal_unpaid, later.fee_unpaid) == (D("0.00"), D("0.00"))
     assert ledger_differences() == []
