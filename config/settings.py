@@ -244,6 +244,9 @@ LATE_FEE_CAP_AT_PRINCIPAL = env.bool("LATE_FEE_CAP_AT_PRINCIPAL", default=False)
 # A write-off of more than this (yuan) needs two different approvers in audit.
 WRITEOFF_DUAL_APPROVAL_ABOVE = Decimal(env.str("WRITEOFF_DUAL_APPROVAL_ABOVE", default="100000.00"))
 NOTICE_DEADLINE_WORKING_DAYS = env.int("NOTICE_DEADLINE_WORKING_DAYS", default=5)
+# An arrears file larger than this (bytes; about 100 a line) is previewed and imported by a
+# worker, the page showing its progress; a smaller one within the page request.
+ARREARS_IMPORT_INLINE_BYTES = env.int("ARREARS_IMPORT_INLINE_BYTES", default=2_000_000)
 # An issued notice not delivered after this many working days is in collection's queue.
 NOTICE_UNDELIVERED_WORKING_DAYS = env.int("NOTICE_UNDELIVERED_WORKING_DAYS", default=5)
 INSTALLMENT_MAX_MONTHS = env.int("INSTALLMENT_MAX_MONTHS", default=12)

@@ -319,6 +319,11 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
                 name="replenish_arrearscase_import",
             ),
             path(
+                "import/job/<int:pk>/",
+                self.admin_site.admin_view(partial(files.import_job_view, self)),
+                name="replenish_arrearscase_import_job",
+            ),
+            path(
                 "template/<str:kind>.<str:extension>",
                 self.admin_site.admin_view(partial(files.template_view, self)),
                 name="replenish_file_template",

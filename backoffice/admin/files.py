@@ -9,11 +9,20 @@ import json
 import secrets
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +34,7 @@ from backoffice.admin.file_formats import ARREARS_COLUMNS, FORMATS, template_fil
 from kernel.csvfiles import FileRejected
 from kernel.spreadsheets import csv_row, xlsx_row
 from kernel.uploads import import_file_check
-from replenish.models import CaseState
+from replenish.models import CaseState, ImportJob, ImportJobState
 from replenish.services.arrears_import import (
     PREVIEW_MAX,
     ArrearsImportResult,
@@ -33,6 +42,12 @@ from replenish.services.arrears_import import (
     arrears_import_preview,
 )
 from replenish.services.export import EXPORT_COLUMNS, export_rows
+from replenish.services.import_jobs import (
+    import_job_confirm,
+    import_job_progress,
+    import_job_start,
+    preview_rows,
+)
 
 UPLOADS = "arrears-imports"
 SESSION_KEY = "arrears_import"
@@ -75,6 +90,12 @@ def import_view(modeladmin, request):
             default_storage.delete(_preview_path(pending["path"]))
             del request.session[SESSION_KEY]
         upload = form.cleaned_data["file"]
+        if upload.size > settings.ARREARS_IMPORT_INLINE_BYTES:
+            # Too large to read within this request: a worker previews it, the page follows.
+            job = import_job_start(file=upload, file_name=upload.name, actor=request.user)
+            return HttpResponseRedirect(
+                reverse("admin:replenish_arrearscase_import_job", args=[job.pk])
+            )
         try:
             # The upload itself is previewed; it is kept for the confirmation only once valid
             # (a rejected file holds citizen ID numbers: it is never stored).
@@ -110,6 +131,59 @@ def import_view(modeladmin, request):
         context.update(_preview_page(rows, request.GET.get("page")))
     context["form"] = form
     return TemplateResponse(request, "admin/replenish/arrearscase/import.html", context)
+
+
+STAGE_LABELS = {
+    "": _("waiting for a worker"),
+    "reading": _("reading the file"),
+    "checking": _("checking the rules across rows"),
+    "writing": _("writing cases and lines"),
+    "done": _("done"),
+}
+
+
+def import_job_view(modeladmin, request, pk: int):
+    """A file previewed or imported by a worker: its progress while it runs (the page asks
+    `?progress` once a second), then what happened; a finished preview is confirmed here."""
+    if not request.user.has_perm("replenish.add_arrearsline"):
+        return refuse(modeladmin, request, _("Your department may not import arrears files."))
+    job = get_object_or_404(ImportJob, pk=pk)
+    if "progress" in request.GET:
+        progress = import_job_progress(job)
+        return JsonResponse(
+            {
+                "state": job.state,
+                "finished": job.state not in (ImportJobState.QUEUED, ImportJobState.RUNNING),
+                "stage": str(STAGE_LABELS.get(progress["stage"], progress["stage"])),
+                "rows": progress["rows"],
+                "percent": progress["percent"],
+            }
+        )
+    if request.method == "POST":
+        try:
+            confirmed = import_job_confirm(job_id=job.pk, actor=request.user)
+        except ValidationError as refused:
+            modeladmin.message_user(request, " ".join(refused.messages), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return HttpResponseRedirect(
+            reverse("admin:replenish_arrearscase_import_job", args=[confirmed.pk])
+        )
+    progress = import_job_progress(job)
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": _("Import an arrears file"),
+        "opts": modeladmin.model._meta,
+        "job": job,
+        "running": job.state in (ImportJobState.QUEUED, ImportJobState.RUNNING),
+        "progress": progress,
+        "stage_label": STAGE_LABELS.get(progress["stage"], progress["stage"]),
+        "confirmable": job.preview
+        and job.state == ImportJobState.DONE
+        and not ImportJob.objects.filter(confirms=job).exists(),
+    }
+    if job.preview and job.state == ImportJobState.DONE:
+        context.update(_preview_page(preview_rows(job), request.GET.get("page")))
+    return TemplateResponse(request, "admin/replenish/arrearscase/import_job.html", context)
 
 
 def _preview_page(rows: list[dict], number) -> dict:
