@@ -29,7 +29,7 @@ from backoffice.admin.case_list import (
 )
 from backoffice.admin.case_summary import case_summary
 from backoffice.admin.credit import CreditOffsetInline
-from backoffice.admin.helpers import ReadOnlyAdmin, ReadOnlyInline, id_number_fields
+from backoffice.admin.helpers import PagedInline, ReadOnlyAdmin, ReadOnlyInline, id_number_fields
 from backoffice.admin.shown import actor_column, source_column, yuan
 from backoffice.admin.writeoff import WriteOffInline
 from backoffice.queues import queue_shown
@@ -53,10 +53,12 @@ def _correct(request) -> list[str]:
     return ["correct_link"] if request.user.has_perm("replenish.correct_line") else []
 
 
-class LineInline(ReadOnlyInline):
+class LineInline(PagedInline):
     model = ArrearsLine
     # Folded: the summary above says what the case owes; a clerk opens the detail to check it.
+    # By period, then person: a month's lines together, fifty a page.
     classes = ["collapse"]
+    ordering = ["period", "person__id_number", "pk"]
     fields = [
         "period",
         "person_name",
@@ -99,10 +101,12 @@ class LineInline(ReadOnlyInline):
         return line.person.id_number
 
 
-class LedgerInline(ReadOnlyInline):
+class LedgerInline(PagedInline):
     model = LedgerEntry
     # Folded: the summary above says what the case owes; a clerk opens the detail to check it.
+    # The newest entries first, fifty a page.
     classes = ["collapse"]
+    ordering = ["-id"]
     fields = [
         "id",
         "kind",
@@ -123,11 +127,12 @@ class LedgerInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("line__person")
 
 
-class AuditInline(ReadOnlyInline):
+class AuditInline(PagedInline):
     """The case's trail in the reader's language (codes through replenish.labels)."""
 
     model = AuditEntry
     classes = ["collapse"]
+    ordering = ["-at", "-id"]
     fields = ["at", "what", "subject_id", "change", "states", "by", "why"]
     readonly_fields = fields
 

@@ -159,6 +159,43 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class PagedInline(ReadOnlyInline):
+    """A read-only inline shown `per_page` rows at a time (the page's `<prefix>-page` parameter),
+    so a case of thousands of lines renders as fast as one of ten: two queries, a count and the
+    page."""
+
+    per_page = 50
+    template = "admin/replenish/edit_inline/paged_tabular.html"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        per_page = self.per_page
+
+        class Paged(formset):  # type: ignore[misc, valid-type]
+            def get_queryset(self):
+                if not hasattr(self, "_page"):
+                    rows = super().get_queryset()
+                    self.total = rows.count()
+                    self.pages = max(1, -(-self.total // per_page))
+                    try:
+                        number = int(request.GET.get(f"{self.prefix}-page", 1))
+                    except ValueError:
+                        number = 1
+                    self.page_number = min(max(1, number), self.pages)
+                    # The first and last pages and those near this one.
+                    near = range(self.page_number - 3, self.page_number + 4)
+                    self.page_links = [
+                        (n, f"?{self.prefix}-page={n}#{self.prefix}-group")
+                        for n in range(1, self.pages + 1)
+                        if n in near or n in (1, self.pages)
+                    ]
+                    start = (self.page_number - 1) * per_page
+                    self._page = rows[start : start + per_page]
+                return self._page
+
+        return Paged
+
+
 def case_form_view(modeladmin, request, *, make_form, title, submit, multipart=False):
     """An add page whose form names a case (`case_no`) and calls a service with it:
     `submit(case, cleaned_data)` does it and returns the message of success, then the list is

@@ -176,3 +176,33 @@ def test_the_case_page_opens_with_what_the_case_owes_today_by_the_money_rules(cl
     assert f"缴款期限 {notice.deadline:%Y-%m-%d}（通知单 {notice.number}）" in summary
     # and a deadline that has passed says so, with how long ago
     assert f"已过期 {(today - notice.deadline).days} 天" in summary
+
+
+def test_a_case_of_many_lines_shows_them_fifty_a_page_by_period(client):
+    # given a case of 120 lines, over two periods
+    import_rows(
+        [
+            ArrearsRowFactory(unit_no=1, person_no=n, period=period)
+            for n in range(1, 61)
+            for period in ("2025-11", "2025-12")
+        ]
+    )
+    case = ArrearsCase.objects.get()
+    client.force_login(department_user(COLLECTION, "collector"))
+    url = reverse("admin:replenish_arrearscase_change", args=[case.pk])
+
+    # when the clerk opens the case, then its third page of lines
+    first = client.get(url).content.decode()
+    third = client.get(url, {"lines-page": "3"}).content.decode()
+
+    # then fifty lines a page, by period: the first page is November's, the last December's
+    def lines(html):
+        group = html.split('id="lines-group"')[1].split('id="lines-pager"')[0]
+        return group.count('class="form-row')
+
+    assert (lines(first), lines(third)) == (50, 20)
+    assert "第 1 页，共 3 页（共 120 条）" in first
+    first_lines = first.split('id="lines-group"')[1].split('id="lines-pager"')[0]
+    assert "2025-11" in first_lines and "2025-12" not in first_lines
+    # and a page number out of range shows the last page
+    assert lines(client.get(url, {"lines-page": "99"}).content.decode()) == 20
