@@ -111,6 +111,9 @@ def env_for(url: str) -> dict:
         "SECURE_COOKIES": "false",
         "LOG_LEVEL": "ERROR",
         "MEDIA_ROOT": str(ROOT / "var" / "bench" / "media"),
+        # The pages are timed server side, their static files not served: the plain storage,
+        # so that a fresh checkout needs no `collectstatic` first.
+        "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
         # A broker nobody consumes: the messages are queued as in production, and sent by the
         # workers, which are not part of these workloads (without a broker Celery runs eagerly).
         "CELERY_BROKER_URL": "filesystem://",
