@@ -130,15 +130,24 @@ def fen_to_yuan(fen) -> Decimal:
 
 def owed_by_case_state(as_of: date) -> dict[str, Decimal]:
     """{case state: what its cases owe as of `as_of`}, in one pass over the lines."""
+    return _owed_by_case_column("state", as_of)
+
+
+def owed_by_region(as_of: date) -> dict[str, Decimal]:
+    """{region code: what its cases owe as of `as_of`}, in one pass over the lines."""
+    return _owed_by_case_column("region_code", as_of)
+
+
+def _owed_by_case_column(column: str, as_of: date) -> dict[str, Decimal]:
     line, params = line_owed_fen_sql("l", as_of=as_of, policy=late_fee_policy())
     cases = ArrearsCase._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT c.state, COALESCE(SUM({line}), 0) FROM {LINES} l "
-            f"JOIN {cases} c ON c.id = l.case_id GROUP BY c.state",
+            f"SELECT c.{column}, COALESCE(SUM({line}), 0) FROM {LINES} l "
+            f"JOIN {cases} c ON c.id = l.case_id GROUP BY c.{column}",
             params,
         )
-        return {state: fen_to_yuan(fen) for state, fen in cursor.fetchall()}
+        return {value: fen_to_yuan(fen) for value, fen in cursor.fetchall()}
 
 
 def aging_by_oldest_month(as_of: date, buckets) -> dict[str, dict]:
@@ -200,16 +209,3 @@ def _aging(as_of: date, buckets, *, by_region: bool = False) -> dict[tuple[str, 
             }
             for region_code, key, n, p, o in cursor.fetchall()
         }
-
-
-def owed_by_region(as_of: date) -> dict[str, Decimal]:
-    """{region code: what its cases owe as of `as_of`}, in one pass over the lines."""
-    line, params = line_owed_fen_sql("l", as_of=as_of, policy=late_fee_policy())
-    cases = ArrearsCase._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT c.region_code, COALESCE(SUM({line}), 0) FROM {LINES} l "
-            f"JOIN {cases} c ON c.id = l.case_id GROUP BY c.region_code",
-            params,
-        )
-        return {region: fen_to_yuan(fen) for region, fen in cursor.fetchall()}
