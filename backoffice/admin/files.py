@@ -134,11 +134,11 @@ def import_view(modeladmin, request):
 
 
 STAGE_LABELS = {
-    "": _("waiting for a worker"),
+    "": pgettext_lazy("import job", "waiting for a worker"),
     "reading": _("reading the file"),
     "checking": _("checking the rules across rows"),
     "writing": _("writing cases and lines"),
-    "done": _("done"),
+    "done": pgettext_lazy("import job", "done"),
 }
 
 

@@ -122,16 +122,27 @@ def form_action(modeladmin, request, queryset, *, form_class, title, apply):
 
 
 def run_each(modeladmin, request, queryset: QuerySet, apply) -> None:
-    done = 0
+    """An action that calls `apply(obj)` (a service) for each selected object, reporting each
+    refusal and, at the end, what was done to which: the action's name and each object's
+    facts (the amount, the unit, the case)."""
+    queryset = queryset.select_related(*FACTS_RELATED.get(queryset.model._meta.model_name, ()))
+    done = []
     for obj in queryset.order_by("pk"):
         try:
             with transaction.atomic():
                 apply(obj)
-                done += 1
+                done.append(facts(obj))
         except (ValidationError, PermissionDenied) as exc:
-            modeladmin.message_user(request, f"{obj}: {_errors_of(exc)}", messages.ERROR)
+            modeladmin.message_user(request, f"{facts(obj)}: {_errors_of(exc)}", messages.ERROR)
     if done:
-        modeladmin.message_user(request, _("%(n)d done.") % {"n": done}, messages.SUCCESS)
+        action = modeladmin.get_action(request.POST.get("action", ""))
+        title = action[2] if action else ""
+        modeladmin.message_user(
+            request,
+            _("%(title)s — %(n)d done: %(objects)s")
+            % {"title": title, "n": len(done), "objects": "; ".join(done)},
+            messages.SUCCESS,
+        )
 
 
 def id_number_fields(request, fields) -> list[str]:

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from kernel.fields import money_field
@@ -75,11 +76,11 @@ def owed_by_unit(unit_id: int) -> Q:
 
 
 class ImportJobState(models.TextChoices):
-    QUEUED = "queued", _("waiting for a worker")
-    RUNNING = "running", _("running")
-    DONE = "done", _("done")
-    REJECTED = "rejected", _("rejected")
-    FAILED = "failed", _("failed")
+    QUEUED = "queued", pgettext_lazy("import job", "waiting for a worker")
+    RUNNING = "running", pgettext_lazy("import job", "running")
+    DONE = "done", pgettext_lazy("import job", "done")
+    REJECTED = "rejected", pgettext_lazy("import job", "rejected")
+    FAILED = "failed", pgettext_lazy("import job", "failed")
 
 
 class ImportJob(models.Model):
