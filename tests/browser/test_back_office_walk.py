@@ -5,6 +5,7 @@ applications are not built yet: the walk stops where the screens end)."""
 import pytest
 from django.utils import timezone
 
+from notices.models import Notice
 from replenish.departments import COLLECTION, FINANCE
 from replenish.models import ArrearsCase, CaseState
 from tests.factories import ArrearsRowFactory, arrears_csv_text, department_user
@@ -70,9 +71,10 @@ def test_a_case_from_import_to_settlement(live_server, as_user):
     assert "待下达通知的案件" in page.locator("#work-queues").inner_text()
     page.goto(f"{live_server.url}/admin/replenish/arrearscase/")
     page.get_by_role("link", name="导入欠费文件").click()
+    # (saved by Excel on Chinese Windows: GB18030)
     page.set_input_files(
         "input[type=file]",
-        {"name": "arrears.csv", "mimeType": "text/csv", "buffer": csv_text.encode()},
+        {"name": "欠费.csv", "mimeType": "text/csv", "buffer": csv_text.encode("gb18030")},
     )
     page.locator("#content input[type=submit]").click()
     preview = page.locator(".preview-summary").inner_text()
@@ -88,6 +90,30 @@ def test_a_case_from_import_to_settlement(live_server, as_user):
     assert "已登记" in confirm and "已通知" in confirm and "1000.00" in confirm
     page.locator("#content input[type=submit]").click()
     assert "已为案件" in page.locator(".messagelist").inner_text()
+    notice = Notice.objects.get(case=case)
+
+    # and prints every undelivered notice for the post room: one PDF, the notice and its receipt
+    page.goto(f"{live_server.url}/admin/notices/notice/")
+    with page.expect_download() as printed:
+        page.click("#print-undelivered")
+    assert printed.value.suggested_filename == "undelivered-notices.pdf"
+    assert printed.value.path().read_bytes().startswith(b"%PDF")
+
+    # and records its delivery by post, from the notice's page
+    page.goto(f"{live_server.url}/admin/notices/notice/{notice.pk}/change/")
+    page.get_by_role("link", name="登记送达").click()
+    page.select_option("#id_channel", "post")
+    page.fill("#id_delivered_on", today.isoformat())
+    # (by post: the scan of the return receipt is the proof)
+    page.set_input_files(
+        "#id_proof",
+        {"name": "回执.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% receipt\n"},
+    )
+    page.locator("#content input[type=submit]").click()
+    assert "送达" in page.locator(".messagelist").inner_text()
+    notice.refresh_from_db()
+    assert (notice.state, notice.delivered_on) == ("delivered", today)
+    page.goto(f"{live_server.url}/admin/replenish/arrearscase/{case.pk}/change/")
 
     # and records the counter payment and accepts it
     page.get_by_role("link", name="登记柜台缴款").click()
