@@ -1,14 +1,27 @@
-"""Walks through the back office by clicking, as each department: one case from its import to its
-settlement, and one from the unit's bankruptcy to its liquidation agreement (write-off
-applications are not built yet: the walk stops where the screens end)."""
+"""Walks through the back office by clicking, as each department: one case from its import (a
+GB18030 file) through its notice, printed and delivered by post, to its settlement; one from the
+unit's bankruptcy to its liquidation agreement; finance resolving an unmatched arrival by its
+candidate. Audit's decision of a write-off on its page is in test_clerks_day."""
+
+from datetime import date
 
 import pytest
 from django.utils import timezone
 
 from notices.models import Notice
+from notices.services import case_issue_notice
 from replenish.departments import COLLECTION, FINANCE
-from replenish.models import ArrearsCase, CaseState
-from tests.factories import ArrearsRowFactory, arrears_csv_text, department_user
+from replenish.models import ArrearsCase, Arrival, ArrivalState, CaseState
+from replenish.selectors import case_owed
+from tests.factories import (
+    SYSTEM,
+    ArrearsRowFactory,
+    ArrivalRowFactory,
+    arrears_csv_text,
+    department_user,
+    import_arrivals,
+    import_rows,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -202,3 +215,36 @@ def test_a_bankrupt_units_case_to_its_liquidation_agreement(live_server, as_user
     assert audit.get_by_role("link", name="下达通知书").count() == 0
     assert audit.get_by_role("link", name="登记柜台缴款").count() == 0
     # Write-off applications (examination by collection, decision by audit) are not built yet.
+
+
+def test_finance_resolves_an_unmatched_arrival_by_its_candidate(live_server, as_user):
+    # given unit 6 has two open cases (one notified, one opened by later arrears), and money
+    # from it quoting nothing the system knows: it waits unmatched, the payer being ambiguous
+    department_user(FINANCE, "cashier")
+    import_rows([ArrearsRowFactory(unit_no=6, person_no=1)])
+    first = ArrearsCase.objects.get()
+    case_issue_notice(case_id=first.pk, actor=SYSTEM, issued_on=date(2026, 3, 2))
+    import_rows([ArrearsRowFactory(unit_no=6, person_no=2, period="2026-01")])
+    second = ArrearsCase.objects.exclude(pk=first.pk).get()
+    import_arrivals([ArrivalRowFactory(unit_no=6, amount="1000.00", reference="转账")])
+    arrival = Arrival.objects.get()
+    assert arrival.state == ArrivalState.UNMATCHED
+
+    # when finance opens its queue of unmatched arrivals and the arrival's decision page
+    page = as_user("cashier")
+    page.locator("#work-queues").get_by_role("link", name="未匹配的到账").click()
+    page.get_by_role("link", name="选择案件").click()
+
+    # then it sees the amount, the payer and both of the payer's open cases with what each owes
+    assert page.locator("#arrival-amount").inner_text().strip() == "1,000.00"
+    candidates = page.locator("#candidates tr.candidate")
+    assert candidates.count() == 2
+    owed = case_owed(second.pk, as_of=timezone.localdate()).total
+    row = page.locator(f'#candidates tr[data-case="{second.case_no}"]')
+    assert f"{owed:,.2f}" in row.inner_text()
+
+    # and matching it to the second case by a click is done, and said
+    row.get_by_role("button").click()
+    assert second.case_no in page.locator(".messagelist").inner_text()
+    arrival.refresh_from_db()
+    assert (arrival.state, arrival.case_id) == (ArrivalState.MATCHED, second.pk)
