@@ -15,7 +15,7 @@ one grouped query, so the feed of a whole region takes a fixed number of stateme
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -126,15 +126,41 @@ def _status_on_sql(today: date) -> str:
     """
 
 
+# A month's status changes only with an entry of its ledger: a batch looks again only at the
+# months with an entry recorded since the previous batch was made, less this margin for the
+# transactions still open then (an entry is recorded before its transaction commits).
+RESCAN_MARGIN = timedelta(days=1)
+
+
+def _touched_since(previous: PaidMonthBatch | None) -> tuple[str, list[Any]]:
+    """The figures' WHERE for the months a batch must look at: all before the first batch,
+    then those with a ledger entry recorded since the previous one (less RESCAN_MARGIN)."""
+    if previous is None:
+        return "", []
+    entry, line = LedgerEntry._meta.db_table, ArrearsLine._meta.db_table
+    return (
+        f"""WHERE (l.unit_id, l.person_id, l.period) IN (
+                SELECT t.unit_id, t.person_id, t.period FROM {entry} touched
+                JOIN {line} t ON t.id = touched.line_id
+                WHERE touched.recorded_at >= %s)""",
+        [previous.made_at - RESCAN_MARGIN],
+    )
+
+
 def paid_months_batch_make(*, actor: Actor, today: date | None = None) -> PaidMonthBatch | None:
     """Make the next batch of every month whose status changed since it was last reported, or
     nothing (None) when no month changed. Two runs at once make one batch: the batch number's
-    sequence row is locked first, and the second run finds nothing left to report."""
+    sequence row is locked first, and the second run finds nothing left to report. Only the
+    months with ledger entries since the previous batch are looked at (`RESCAN_MARGIN`): the
+    work follows what happened, not the size of the region."""
     require_permission(actor, "replenish.add_paidmonthbatch", action=_("make a paid-month batch"))
     today = today or timezone.localdate()
     rows, reported = PaidMonthRow._meta.db_table, ReportedMonth._meta.db_table
     with transaction.atomic():
         number = number_block_take(scope=BATCH_SCOPE)
+        where, where_params = _touched_since(
+            PaidMonthBatch.objects.filter(number__lt=number).order_by("-number").first()
+        )
         batch = PaidMonthBatch.objects.create(number=number, made_by=actor_label(actor), rows=0)
         with connection.cursor() as cursor:
             cursor.execute(
@@ -143,10 +169,10 @@ def paid_months_batch_make(*, actor: Actor, today: date | None = None) -> PaidMo
                                     employee_amount, status, status_on)
                 SELECT %s, s.unit_uscc, s.id_number, s.period, s.employer_amount,
                        s.employee_amount, s.status, {_status_on_sql(today)}
-                FROM ({_status_sql(_month_figures_sql())}) s
+                FROM ({_status_sql(_month_figures_sql(where))}) s
                 WHERE s.status <> s.reported
                 """,
-                [batch.pk],
+                [batch.pk, *where_params],
             )
             count = cursor.rowcount
             if count == 0:
