@@ -41,9 +41,10 @@ def _still_paid(agreement: Agreement, case: ArrearsCase) -> bool:
 
 
 def agreement_after_reversal(
-    case: ArrearsCase, *, arrival_ref: str, on: date, actor: Actor
+    case: ArrearsCase, *, arrival_ref: str, on: date, actor: Actor, why: str = ""
 ) -> None:
-    """Undo on the (locked) case's agreement what the reversed money did; see the module."""
+    """Undo on the (locked) case's agreement what the reversed money did; see the module. The
+    money is an arrival's (`arrival_ref`), or a credit offset's taken back (`why` says which)."""
     case.refresh_from_db(fields=["state", "principal_unpaid", "fee_unpaid", "paid_total"])
     owes = bool(case.principal_unpaid or case.fee_unpaid)
     latest = (
@@ -53,7 +54,7 @@ def agreement_after_reversal(
         .order_by("-signed_on", "-pk")
         .first()
     )
-    why = f"arrival {arrival_ref} reversed"
+    why = why or f"arrival {arrival_ref} reversed"
     if (
         latest is not None
         and latest.state == AgreementState.FULFILLED

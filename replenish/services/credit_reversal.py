@@ -32,6 +32,7 @@ from replenish.models import (
     RefundState,
 )
 from replenish.selectors import late_fee_policy, unit_has_another_registered_case
+from replenish.services.agreement_reversal import agreement_after_reversal
 from replenish.services.corrections import moved_by_corrections, still_on_line
 from replenish.services.credit import ZERO, offset_source, unit_credit
 from replenish.services.ledger import Posting, ledger_post, restored_fee_posting
@@ -169,6 +170,10 @@ def _offset_undo(
         reason=why,
     )
     case_reopen_if_owing(case, reason=why, actor=actor)
+    # As for a reversed arrival: an agreement the offset's money fulfilled is in force again (or
+    # breached at once), or the case, reopened under a fulfilled agreement, is due again (found
+    # by the ledger state machine: the case was left under an agreement no longer in force).
+    agreement_after_reversal(case, arrival_ref=f"offset:{offset.pk}", on=on, actor=actor, why=why)
 
 
 def case_reopen_if_owing(case: ArrearsCase, *, reason: str, actor: Actor) -> None:

@@ -38,6 +38,7 @@ from replenish.models import (
     ArrearsLine,
     Arrival,
     ArrivalState,
+    AuditEntry,
     CaseState,
     CreditEntry,
     CreditRefund,
@@ -585,11 +586,17 @@ class LedgerMachine(RuleBasedStateMachine):
         # issue 13, rule 3: a reversal never leaves a fulfilled agreement over an owing case
         in_force = Agreement.objects.filter(state="in_force").values_list("case__state", flat=True)
         assert set(in_force) <= {CaseState.AGREEMENT, CaseState.WRITEOFF, CaseState.SETTLED}
-        assert (
-            not ArrearsCase.objects.filter(state=CaseState.AGREEMENT)
-            .exclude(agreements__state="in_force")
-            .exists()
+        orphans = ArrearsCase.objects.filter(state=CaseState.AGREEMENT).exclude(
+            agreements__state="in_force"
         )
+        assert not orphans.exists(), [  # the case's trail says how it got there
+            list(
+                AuditEntry.objects.filter(case=case)
+                .order_by("pk")
+                .values_list("subject", "transition", "from_state", "to_state", "reason")
+            )
+            for case in orphans
+        ]
 
     @invariant()
     def cached_figures_are_the_ledgers(self):

@@ -13,7 +13,7 @@ from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from replenish.departments import FINANCE
+from replenish.departments import COLLECTION, FINANCE
 from replenish.models import (
     Agreement,
     AgreementState,
@@ -25,7 +25,8 @@ from replenish.models import (
 )
 from replenish.selectors import case_owed
 from replenish.services.agreements import agreement_draft, agreement_sign
-from replenish.services.arrival import arrival_post, arrival_reverse, arrivals_post
+from replenish.services.arrival import arrival_match, arrival_post, arrival_reverse, arrivals_post
+from replenish.services.credit import credit_offset
 from replenish.services.ledger import ledger_differences
 from tests.factories import (
     COLLECTOR_PERMISSIONS,
@@ -236,3 +237,35 @@ def test_posting_in_any_order_is_refused_or_the_same_as_in_date_order(money, ord
         assert line_figures(case_1) == line_figures(case_2)
         assert ledger_differences() == []
         transaction.set_rollback(True)
+
+
+def test_taking_back_a_credit_offset_that_fulfilled_an_agreement_puts_it_in_force_again(
+    agreement, cashier
+):
+    # given credit of unit 1 (an arrival of 2,000.00 for a later case owing 100.00) offset against
+    # the case under agreement, which it settles, the daily run fulfilling the agreement
+    import_rows(
+        [
+            ArrearsRowFactory(
+                unit_no=1, person_no=13, employer_amount="80.00", employee_amount="20.00"
+            )
+        ],
+        today=date(2026, 3, 5),
+    )
+    later = ArrearsCase.objects.exclude(pk=agreement.case_id).get()
+    over = arrive("OVER", "2000.00", date(2026, 3, 10))
+    arrival_match(arrival_id=over.pk, case_id=later.pk, actor=cashier)
+    arrivals_post(actor=SYSTEM)
+    credit_offset(
+        unit_id=later.unit_id, actor=department_user(COLLECTION, "clerk"), on=date(2026, 3, 11)
+    )
+    run_daily(date(2026, 3, 11))
+    assert state_of(agreement) == (AgreementState.FULFILLED, CaseState.SETTLED)
+
+    # when finance reverses the arrival: the credit the offset used is taken back from the case
+    arrival_reverse(arrival_id=over.pk, reason="bounced", actor=cashier, on=date(2026, 3, 20))
+
+    # then the agreement the offset's money fulfilled is in force again, the case under it (found
+    # by the ledger state machine: the case went back under a fulfilled agreement)
+    assert state_of(agreement) == (AgreementState.IN_FORCE, CaseState.AGREEMENT)
+    assert ledger_differences() == []
