@@ -79,6 +79,8 @@ def import_view(modeladmin, request):
         "opts": modeladmin.model._meta,
         "columns": ARREARS_COLUMNS,
         "template_kind": "arrears",
+        # The large files this clerk left to a worker, to come back to.
+        "jobs": ImportJob.objects.filter(created_by=request.user).order_by("-created_at")[:10],
     }
     pending = request.session.get(SESSION_KEY)
     if request.method == "POST" and "confirm" in request.POST:

@@ -81,6 +81,9 @@ def test_a_large_file_is_previewed_by_a_worker_then_imported_once_confirmed(
     assert job.batch is not None
     assert not default_storage.exists(preview.stored)
     assert "big.csv" in collection.get(job_url(job)).content.decode()
+    # and the import page lists the clerk's jobs, to come back to
+    listed = collection.get(IMPORT).content.decode().split('id="import-jobs"')[1]
+    assert job_url(job) in listed and job_url(preview) in listed
 
     # and confirming the preview again is refused, with nothing more imported
     with django_capture_on_commit_callbacks(execute=True):
