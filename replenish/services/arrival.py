@@ -593,6 +593,7 @@ def _posting_reverse(
     # What a correction already took off a line this money paid is the unit's credit now: it
     # is taken back from there, and only the rest is restored to the line.
     moved = moved_by_corrections(arrival=arrival)
+    corrected_credit = sum(moved.values(), ZERO)  # before `still_on_line` consumes `moved`
     applied = [
         (line_id, *(-part for part in still_on_line(lines[line_id], (-e, -ee, -fee), moved)))
         for line_id, e, ee, fee in applied
@@ -628,12 +629,7 @@ def _posting_reverse(
         if missed is not None:
             postings.append(missed)
     ledger_post(postings, actor=actor)
-    credit_left = arrival.credit_amount + sum(
-        CreditEntry.objects.filter(arrival=arrival, kind=CreditKind.CORRECTED).values_list(
-            "amount", flat=True
-        ),
-        ZERO,
-    )
+    credit_left = arrival.credit_amount + corrected_credit
     if credit_left:
         # The credit may have been offset or refunded meanwhile (credit.py says the rule).
         credit_take_back(
