@@ -5,14 +5,12 @@ shown as CSV (the `export_cases` format, docs/formats.md) or Excel."""
 import csv
 import dataclasses
 import io
-import json
 import secrets
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import (
@@ -47,6 +45,8 @@ from replenish.services.import_jobs import (
     import_job_progress,
     import_job_start,
     preview_rows,
+    preview_rows_keep,
+    preview_rows_path,
 )
 
 UPLOADS = "arrears-imports"
@@ -63,10 +63,6 @@ class ArrearsFileForm(forms.Form):
 
 # A page of the preview lists this many new lines.
 PREVIEW_PAGE = 100
-
-
-def _preview_path(stored: str) -> str:
-    return f"{stored}.preview.json"
 
 
 def import_view(modeladmin, request):
@@ -89,7 +85,7 @@ def import_view(modeladmin, request):
     if request.method == "POST" and form.is_valid():
         if pending:
             default_storage.delete(pending["path"])
-            default_storage.delete(_preview_path(pending["path"]))
+            default_storage.delete(preview_rows_path(pending["path"]))
             del request.session[SESSION_KEY]
         upload = form.cleaned_data["file"]
         if upload.size > settings.ARREARS_IMPORT_INLINE_BYTES:
@@ -109,9 +105,7 @@ def import_view(modeladmin, request):
         else:
             upload.seek(0)
             stored = default_storage.save(f"{UPLOADS}/{secrets.token_hex(16)}.csv", upload)
-            default_storage.save(
-                _preview_path(stored), ContentFile(json.dumps(rows, ensure_ascii=False).encode())
-            )
+            preview_rows_keep(stored, rows)
             token = secrets.token_urlsafe(16)
             request.session[SESSION_KEY] = {
                 "token": token,
@@ -123,8 +117,7 @@ def import_view(modeladmin, request):
             context.update(_preview_page(rows, 1))
     elif request.method == "GET" and pending and "page" in request.GET:
         # Another page of the preview waiting for confirmation.
-        with default_storage.open(_preview_path(pending["path"])) as stored_rows:
-            rows = json.load(stored_rows)
+        rows = preview_rows(pending["path"])
         context.update(
             result=ArrearsImportResult(**pending["result"]),
             token=pending["token"],
@@ -184,7 +177,7 @@ def import_job_view(modeladmin, request, pk: int):
         and not ImportJob.objects.filter(confirms=job).exists(),
     }
     if job.preview and job.state == ImportJobState.DONE:
-        context.update(_preview_page(preview_rows(job), request.GET.get("page")))
+        context.update(_preview_page(preview_rows(job.stored), request.GET.get("page")))
     return TemplateResponse(request, "admin/replenish/arrearscase/import_job.html", context)
 
 
@@ -210,7 +203,7 @@ def _confirm(modeladmin, request, pending):
         return HttpResponseRedirect(back)
     finally:
         default_storage.delete(pending["path"])
-        default_storage.delete(_preview_path(pending["path"]))
+        default_storage.delete(preview_rows_path(pending["path"]))
     modeladmin.message_user(
         request,
         _(

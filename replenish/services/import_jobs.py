@@ -57,16 +57,23 @@ def import_job_progress(job: ImportJob) -> dict[str, Any]:
     return found if isinstance(found, dict) else {"stage": "", "rows": 0, "percent": None}
 
 
-def preview_rows_path(job: ImportJob) -> str:
-    return f"{job.stored}.preview.json"
+def preview_rows_path(stored: str) -> str:
+    """Where the preview's lines of the stored file `stored` are kept (beside it)."""
+    return f"{stored}.preview.json"
 
 
-def preview_rows(job: ImportJob) -> list[dict[str, Any]]:
-    """The lines a finished preview job listed (`arrears_import_preview`)."""
-    if not default_storage.exists(preview_rows_path(job)):
+def preview_rows_keep(stored: str, rows: list[dict[str, Any]]) -> None:
+    default_storage.save(
+        preview_rows_path(stored), ContentFile(json.dumps(rows, ensure_ascii=False).encode())
+    )
+
+
+def preview_rows(stored: str) -> list[dict[str, Any]]:
+    """The lines a preview of the stored file listed (`arrears_import_preview`)."""
+    if not default_storage.exists(preview_rows_path(stored)):
         return []
-    with default_storage.open(preview_rows_path(job)) as stored:
-        rows: list[dict[str, Any]] = json.load(stored)
+    with default_storage.open(preview_rows_path(stored)) as kept:
+        rows: list[dict[str, Any]] = json.load(kept)
     return rows
 
 
@@ -168,9 +175,7 @@ def import_job_run(job_id: int) -> str:
         _finish(job, ImportJobState.FAILED)
         return "failed"
     if job.preview:
-        default_storage.save(
-            preview_rows_path(job), ContentFile(json.dumps(rows, ensure_ascii=False).encode())
-        )
+        preview_rows_keep(job.stored, rows)
     _finish(job, ImportJobState.DONE, result=result)
     progress("done", result.rows, 1.0)
     return "done"
@@ -198,4 +203,4 @@ def _finish(
     if state != ImportJobState.DONE or not job.preview:
         # The file is not needed any more: imported, or refused (it holds citizen ID numbers).
         default_storage.delete(job.stored)
-        default_storage.delete(preview_rows_path(job))
+        default_storage.delete(preview_rows_path(job.stored))
