@@ -7,13 +7,16 @@ every request from it is answered 429 until the window passes, whatever token it
 tokens cannot be guessed by trying."""
 
 from django.conf import settings
-from django.core.cache import cache
 from knox.auth import TokenAuthentication
 from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
+from api.throttling import RequestTimes
+
 
 class FailedCredentialsThrottle(SimpleRateThrottle):
+    """Failed credentials per client address, in a sliding window (`api.throttling`)."""
+
     scope = "failed_credentials"
     # Set from the rate by SimpleRateThrottle.__init__ (the stubs leave them out).
     num_requests: int
@@ -25,21 +28,22 @@ class FailedCredentialsThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view=None):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
-    def failures(self, request) -> list:
-        return cache.get(self.get_cache_key(request), [])
-
     def blocked(self, request) -> bool:
-        self.key = self.get_cache_key(request)
-        self.history = cache.get(self.key, [])
-        self.now = self.timer()
-        while self.history and self.history[-1] <= self.now - self.duration:
-            self.history.pop()
-        return len(self.history) >= self.num_requests
+        self.waiting = RequestTimes(self.cache).peek(
+            self.get_cache_key(request),
+            limit=self.num_requests,
+            window=self.duration,
+            now=self.timer(),
+        )
+        return self.waiting > 0
+
+    def wait(self):
+        return self.waiting
 
     def record_failure(self, request) -> None:
-        self.blocked(request)
-        self.history.insert(0, self.now)
-        cache.set(self.key, self.history, self.duration)
+        RequestTimes(self.cache).add(
+            self.get_cache_key(request), window=self.duration, now=self.timer()
+        )
 
 
 class ThrottledTokenAuthentication(TokenAuthentication):

@@ -1,6 +1,6 @@
 from rest_framework.permissions import BasePermission
 
-from api.throttling import AtomicUserRateThrottle
+from api.throttling import UserSlidingWindowThrottle
 from units.portal import membership_of
 
 
@@ -26,11 +26,11 @@ class IsFinanceSystem(BasePermission):
         return bool(request.user and request.user.has_perm("replenish.add_arrival"))
 
 
-class UnitThrottle(AtomicUserRateThrottle):
+class UnitThrottle(UserSlidingWindowThrottle):
     """Requests per unit credential (its user), counted in the default cache."""
 
     scope = "unit"
 
 
-class FinanceThrottle(AtomicUserRateThrottle):
+class FinanceThrottle(UserSlidingWindowThrottle):
     scope = "finance"

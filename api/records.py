@@ -16,9 +16,9 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
+from api.throttling import SlidingWindowThrottle, UserSlidingWindowThrottle
 from replenish.models import AccessChannel, PaidMonthBatch
 from replenish.services.records import paid_months_csv, person_records_open
 from units.identifiers import validate_id_number
@@ -42,17 +42,17 @@ class IsCityFrontEnd(BasePermission):
         return bool(request.user and request.user.has_perm("replenish.inquire_person_records"))
 
 
-class CoreThrottle(UserRateThrottle):
+class CoreThrottle(UserSlidingWindowThrottle):
     scope = "core"
 
 
-class FrontEndThrottle(UserRateThrottle):
+class FrontEndThrottle(UserSlidingWindowThrottle):
     """Requests per front end."""
 
     scope = "front_end"
 
 
-class PersonThrottle(SimpleRateThrottle):
+class PersonThrottle(SlidingWindowThrottle):
     """Inquiries per person, whichever front end asks: counted by a digest of the ID number, so
     the number itself is never a cache key."""
 

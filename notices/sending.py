@@ -11,7 +11,7 @@ which is why the dedupe key goes along as the e-mail's Message-ID and the SMS ga
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -103,9 +103,15 @@ def notification_send(
             rendered = message_render(
                 message.kind, message.context, channel=message.channel, language=message.language
             )
-            _deliver(message, rendered.subject, rendered.body, notice=notice)
+            send = _delivery(message, rendered.subject, rendered.body, notice=notice)
         except Exception as exc:
             return _record_failure(message, exc, now=now)
+        # Everything the message's going out changes is written first, and the provider is
+        # handed the message last, just before the commit: a worker killed after the provider
+        # took it and before the commit (the message is then sent again, under the same
+        # reference) has only the commit's own moment to fall in.
+        attempts = message.attempts
+        before_send = transaction.savepoint()
         _apply(
             message,
             "mark_sent",
@@ -122,6 +128,14 @@ def notification_send(
                 actor=actor,
                 reason=Reason("sent", channel=message.channel, key=message.dedupe_key),
             )
+        try:
+            send()
+        except Exception as exc:
+            transaction.savepoint_rollback(before_send)
+            message = Notification.objects.select_related("unit").get(pk=notification_id)
+            message.attempts = attempts
+            return _record_failure(message, exc, now=now)
+        transaction.savepoint_commit(before_send)
     return "sent"
 
 
@@ -134,12 +148,16 @@ def _delivers_notice(head: dict) -> bool:
     )
 
 
-def _deliver(message: Notification, subject: str, body: str, *, notice: Notice | None) -> None:
+def _delivery(
+    message: Notification, subject: str, body: str, *, notice: Notice | None
+) -> Callable[[], object]:
+    """The message made ready for its channel (the e-mail built, the notice's PDF attached, as
+    the notice stands before this message delivers it); calling the result hands it over."""
     if message.channel == Channel.PORTAL:
-        return  # the row is the inbox message: sent means the unit can see it
+        return lambda: None  # the row is the inbox message: sent means the unit can see it
     if message.channel == Channel.SMS:
-        sms_backend().send(to=message.address, text=body, reference=message.dedupe_key)
-        return
+        gateway = sms_backend()
+        return lambda: gateway.send(to=message.address, text=body, reference=message.dedupe_key)
     recipients = [message.address] if message.address else _department_addresses(message)
     email = EmailMessage(
         subject=subject,
@@ -150,7 +168,7 @@ def _deliver(message: Notification, subject: str, body: str, *, notice: Notice |
     )
     if notice is not None:
         email.attach(f"{notice.number}.pdf", pdf_render(notice_document(notice)), "application/pdf")
-    email.send()
+    return email.send
 
 
 def message_id(dedupe_key: str) -> str:

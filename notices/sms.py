@@ -5,11 +5,11 @@ notification's dedupe key) to the gateway as the client's message id where the g
 so a message the gateway already accepted is not sent again.
 """
 
+import fcntl
 import json
 import logging
 import os
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,30 +61,42 @@ class LocmemSmsBackend(SmsBackend):
 
 
 class FileSmsBackend(SmsBackend):
-    """Appends one JSON line per message to `SMS_FILE_PATH`: what tests of real worker processes
-    read. `SMS_FILE_DELAY` (seconds, environment) makes each send take that long, after writing a
-    `sending` line, so a test can stop a worker in the middle of a send."""
-
-    _lock = threading.Lock()
+    """A gateway on disk, for tests of real worker processes: each message it accepts is one
+    JSON line in `SMS_FILE_PATH`. Like a gateway that takes a client's message id, it accepts a
+    reference once: a message offered again under a reference it has (a worker killed between the
+    gateway's acceptance and its commit) is not sent to the phone again, and is written to
+    `<file>.repeated`, so a test sees how often that happened. `SMS_FILE_DELAY` (seconds,
+    environment) makes each send take that long, after writing a `.sending` line, so a test can
+    stop a worker in the middle of a send."""
 
     def send(self, *, to: str, text: str, reference: str) -> None:
         path = Path(settings.SMS_FILE_PATH)
+        path.parent.mkdir(parents=True, exist_ok=True)
         delay = float(os.environ.get("SMS_FILE_DELAY", "0"))
         if delay:
             self._append(path.with_suffix(".sending"), {"reference": reference})
             time.sleep(delay)
-        self._append(path, {"to": to, "text": text, "reference": reference})
+        # The file's lock spans reading the references and appending, across worker processes.
+        with path.open("a+b") as accepted:
+            fcntl.flock(accepted, fcntl.LOCK_EX)
+            accepted.seek(0)
+            if any(json.loads(line)["reference"] == reference for line in accepted if line.strip()):
+                self._append(path.with_suffix(".repeated"), {"reference": reference})
+                return
+            accepted.write(self._line({"to": to, "text": text, "reference": reference}))
+            accepted.flush()
+
+    @staticmethod
+    def _line(record: dict) -> bytes:
+        return (json.dumps(record, ensure_ascii=False) + "\n").encode()
 
     def _append(self, path: Path, record: dict) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode()
-        with self._lock:
-            # One write of one line with O_APPEND: lines of concurrent processes never interleave.
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                os.write(fd, line)
-            finally:
-                os.close(fd)
+        # One write of one line with O_APPEND: lines of concurrent processes never interleave.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, self._line(record))
+        finally:
+            os.close(fd)
 
 
 def sms_backend() -> SmsBackend:

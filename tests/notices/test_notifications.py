@@ -1,6 +1,7 @@
 """Notifications: rows with dedupe keys, sent after commit, retried, swept, visible when failed."""
 
 import io
+import json
 from datetime import date, timedelta
 
 import pypdf
@@ -16,7 +17,7 @@ from notices.models import Notice, NoticeState, Notification
 from notices.outbox import Outgoing, notifications_create, notifications_sweep
 from notices.sending import notification_read, notification_send, notifications_retry
 from notices.services import case_issue_notice
-from notices.sms import LocmemSmsBackend, SendError, SentSms
+from notices.sms import FileSmsBackend, LocmemSmsBackend, SendError, SentSms
 from notices.tasks import notification_send_task
 from replenish.models import ArrearsCase
 from tests.factories import (
@@ -170,6 +171,55 @@ def test_a_transient_failure_is_retried_with_backoff_by_the_sweep(
     sms.refresh_from_db()
     assert (sms.state, sms.attempts, sms.last_error) == ("sent", 2, "")
     assert [s.reference for s in sms_outbox] == [f"notice:{notice.pk}:issued:sms"]
+
+
+def test_a_delivery_message_that_fails_leaves_its_notice_undelivered_and_no_trace_of_the_send(
+    case, django_capture_on_commit_callbacks, settings, sms_outbox
+):
+    # given SMS is the only channel that delivers, and the gateway times out once
+    settings.NOTICE_SEND_CHANNELS = ["portal", "sms"]
+    LocmemSmsBackend.failures = [SendError("gateway timeout")]
+
+    # when the notice is issued and its SMS fails
+    notice = issue(case, django_capture_on_commit_callbacks)
+
+    # then the notice was not delivered by it (its time limit has not started), and the SMS
+    # waits with the attempt counted and no sent time or text
+    notice.refresh_from_db()
+    assert (notice.state, notice.delivered_on, notice.delivery_channel) == (
+        NoticeState.ISSUED,
+        None,
+        "",
+    )
+    sms = Notification.objects.get(channel="sms")
+    assert (sms.state, sms.attempts, sms.sent_at, sms.body) == ("pending", 1, None, "")
+    assert sms_outbox == []
+
+    # when it goes through on the next attempt, it delivers the notice that day
+    minutes_pass(1)
+    assert notifications_sweep() == 1
+    notice.refresh_from_db()
+    assert (notice.state, notice.delivery_channel) == (NoticeState.DELIVERED, "sms")
+
+
+def test_the_file_gateway_takes_a_reference_once_and_records_a_repeated_offer(settings, tmp_path):
+    # given the gateway on disk (the one tests of real workers read)
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    gateway = FileSmsBackend()
+
+    # when one message is offered twice under its reference, and another once
+    gateway.send(to="13912345678", text="第一条", reference="notice:1:issued:sms")
+    gateway.send(to="13912345678", text="第一条", reference="notice:1:issued:sms")
+    gateway.send(to="13912345679", text="第二条", reference="notice:2:issued:sms")
+
+    # then the phones got each once, and the repeat is on record
+    accepted = [json.loads(line) for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
+    assert [(m["to"], m["reference"]) for m in accepted] == [
+        ("13912345678", "notice:1:issued:sms"),
+        ("13912345679", "notice:2:issued:sms"),
+    ]
+    repeated = (tmp_path / "sms.repeated").read_text().splitlines()
+    assert [json.loads(line)["reference"] for line in repeated] == ["notice:1:issued:sms"]
 
 
 def test_a_message_that_keeps_failing_is_given_up_after_the_last_attempt(
