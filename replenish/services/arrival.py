@@ -42,11 +42,10 @@ from replenish.models import (
 )
 from replenish.reasons import Reason
 from replenish.selectors import late_fee_policy, unit_has_another_registered_case
+from replenish.services.agreement_reversal import agreement_after_reversal
 from replenish.services.arrival_allocation import (
     arrival_source,
     arrivals_plan,
-    installments_allocate,
-    installments_unallocate,
     lines_reachable,
 )
 from replenish.services.corrections import moved_by_corrections, still_on_line
@@ -475,7 +474,6 @@ def _post_batch(arrival_ids: list[int], *, actor: Actor) -> list[PostedArrival]:
             actor=actor,
             reason=Reason("arrival_posted"),
         )
-        installments_allocate(plan, actor=actor)
         settled = set(
             transition_apply_bulk(
                 ArrearsCase.objects.filter(pk__in=case_ids),
@@ -651,6 +649,7 @@ def _posting_reverse(
             to_state = CaseState.OVERDUE
             why += "; the unit has another registered case, so it reopens as overdue"
         transition_apply(case, "reopen", actor=actor, reason=why, to_state=to_state)
-    installments_unallocate(
-        arrival_id=arrival.pk, case=case, amount=arrival.applied_amount, on=on, actor=actor
-    )
+    # The installments count as paid from the payments since signing, which the reversing
+    # entries reduced: an agreement the money fulfilled is in force again (breached at once when
+    # an installment is now unpaid past its grace days).
+    agreement_after_reversal(case, arrival_ref=arrival.arrival_ref, on=on, actor=actor)

@@ -24,11 +24,9 @@ from decimal import Decimal
 
 from django.db import connection
 
-from kernel.actors import Actor
 from kernel.money import Allocation, LateFeePolicy, LineDue, allocate_payment, fee_to_fix
-from replenish.models import ArrearsCase, ArrearsLine, Arrival, ArrivalState, LedgerKind
+from replenish.models import ArrearsLine, Arrival, ArrivalState, LedgerKind
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
-from replenish.services.agreement_reversal import agreement_after_reversal
 from replenish.services.ledger import Posting
 
 ZERO = Decimal("0.00")
@@ -211,30 +209,3 @@ def arrivals_plan(lines: Sequence[ArrearsLine], arrivals: Sequence[Arrival]) -> 
         if not any(_owes(line) for line in by_case[_case_of(arrival)])
     }
     return plan
-
-
-# --- seam: agreement installments --------------------------------------------------------------
-
-
-def installments_allocate(plan: BatchPlan, *, actor: Actor) -> None:
-    """SEAM for the agreements branch: money applied to a case under a repayment agreement also
-    pays its installments (oldest due first), and an agreement whose installments are all paid
-    becomes fulfilled.
-
-    Called by the posting, inside its transaction, after the ledger entries are written and
-    before the cases are settled; `plan.arrivals` holds each arrival's case and amount applied
-    (`allocation` line by line). Does nothing until agreements exist.
-    """
-
-
-def installments_unallocate(
-    *, arrival_id: int, case: ArrearsCase, amount: Decimal, on: date, actor: Actor
-) -> None:
-    """The reversal of a posted arrival takes its money back off the installments it paid: they
-    count as paid from the payments since signing, which the reversing entries reduced. An
-    agreement the money fulfilled is in force again, and breached at once when an installment
-    is now unpaid past its grace days (`agreement_after_reversal`). Called inside the reversal's
-    transaction, after the reversing ledger entries are written and the case reopened.
-    """
-    arrival_ref = Arrival.objects.values_list("arrival_ref", flat=True).get(pk=arrival_id)
-    agreement_after_reversal(case, arrival_ref=arrival_ref, on=on, actor=actor)
