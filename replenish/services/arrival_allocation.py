@@ -119,14 +119,14 @@ def lines_reachable(arrival_ids: Sequence[int]) -> list[int]:
         cursor.execute(
             f"""
             WITH money AS (
-                SELECT case_id, SUM(amount) AS amount FROM replenish_arrival
+                SELECT case_id, SUM(amount) AS amount FROM {Arrival._meta.db_table}
                 WHERE id IN ({marks}) AND state = %s GROUP BY case_id
             ), owing AS (
                 SELECT l.id, l.case_id,
                        COALESCE(SUM(l.employer_unpaid + l.employee_unpaid + l.fee_unpaid) OVER (
                            PARTITION BY l.case_id ORDER BY l.due_date, l.id
                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
-                FROM replenish_arrearsline l
+                FROM {ArrearsLine._meta.db_table} l
                 WHERE l.case_id IN (SELECT case_id FROM money)
                   AND NOT (l.employer_unpaid = 0 AND l.employee_unpaid = 0 AND l.fee_unpaid = 0)
             )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django_fsm import FSMFieldMixin, can_proceed, has_transition_perm
 
 from kernel.actors import Actor, actor_label, actor_user
+from kernel.sql import models_insert
 from replenish.models import AuditEntry
 from replenish.reasons import Reason, reason_split
 from replenish.transition_labels import state_label, transition_label
@@ -285,22 +286,25 @@ def transition_apply_bulk(
         model._base_manager.filter(pk__in=pks, **{f"{field.attname}__in": sources}).update(
             **updates
         )
-        AuditEntry.objects.bulk_create(
-            AuditEntry(
-                case_id=case_id if case_column else None,
-                subject=_subject_of(model),
-                subject_id=pk,
-                transition=name,
-                from_state=state,
-                to_state=target,
-                actor=user,
-                actor_label=actor_label(actor),
-                at=now,
-                reason=reason,
-                reason_code=reason_code,
-                reason_args=reason_args,
-            )
-            for pk, state, case_id in rows
+        # COPY on PostgreSQL (`models_insert`): a batch of the adjustment writes thousands.
+        models_insert(
+            [
+                AuditEntry(
+                    case_id=case_id if case_column else None,
+                    subject=_subject_of(model),
+                    subject_id=pk,
+                    transition=name,
+                    from_state=state,
+                    to_state=target,
+                    actor=user,
+                    actor_label=actor_label(actor),
+                    at=now,
+                    reason=reason,
+                    reason_code=reason_code,
+                    reason_args=reason_args,
+                )
+                for pk, state, case_id in rows
+            ]
         )
     return pks
 

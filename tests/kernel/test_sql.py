@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from kernel.sql import models_insert, models_update
 from notices.models import Notice
-from replenish.models import ArrearsLine
+from replenish.models import ArrearsLine, AuditEntry, LedgerEntry, LedgerKind
 from tests.factories import ArrearsCaseFactory, ArrearsRowFactory, import_rows
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +110,96 @@ def test_models_insert_ignoring_conflicts_leaves_the_rows_already_there_alone():
         "a": "first",
         "b": "first",
     }
+
+
+def test_models_insert_and_update_store_what_django_stores_for_every_kind_of_value():
+    # given a case with a line, and entries holding each kind of value a field may be given:
+    # enum members, text for decimals, decimals with fewer places, a datetime for a date, NULL
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=1)])
+    line = ArrearsLine.objects.get()
+    recorded = timezone.now()
+
+    def entries(source: str) -> list[LedgerEntry]:
+        return [
+            LedgerEntry(
+                case_id=line.case_id,
+                line_id=line.pk,
+                kind=LedgerKind.LATE_FEE_FIXED,
+                late_fee=Decimal("0.5"),
+                effective_on=date(2026, 11, 2),
+                recorded_at=recorded,
+                actor_label="系统",
+                source=source,
+                reason="滞纳金",
+            ),
+            LedgerEntry(
+                case_id=line.case_id,
+                line_id=line.pk,
+                kind="late_fee_fixed",
+                late_fee="1.23",  # type: ignore[misc]  (text, as a form would give it)
+                effective_on=timezone.localtime(recorded),  # a datetime for a date
+                recorded_at=recorded,
+                actor=None,
+                actor_label="x",
+                source=source,
+            ),
+        ]
+
+    def audits(source: str) -> list[AuditEntry]:
+        return [
+            AuditEntry(
+                case_id=line.case_id,
+                subject="case",
+                subject_id=line.case_id,
+                transition=source,
+                from_state="registered",
+                to_state="notified",
+                actor_label="系统",
+                at=recorded,
+                reason_code="arrears_imported",
+                reason_args={"file": '欠费"一月".csv', "lines": [1, 2]},
+            ),
+            AuditEntry(  # no reason code given: the column's database default
+                case_id=line.case_id,
+                subject="case",
+                subject_id=line.case_id,
+                transition=source,
+                from_state="notified",
+                to_state="overdue",
+                actor_label="系统",
+                at=recorded,
+                reason="逾期",
+            ),
+        ]
+
+    # when the same rows are written by Django and by `models_insert`
+    LedgerEntry.objects.bulk_create(entries("django"))
+    AuditEntry.objects.bulk_create(audits("django"))
+    models_insert(entries("copy"))
+    models_insert(audits("copy"))
+
+    # then they read back the same, column by column
+    def stored(model, column, value) -> list[dict]:
+        rows = model.objects.filter(**{column: value}).order_by("pk").values()
+        return [{k: v for k, v in row.items() if k not in ("id", column)} for row in rows]
+
+    assert stored(LedgerEntry, "source", "copy") == stored(LedgerEntry, "source", "django")
+    assert len(stored(LedgerEntry, "source", "copy")) == 2
+    assert stored(AuditEntry, "transition", "copy") == stored(AuditEntry, "transition", "django")
+    assert [
+        (a["reason_code"], a["reason_args"]) for a in stored(AuditEntry, "transition", "copy")
+    ] == [
+        ("arrears_imported", {"file": '欠费"一月".csv', "lines": [1, 2]}),
+        ("", {}),
+    ]
+
+    # and `models_update` writes the same as saving each object would
+    copied = list(LedgerEntry.objects.filter(source="copy").order_by("pk"))
+    line.fee_accrues_after = date(2026, 11, 2)
+    line.fee_unpaid = Decimal("1.7")
+    models_update([line], ["fee_accrues_after", "fee_unpaid"])
+    assert ArrearsLine.objects.values_list("fee_accrues_after", "fee_unpaid").get() == (
+        date(2026, 11, 2),
+        Decimal("1.70"),
+    )
+    assert [e.late_fee for e in copied] == [Decimal("0.50"), Decimal("1.23")]
