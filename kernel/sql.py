@@ -93,6 +93,43 @@ def models_insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = Fals
             cursor.execute(f"DROP TABLE {target}")
 
 
+def rows_insert(
+    model: type[models.Model], attnames: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert rows given as the values of the named fields (`case_id`, not `case`), reading
+    nothing back: `models_insert` without a model instance a row (building a ledger entry's
+    cost 50 µs, three times what writing it costs). Each value is prepared as `models_insert`
+    prepares it; the model's other fields take their defaults. PostgreSQL: one COPY; other
+    databases: `bulk_create` of the instances."""
+    meta = model._meta
+    by_attname = {f.attname: f for f in meta.concrete_fields}
+    named = [by_attname[attname] for attname in attnames]
+    if not is_postgres():
+        model._default_manager.bulk_create(
+            model(**dict(zip(attnames, row, strict=True))) for row in rows
+        )
+        return
+    others = [f for f in meta.concrete_fields if f is not meta.auto_field and f not in named]
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: the proxy is a lookup per use
+    preparing = [(field, _unchanged_by_preparing(field)) for field in (*named, *others)]
+
+    def prepared(row: Sequence[Any]) -> list[Any]:
+        values = [*row, *(field.get_default() for field in others)]
+        return [
+            value if unchanged(value) else field.get_db_prep_save(value, db)
+            for value, (field, unchanged) in zip(values, preparing, strict=True)
+        ]
+
+    quote = connection.ops.quote_name
+    with connection.wrap_database_errors, connection.cursor() as cursor:
+        bulk_load(
+            cursor,
+            quote(meta.db_table),
+            [quote(field.column) for field, _ in preparing],
+            map(prepared, rows),
+        )
+
+
 def _row_writer(fields: Sequence["models.Field[Any, Any]"]) -> Callable[[models.Model], list[Any]]:
     """The values COPY writes for an instance: each field's value prepared as `bulk_create`
     prepares it (`pre_save`, then `get_db_prep_save`), without the preparing where it would give

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from kernel.actors import Actor, actor_label, actor_user
 from kernel.money import FEN, LateFeePolicy, LineFeeState, fee_to_fix
-from kernel.sql import models_insert
+from kernel.sql import rows_insert
 from replenish.models import ArrearsCase, ArrearsLine, LedgerEntry, LedgerKind
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
 
@@ -187,6 +187,13 @@ class Posting:
     reason: str = ""
 
 
+# The columns of an entry `ledger_post` writes, in the order of its rows.
+ENTRY_COLUMNS = (
+    *("case_id", "line_id", "kind", "employer", "employee", "late_fee"),
+    *("effective_on", "recorded_at", "actor_id", "actor_label", "source", "reason"),
+)
+
+
 def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> int:
     """Append entries and bring the cached figures of their lines and cases up to date; returns
     the number of entries appended (a posting of nothing appends none).
@@ -201,29 +208,20 @@ def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> int:
         raise RuntimeError("ledger_post must run inside the service's transaction")
     now = timezone.now()
     user, label = actor_user(actor), actor_label(actor)
-    entries = [
-        LedgerEntry(
-            case_id=p.case_id,
-            line_id=p.line_id,
-            kind=p.kind,
-            employer=p.employer,
-            employee=p.employee,
-            late_fee=p.late_fee,
-            effective_on=p.effective_on,
-            recorded_at=now,
-            actor=user,
-            actor_label=label,
-            source=p.source,
-            reason=p.reason,
+    user_id = user.pk if user is not None else None
+    rows = [
+        (
+            *(p.case_id, p.line_id, p.kind, p.employer, p.employee, p.late_fee),
+            *(p.effective_on, now, user_id, label, p.source, p.reason),
         )
         for p in postings
         if p.employer or p.employee or p.late_fee
     ]
     # COPY on PostgreSQL: posting a batch of arrivals writes tens of thousands of entries.
-    models_insert(entries)
+    rows_insert(LedgerEntry, ENTRY_COLUMNS, rows)
     line_caches_refresh(sorted({p.line_id for p in postings}))
     case_totals_refresh(sorted({p.case_id for p in postings}))
-    return len(entries)
+    return len(rows)
 
 
 def ledger_post_assessed(

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from kernel.sql import models_insert, models_update
+from kernel.sql import models_insert, models_update, rows_insert
 from notices.models import Notice
 from replenish.models import ArrearsLine, AuditEntry, LedgerEntry, LedgerKind
 from tests.factories import ArrearsCaseFactory, ArrearsRowFactory, import_rows
@@ -203,3 +203,44 @@ def test_models_insert_and_update_store_what_django_stores_for_every_kind_of_val
         Decimal("1.70"),
     )
     assert [e.late_fee for e in copied] == [Decimal("0.50"), Decimal("1.23")]
+
+
+def test_rows_insert_stores_what_django_stores_and_fills_the_other_fields_with_defaults():
+    # given a line, and two entries given as values of some of their fields
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=1)])
+    line = ArrearsLine.objects.get()
+    columns = ("case_id", "line_id", "kind", "late_fee", "effective_on", "actor_label", "source")
+    rows = [
+        (
+            line.case_id,
+            line.pk,
+            LedgerKind.LATE_FEE_FIXED,
+            Decimal("0.5"),
+            date(2026, 11, 2),
+            "系统",
+            s,
+        )
+        for s in ("rows", "django")
+    ]
+
+    # when one is written by `rows_insert`, the other as Django writes a new instance
+    before = timezone.now()
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert(LedgerEntry, columns, rows[:1])
+    LedgerEntry.objects.bulk_create([LedgerEntry(**dict(zip(columns, rows[1], strict=True)))])
+
+    # then they read back the same, the defaults included (no amount is 0.00, a time is now)
+    copied, created = (
+        LedgerEntry.objects.filter(source=s).values().get() for s in ("rows", "django")
+    )
+    assert len(queries) <= 1
+    assert copied["recorded_at"] >= before
+    different = {"id", "source", "recorded_at"}
+    assert {k: v for k, v in copied.items() if k not in different} == {
+        k: v for k, v in created.items() if k not in different
+    }
+    assert (copied["employer"], copied["late_fee"], copied["reason"]) == (
+        Decimal("0.00"),
+        Decimal("0.50"),
+        "",
+    )
