@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django_fsm import FSMFieldMixin, can_proceed, has_transition_perm
 
 from kernel.actors import Actor, actor_label, actor_user
-from kernel.sql import models_insert
+from kernel.sql import rows_insert
 from replenish.models import AuditEntry
 from replenish.reasons import Reason, reason_split
 from replenish.transition_labels import state_label, transition_label
@@ -241,6 +241,13 @@ def _bulk_actor_checked(model: type[models.Model], name: str, actor: Actor) -> U
     return user
 
 
+# The columns of an audit row `transition_apply_bulk` writes, in the order of its rows.
+AUDIT_COLUMNS = (
+    *("case_id", "subject", "subject_id", "transition", "from_state", "to_state"),
+    *("actor_id", "actor_label", "at", "reason", "reason_code", "reason_args"),
+)
+
+
 def transition_apply_bulk(
     queryset: models.QuerySet[Any],
     name: str,
@@ -286,25 +293,19 @@ def transition_apply_bulk(
         model._base_manager.filter(pk__in=pks, **{f"{field.attname}__in": sources}).update(
             **updates
         )
-        # COPY on PostgreSQL (`models_insert`): a batch of the adjustment writes thousands.
-        models_insert(
+        # COPY on PostgreSQL, from the values: a batch of the adjustment writes thousands.
+        subject, label = _subject_of(model), actor_label(actor)
+        user_id = user.pk if user is not None else None
+        rows_insert(
+            AuditEntry,
+            AUDIT_COLUMNS,
             [
-                AuditEntry(
-                    case_id=case_id if case_column else None,
-                    subject=_subject_of(model),
-                    subject_id=pk,
-                    transition=name,
-                    from_state=state,
-                    to_state=target,
-                    actor=user,
-                    actor_label=actor_label(actor),
-                    at=now,
-                    reason=reason,
-                    reason_code=reason_code,
-                    reason_args=reason_args,
+                (
+                    *(case_id if case_column else None, subject, pk, name, state, target),
+                    *(user_id, label, now, reason, reason_code, reason_args),
                 )
                 for pk, state, case_id in rows
-            ]
+            ],
         )
     return pks
 
