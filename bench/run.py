@@ -217,9 +217,10 @@ def post_arrivals(url: str, env: dict) -> dict:
 
 def paid_months(url: str, env: dict, work: Path) -> dict:
     """The paid person-months feed (`export_paid_months`) after the adjustment, measured: the
-    first batch of the region (every month paid or written off so far), then the next with
-    nothing changed. Baseline: `COPY ... TO` of the very rows the first batch holds, in the
-    file's order, to a file (what writing the answer out costs the database alone)."""
+    batch of the months the adjustment's arrivals paid (the region's earlier months went out in
+    the batches of the daily runs before), then the next with nothing changed. Baseline:
+    `COPY ... TO` of every row of the feed's batches, in the file's order, to a file (what
+    writing the answer out costs the database alone)."""
     first = measure(["export_paid_months", str(work / "paid-months-1.csv")], env)
     again = measure(["export_paid_months", str(work / "paid-months-2.csv")], env)
     with psycopg.connect(url) as conn:
@@ -338,15 +339,15 @@ def main() -> None:
             copy_arrivals,
         ),
         summed(
-            "export_paid_months, first batch",
+            "export_paid_months, after the adjustment",
             [feed["first"]],
-            f"COPY TO of its {feed['rows']} rows ({feed['months']} person-months in the region)",
+            f"COPY TO of the feed's {feed['rows']} rows ({feed['months']} person-months in all)",
             feed["copy"],
         ),
         summed(
             "export_paid_months, nothing changed",
             [feed["again"]],
-            "export_paid_months, first batch",
+            "export_paid_months, after the adjustment",
             feed["first"].seconds,
         ),
     ]

@@ -27,6 +27,9 @@ class PaidMonthBatch(models.Model):
 
     number = models.PositiveIntegerField(_("batch"), unique=True)
     made_at = models.DateTimeField(_("made at"), default=timezone.now)
+    # Entries recorded from this time on may be ones the batch did not see: the start of the
+    # oldest transaction open when it read the ledger (records.paid_months_batch_make).
+    scanned_from = models.DateTimeField(_("ledger read from"), null=True, blank=True)
     made_by = models.CharField(_("made by"), max_length=150)
     rows = models.PositiveIntegerField(_("months"))
 

@@ -15,7 +15,7 @@ one grouped query, so the feed of a whole region takes a fixed number of stateme
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -127,31 +127,56 @@ def _status_on_sql(today: date) -> str:
 
 
 # A month's status changes only with an entry of its ledger: a batch looks again only at the
-# months with an entry recorded since the previous batch was made, less this margin for the
-# transactions still open then (an entry is recorded before its transaction commits).
+# months with an entry recorded since the previous batch read the ledger. An entry is recorded
+# before its transaction commits, so "since" is from the start of the oldest transaction still
+# open then (`scanned_from`), less CLOCK_MARGIN: an entry's time is the web or worker process's
+# clock, a transaction's start the database's. Batches made before `scanned_from` was kept look
+# again from a day before they were made (RESCAN_MARGIN).
+CLOCK_MARGIN = timedelta(minutes=1)
 RESCAN_MARGIN = timedelta(days=1)
 
 
 def _touched_since(previous: PaidMonthBatch | None) -> tuple[str, list[Any]]:
     """The figures' WHERE for the months a batch must look at: all before the first batch,
-    then those with a ledger entry recorded since the previous one (less RESCAN_MARGIN)."""
+    then those with a ledger entry recorded since the previous one read the ledger."""
     if previous is None:
         return "", []
+    if previous.scanned_from is not None:
+        since = previous.scanned_from - CLOCK_MARGIN
+    else:
+        since = previous.made_at - RESCAN_MARGIN
     entry, line = LedgerEntry._meta.db_table, ArrearsLine._meta.db_table
     return (
         f"""WHERE (l.unit_id, l.person_id, l.period) IN (
                 SELECT t.unit_id, t.person_id, t.period FROM {entry} touched
                 JOIN {line} t ON t.id = touched.line_id
                 WHERE touched.recorded_at >= %s)""",
-        [previous.made_at - RESCAN_MARGIN],
+        [since],
     )
+
+
+def _oldest_open_transaction_start() -> datetime:
+    """When the oldest transaction now open on the database began (this one included): an entry
+    this batch cannot see yet was recorded by one of them, so not before. On SQLite a writing
+    transaction holds the database's write lock from its start (`transaction_mode` IMMEDIATE),
+    and this batch has written its number already: no other writer is open, so now."""
+    if connection.vendor != "postgresql":
+        return timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(xact_start) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND backend_type = 'client backend' "
+            "AND xact_start IS NOT NULL"
+        )
+        oldest = cursor.fetchone()[0]
+    return oldest if oldest is not None else timezone.now()
 
 
 def paid_months_batch_make(*, actor: Actor, today: date | None = None) -> PaidMonthBatch | None:
     """Make the next batch of every month whose status changed since it was last reported, or
     nothing (None) when no month changed. Two runs at once make one batch: the batch number's
     sequence row is locked first, and the second run finds nothing left to report. Only the
-    months with ledger entries since the previous batch are looked at (`RESCAN_MARGIN`): the
+    months with ledger entries since the previous batch read the ledger are looked at: the
     work follows what happened, not the size of the region."""
     require_permission(actor, "replenish.add_paidmonthbatch", action=_("make a paid-month batch"))
     today = today or timezone.localdate()
@@ -161,7 +186,12 @@ def paid_months_batch_make(*, actor: Actor, today: date | None = None) -> PaidMo
         where, where_params = _touched_since(
             PaidMonthBatch.objects.filter(number__lt=number).order_by("-number").first()
         )
-        batch = PaidMonthBatch.objects.create(number=number, made_by=actor_label(actor), rows=0)
+        batch = PaidMonthBatch.objects.create(
+            number=number,
+            made_by=actor_label(actor),
+            rows=0,
+            scanned_from=_oldest_open_transaction_start(),
+        )
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""

@@ -660,9 +660,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
 def test_the_ledger_invariant_holds_after_every_step_of_any_sequence(monkeypatch):
     STEPS["count"] = 0
-    # The batch's margin for transactions still open is a day; the machine's steps all happen
-    # within a second, so without the margin the batch looks only at what the steps touched.
-    monkeypatch.setattr(records, "RESCAN_MARGIN", timedelta(0))
+    # The batch looks again at a minute before the oldest open transaction; the machine's steps
+    # all happen within a second, so without the margin it looks only at what they touched.
+    monkeypatch.setattr(records, "CLOCK_MARGIN", timedelta(0))
     run_state_machine_as_test(
         LedgerMachine,
         settings=settings(

@@ -2,12 +2,12 @@
 batch reports, when, and that a batch asked for again is the same bytes."""
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from replenish.departments import AUDIT, COLLECTION, FINANCE
 from replenish.models import (
@@ -17,6 +17,7 @@ from replenish.models import (
     PersonRecordAccess,
     ReportedMonth,
 )
+from replenish.services import records
 from replenish.services.adjustment import adjustments_post
 from replenish.services.arrival import arrival_reverse, arrivals_post
 from replenish.services.ledger import ledger_differences
@@ -328,3 +329,45 @@ def test_a_correction_after_the_month_was_reported_reports_it_reopened_then_paid
     ((row),) = rows_of(paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 15)))
     assert row[3:] == ["2025-11", "900.00", "200.00", "reopened", "2026-03-15"]
     assert ledger_differences() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_money_posted_by_a_transaction_open_while_a_batch_is_made_is_in_the_next_one(
+    two_months, monkeypatch
+):
+    # given the older month paid, and no margin for the clocks (only open transactions count)
+    monkeypatch.setattr(records, "CLOCK_MARGIN", timedelta(0))
+    arrive("A1", "1022.50", "2026-03-01")
+    posted, release, failures = threading.Event(), threading.Event(), []
+
+    def post_and_wait():
+        # an adjustment that has posted the newer month's money and not committed yet
+        try:
+            with transaction.atomic():
+                arrive("A2", "1022.50", "2026-03-01")
+                posted.set()
+                assert release.wait(timeout=30)
+        except Exception as exc:  # reported by the test below
+            failures.append(exc)
+            posted.set()
+        finally:
+            connection.close()
+
+    poster = threading.Thread(target=post_and_wait)
+    poster.start()
+    assert posted.wait(timeout=30) and not failures
+
+    # when a batch is made meanwhile, after the newer month's entries were recorded
+    first = paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 2))
+    release.set()
+    poster.join(timeout=30)
+    assert not failures and not poster.is_alive()
+
+    # then it reported the older month only, and the next batch reports the newer one, though
+    # its entries were recorded before the first batch was made
+    assert [row[3] for row in rows_of(first)] == ["2025-11"]
+    second = paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 3))
+    assert rows_of(second) == [
+        ["2", UNIT, PERSON, "2025-12", "800.00", "200.00", "paid", "2026-03-01"]
+    ]
