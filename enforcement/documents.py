@@ -410,7 +410,7 @@ def enforcement_document(doc: EnforcementDocument, *, language: str | None = Non
     language = language or settings.LANGUAGE_CODE
     snap = doc.snapshot
     with translation.override(language):
-        title, sections = BUILDERS[doc.kind](snap, doc)
+        title, sections = BUILDERS[DocumentKind(doc.kind)](snap, doc)
         sections.append(_agency(snap))
         delivery = _delivery(doc)
         if delivery is not None:

@@ -3,7 +3,7 @@
 
 The sources are read as Python (an AST walk), so a comment or a docstring that names a model does
 not count, and every way of writing is looked for: constructing the model, `create`/`bulk_create`
-(and the other writing manager methods) on its manager, and raw SQL that inserts into or copies
+(and the other writing manager methods) on its manager, `kernel.sql`'s loaders given it, and raw SQL that inserts into or copies
 into its table, by name or through `_meta.db_table`.
 """
 
@@ -16,14 +16,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("kernel", "units", "replenish", "notices", "portal", "api", "backoffice", "operations")
+PACKAGES = ("kernel", "units", "replenish", "notices", "enforcement", "portal", "api", "backoffice")
+PACKAGES += ("operations",)
 PACKAGES += ("config",)
 WRITERS = {
     "AuditEntry": {"replenish/services/transitions.py"},
     "LedgerEntry": {"replenish/services/ledger.py"},
 }
 TABLES = {"replenish_auditentry": "AuditEntry", "replenish_ledgerentry": "LedgerEntry"}
-LOADERS = {"bulk_load"}  # kernel.sql: loads rows into the table it is given
+LOADERS = {"bulk_load", "rows_insert"}  # kernel.sql: load rows into the table or model given
 MANAGER_WRITES = {"create", "bulk_create", "get_or_create", "update_or_create", "bulk_update"}
 INSERT = re.compile(r"\b(?:INSERT\s+INTO|COPY)\s*$|\b(?:INSERT\s+INTO|COPY)\s+(\w+)", re.I)
 
@@ -140,7 +141,7 @@ def test_their_modules_are_found_writing():
         "AuditEntry"
     }
     assert {h for _l, m, h in writes_in(*sources["replenish/services/ledger.py"])} == {
-        "constructed",
+        "rows_insert",
         "raw SQL insert",
     }
 
@@ -159,6 +160,7 @@ SQL, LEDGER = "raw SQL insert", "LedgerEntry"
         ("c.execute(f'insert into {LedgerEntry._meta.db_table} (a) SELECT 1')", [(1, LEDGER, SQL)]),
         ("c.copy(f'COPY {LedgerEntry._meta.db_table} (a) FROM STDIN')", [(1, LEDGER, SQL)]),
         ("bulk_load(c, LedgerEntry._meta.db_table, cols, rows)", [(1, LEDGER, "bulk_load")]),
+        ("rows_insert(AuditEntry, COLUMNS, rows)", [(1, "AuditEntry", "rows_insert")]),
         ("T = 'x'\nc.execute(f'INSERT INTO {T} (a) SELECT 1')", []),
         # reading is not writing, and neither is a comment or a filter
         ("# AuditEntry(case=c) is written by transitions\nx = 1", []),
