@@ -3,8 +3,8 @@
 
 The sources are read as Python (an AST walk), so a comment or a docstring that names a model does
 not count, and every way of writing is looked for: constructing the model, `create`/`bulk_create`
-(and the other writing manager methods) on its manager, `kernel.sql`'s loaders given it, and raw SQL that inserts into or copies
-into its table, by name or through `_meta.db_table`.
+(and the other writing manager methods) on its manager, `kernel.sql`'s loaders given it, and raw
+SQL that inserts into or copies into its table, by name or through `_meta.db_table`.
 """
 
 import ast
