@@ -244,3 +244,17 @@ def test_rows_insert_stores_what_django_stores_and_fills_the_other_fields_with_d
         Decimal("0.50"),
         "",
     )
+
+
+def test_rows_insert_leaves_a_column_not_named_to_its_database_default():
+    # given an audit row given without its reason code and arguments
+    case = ArrearsCaseFactory()
+    columns = ("case_id", "subject", "subject_id", "transition", "from_state", "to_state")
+    row = (case.pk, "case", case.pk, "notify", "registered", "notified")
+
+    # when it is written with the actor's label and time
+    rows_insert(AuditEntry, (*columns, "actor_label", "at"), [(*row, "系统", timezone.now())])
+
+    # then the code is empty and the arguments an empty object, as the columns' defaults say
+    stored = AuditEntry.objects.get(transition="notify")
+    assert (stored.reason_code, stored.reason_args, stored.reason) == ("", {}, "")
