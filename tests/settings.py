@@ -20,3 +20,8 @@ STATIC_ROOT = None  # nothing collected: WhiteNoise serves nothing and says noth
 WHITENOISE_USE_FINDERS = True  # the pages' files from the apps, as runserver would
 SMS_BACKEND = "notices.sms.LocmemSmsBackend"
 SMS_FILE_PATH = str(BASE_DIR / "var" / "test-sms.jsonl")  # noqa: F405
+
+# On SQLite the live server's threads share the test's in-memory database: one request at a time
+# (tests/one_request_at_a_time.py).
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    MIDDLEWARE = ["tests.one_request_at_a_time.one_request_at_a_time", *MIDDLEWARE]  # noqa: F405
