@@ -42,6 +42,25 @@ class PaidMonthBatch(models.Model):
         return str(self.number)
 
 
+class PaidMonthReading(models.Model):
+    """Where the feed reads the ledger from next (one row): the start of the oldest transaction
+    open when the last batch, or the last reading that found nothing to report, read it. A
+    reading that makes no batch moves it on too, so a day with nothing new reads only that day's
+    entries."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    read_from = models.DateTimeField(_("ledger read from"), null=True)  # None: never read
+    read_at = models.DateTimeField(_("read at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("paid person-month reading")
+        verbose_name_plural = _("paid person-month readings")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="one_reading_only")]
+
+    def __str__(self) -> str:
+        return str(self.read_from)
+
+
 class PaidMonthRow(models.Model):
     """One month of a batch, exactly as written to the file."""
 

@@ -36,6 +36,7 @@ from replenish.models import (
     LedgerKind,
     MonthStatus,
     PaidMonthBatch,
+    PaidMonthReading,
     PaidMonthRow,
     PersonRecordAccess,
     ReportedMonth,
@@ -127,24 +128,33 @@ def _status_on_sql(today: date) -> str:
 
 
 # A month's status changes only with an entry of its ledger: a batch looks again only at the
-# months with an entry recorded since the previous batch read the ledger. An entry is recorded
-# before its transaction commits, so "since" is from the start of the oldest transaction still
-# open then (`scanned_from`), less CLOCK_MARGIN: an entry's time is the web or worker process's
-# clock, a transaction's start the database's. Batches made before `scanned_from` was kept look
-# again from a day before they were made (RESCAN_MARGIN).
+# months with an entry recorded since the ledger was last read. An entry is recorded before its
+# transaction commits, so "since" is from the start of the oldest transaction still open then
+# (`PaidMonthReading.read_from`), less CLOCK_MARGIN: an entry's time is the web or worker
+# process's clock, a transaction's start the database's. A reading that finds nothing to report
+# moves the mark on too. Before the mark was kept, a batch's own `scanned_from` served, and batches
+# made before that was kept look again from a day before they were made (RESCAN_MARGIN).
 CLOCK_MARGIN = timedelta(minutes=1)
 RESCAN_MARGIN = timedelta(days=1)
 
 
-def _touched_since(previous: PaidMonthBatch | None) -> tuple[str, list[Any]]:
-    """The figures' WHERE for the months a batch must look at: all before the first batch,
-    then those with a ledger entry recorded since the previous one read the ledger."""
+def _read_since(reading: PaidMonthReading) -> datetime | None:
+    """Since when the ledger must be read again: None (everything) before the first batch."""
+    if reading.read_from is not None:
+        return reading.read_from - CLOCK_MARGIN
+    previous = PaidMonthBatch.objects.order_by("-number").first()
     if previous is None:
-        return "", []
+        return None
     if previous.scanned_from is not None:
-        since = previous.scanned_from - CLOCK_MARGIN
-    else:
-        since = previous.made_at - RESCAN_MARGIN
+        return previous.scanned_from - CLOCK_MARGIN
+    return previous.made_at - RESCAN_MARGIN
+
+
+def _touched_since(since: datetime | None) -> tuple[str, list[Any]]:
+    """The figures' WHERE for the months a batch must look at: all of them, or those with a
+    ledger entry recorded since `since`."""
+    if since is None:
+        return "", []
     entry, line = LedgerEntry._meta.db_table, ArrearsLine._meta.db_table
     return (
         f"""WHERE (l.unit_id, l.person_id, l.period) IN (
@@ -155,11 +165,17 @@ def _touched_since(previous: PaidMonthBatch | None) -> tuple[str, list[Any]]:
     )
 
 
+def _reading_lock() -> PaidMonthReading:
+    """The feed's reading mark, locked: two runs at once read the ledger one after the other."""
+    PaidMonthReading.objects.bulk_create([PaidMonthReading()], ignore_conflicts=True)
+    return PaidMonthReading.objects.select_for_update().get(pk=1)
+
+
 def _oldest_open_transaction_start() -> datetime:
     """When the oldest transaction now open on the database began (this one included): an entry
     this batch cannot see yet was recorded by one of them, so not before. On SQLite a writing
     transaction holds the database's write lock from its start (`transaction_mode` IMMEDIATE),
-    and this batch has written its number already: no other writer is open, so now."""
+    and this reading holds it: no other writer is open, so now."""
     if connection.vendor != "postgresql":
         return timezone.now()
     with connection.cursor() as cursor:
@@ -174,23 +190,35 @@ def _oldest_open_transaction_start() -> datetime:
 
 def paid_months_batch_make(*, actor: Actor, today: date | None = None) -> PaidMonthBatch | None:
     """Make the next batch of every month whose status changed since it was last reported, or
-    nothing (None) when no month changed. Two runs at once make one batch: the batch number's
-    sequence row is locked first, and the second run finds nothing left to report. Only the
-    months with ledger entries since the previous batch read the ledger are looked at: the
-    work follows what happened, not the size of the region."""
+    nothing (None) when no month changed. Two runs at once make one batch: the reading mark is
+    locked first, and the second run finds nothing left to report. Only the months with ledger
+    entries since the ledger was last read are looked at: the work follows what happened, not
+    the size of the region."""
     require_permission(actor, "replenish.add_paidmonthbatch", action=_("make a paid-month batch"))
     today = today or timezone.localdate()
-    rows, reported = PaidMonthRow._meta.db_table, ReportedMonth._meta.db_table
     with transaction.atomic():
-        number = number_block_take(scope=BATCH_SCOPE)
-        where, where_params = _touched_since(
-            PaidMonthBatch.objects.filter(number__lt=number).order_by("-number").first()
-        )
+        reading = _reading_lock()
+        since = _read_since(reading)
+        read_from = _oldest_open_transaction_start()
+        batch = _batch_of_changed_months(actor, today, since, read_from)
+        reading.read_from, reading.read_at = read_from, timezone.now()
+        reading.save(update_fields=["read_from", "read_at"])
+    return batch
+
+
+def _batch_of_changed_months(
+    actor: Actor, today: date, since: datetime | None, read_from: datetime
+) -> PaidMonthBatch | None:
+    """The batch of the months touched since `since` whose status is not the one reported, or
+    None, its number given back, when there is none."""
+    rows, reported = PaidMonthRow._meta.db_table, ReportedMonth._meta.db_table
+    where, where_params = _touched_since(since)
+    with transaction.atomic():
         batch = PaidMonthBatch.objects.create(
-            number=number,
+            number=number_block_take(scope=BATCH_SCOPE),
             made_by=actor_label(actor),
             rows=0,
-            scanned_from=_oldest_open_transaction_start(),
+            scanned_from=read_from,
         )
         with connection.cursor() as cursor:
             cursor.execute(

@@ -14,6 +14,7 @@ from replenish.models import (
     ArrearsCase,
     MonthStatus,
     PaidMonthBatch,
+    PaidMonthReading,
     PersonRecordAccess,
     ReportedMonth,
 )
@@ -232,9 +233,56 @@ def test_the_feed_takes_a_fixed_number_of_queries(django_assert_max_num_queries,
     # given many persons' months, some paid
     import_rows([ArrearsRowFactory(unit_no=2, person_no=n) for n in range(2, 60)])
     arrive("A1", "3000.00", "2026-03-01")
-    # then making a batch takes the same few statements however many months there are
-    with django_assert_max_num_queries(12):
+    # then making a batch takes the same few statements however many months there are (the
+    # reading mark's lock and update, the batch's savepoint, and on PostgreSQL the look at the
+    # open transactions among them)
+    with django_assert_max_num_queries(17):
         paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 1))
+
+
+# Each reading commits: on PostgreSQL the mark is the start of the oldest open transaction.
+@pytest.mark.django_db(transaction=True)
+def test_a_reading_with_nothing_to_report_moves_the_mark_on_and_takes_no_number(
+    two_months, django_assert_max_num_queries
+):
+    # given a batch made, then a reading that finds nothing new
+    arrive("A1", "1022.50", "2026-03-01")
+    first = paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 1))
+    assert first is not None and first.number == 1
+    assert paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 2)) is None
+
+    # then the mark is where the empty reading read from, past the batch's own
+    mark = PaidMonthReading.objects.get().read_from
+    assert mark > first.scanned_from
+
+    # and the next reading looks only at entries recorded since that mark
+    arrive("A2", "1022.50", "2026-03-01")
+    with django_assert_max_num_queries(17) as queries:
+        second = paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 3))
+    assert any(
+        "recorded_at" in q["sql"] and str(mark - records.CLOCK_MARGIN)[:19] in q["sql"]
+        for q in queries.captured_queries
+    )
+    # and it is the next number, the empty reading having given its number back
+    assert second is not None and second.number == 2
+    assert rows_of(second) == [
+        ["2", UNIT, PERSON, "2025-12", "800.00", "200.00", "paid", "2026-03-01"]
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_without_the_mark_reads_from_the_last_batch(two_months, monkeypatch):
+    # given batches made before the reading mark was kept, and the newer month paid since
+    monkeypatch.setattr(records, "CLOCK_MARGIN", timedelta(0))
+    arrive("A1", "1022.50", "2026-03-01")
+    first = paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 1))
+    PaidMonthReading.objects.all().delete()
+    arrive("A2", "1022.50", "2026-03-01")
+
+    # when the next batch is made, it reads from the last batch's bound and reports the month
+    second = paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 2))
+    assert [row[3] for row in rows_of(second)] == ["2025-12"]
+    assert first is not None and PaidMonthReading.objects.get().read_from > first.scanned_from
 
 
 @pytest.mark.postgres
