@@ -938,10 +938,13 @@ class DossierReport:
 
     def lines(self, as_of: date) -> list[str]:
         return [
-            f"{as_of}: {len(self.closed)} enforcement dossier(s) closed (case settled, under "
-            "agreement or written off)",
-            f"{as_of}: {len(self.guarantees_lapsed)} enforcement dossier(s) without the guarantee "
-            "required",
+            _(
+                "%(on)s: %(n)d enforcement dossier(s) closed (case settled, under agreement or "
+                "written off)"
+            )
+            % {"on": as_of, "n": len(self.closed)},
+            _("%(on)s: %(n)d enforcement dossier(s) without the guarantee required")
+            % {"on": as_of, "n": len(self.guarantees_lapsed)},
         ]
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from enforcement.services import DossierReport, dossiers_follow
 from kernel.actors import System
@@ -33,22 +34,32 @@ class DailyReport:
     paid_months: PaidMonthBatch | None = None
 
     def lines(self) -> list[str]:
+        on = self.as_of
         lines = [
-            f"{self.as_of}: {len(self.deadlines_passed)} case(s) overdue (notice deadline passed)",
-            f"{self.as_of}: {len(self.agreements_fulfilled)} agreement(s) fulfilled",
-            f"{self.as_of}: {len(self.agreements_breached)} agreement(s) breached "
-            f"(installment unpaid {settings.INSTALLMENT_GRACE_DAYS} days after its due date)",
+            _("%(on)s: %(n)d case(s) overdue (notice deadline passed)")
+            % {"on": on, "n": len(self.deadlines_passed)},
+            _("%(on)s: %(n)d agreement(s) fulfilled")
+            % {"on": on, "n": len(self.agreements_fulfilled)},
+            _(
+                "%(on)s: %(n)d agreement(s) breached (installment unpaid %(days)d days after its "
+                "due date)"
+            )
+            % {
+                "on": on,
+                "n": len(self.agreements_breached),
+                "days": settings.INSTALLMENT_GRACE_DAYS,
+            },
         ]
         if self.adjustments is not None:
             lines.append(self.adjustments.summary())
             lines.append(self.adjustments.writeoff_summary())
         if self.dossiers is not None:
             lines += self.dossiers.lines(self.as_of)
-        lines.append(f"{self.as_of}: {self.reminders_sent} reminder(s) sent")
+        lines.append(_("%(on)s: %(n)d reminder(s) sent") % {"on": on, "n": self.reminders_sent})
         if self.paid_months is not None:
             lines.append(
-                f"{self.as_of}: paid person-month batch {self.paid_months.number} "
-                f"({self.paid_months.rows} month(s))"
+                _("%(on)s: paid person-month batch %(number)d (%(rows)d month(s))")
+                % {"on": on, "number": self.paid_months.number, "rows": self.paid_months.rows}
             )
         return lines
 

@@ -79,7 +79,11 @@ class AdjustmentReport:
         return sum((o.amount for o in self.offsets), Decimal("0.00"))
 
     def offset_summary(self) -> str:
-        return f"{self.as_of}: {len(self.offsets)} credit offset(s), {self.offset} offset"
+        return _("%(on)s: %(n)d credit offset(s), %(amount)s offset") % {
+            "on": self.as_of,
+            "n": len(self.offsets),
+            "amount": self.offset,
+        }
 
     def lines(self) -> list[str]:
         return [

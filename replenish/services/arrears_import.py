@@ -467,7 +467,6 @@ def _apply_staging(
         ArrearsLine.objects.filter(import_batch_id=batch.pk),
         actor=actor,
         source=f"import:{batch.pk}",
-        at=now,
     )
     case_totals_refresh(
         ArrearsCase.objects.filter(lines__import_batch=batch).values("pk").distinct()

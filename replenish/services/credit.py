@@ -108,6 +108,8 @@ def credit_offset(
         )
         if not lines:
             return []
+        # The fee to `on` decides what the credit pays on each line; it is fixed only on the
+        # lines the credit reaches (issue 13 rule 1), the others keep accruing from where they were.
         fee_postings = lines_fee_plan(lines, on=on, source="offset:pending", reason="credit offset")
         dues = sorted(
             (
@@ -127,6 +129,7 @@ def credit_offset(
         if allocation.applied <= 0:
             return []
         line_case = {line.pk: line.case_id for line in lines}
+        reached = {paid.line_id for paid in allocation.lines if paid.total > 0}
         by_case: dict[int, Decimal] = defaultdict(lambda: ZERO)
         for paid in allocation.lines:
             by_case[line_case[paid.line_id]] += paid.total
@@ -152,7 +155,7 @@ def credit_offset(
                 reason=f"credit offset on {on}",
             )
             for p in fee_postings
-            if p.case_id in offsets
+            if p.line_id in reached
         ]
         for paid in allocation.lines:
             offset = offsets[line_case[paid.line_id]]
@@ -170,8 +173,8 @@ def credit_offset(
                 )
             )
         ledger_post(postings, actor=actor)
-        # Lines the fee was fixed for but the credit did not reach keep their accrual start.
-        moved = [line for line in lines if line.case_id in offsets]
+        # Only the lines reached had their fee fixed: only theirs accrues from `on` now.
+        moved = [line for line in lines if line.pk in reached]
         models_update(moved, ["fee_accrues_after"])
         CreditEntry.objects.bulk_create(
             CreditEntry(

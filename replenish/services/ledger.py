@@ -13,6 +13,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, actor_label, actor_user
 from kernel.money import FEN, LateFeePolicy, LineFeeState, fee_to_fix
@@ -106,8 +107,17 @@ class Difference:
     line_id: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.case_no} line {self.line_id}" if self.line_id else self.case_no
-        return f"{where}: {self.figure} cached {self.cached}, ledger says {self.from_ledger}"
+        where = (
+            _("%(case)s line %(line)d") % {"case": self.case_no, "line": self.line_id}
+            if self.line_id
+            else self.case_no
+        )
+        return _("%(where)s: %(figure)s cached %(cached)s, ledger says %(ledger)s") % {
+            "where": where,
+            "figure": self.figure,
+            "cached": self.cached,
+            "ledger": self.from_ledger,
+        }
 
 
 def ledger_differences(case_ids: list[int] | None = None) -> list[Difference]:
@@ -194,6 +204,20 @@ ENTRY_COLUMNS = (
 )
 
 
+def ledger_recording_time() -> datetime:
+    """When the entries this transaction appends are recorded. On PostgreSQL, the database's
+    clock at the transaction's start: the paid-month feed compares it with the start of the
+    transactions open when it read the ledger (`records._oldest_open_transaction_start`), the
+    same clock, so no margin for the web and worker hosts' clocks is needed. On SQLite, one
+    machine and one writer at a time: the process's clock."""
+    if connection.vendor != "postgresql":
+        return timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT transaction_timestamp()")
+        recorded: datetime = cursor.fetchone()[0]
+    return recorded
+
+
 def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> int:
     """Append entries and bring the cached figures of their lines and cases up to date; returns
     the number of entries appended (a posting of nothing appends none).
@@ -206,7 +230,7 @@ def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> int:
         return 0
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger_post must run inside the service's transaction")
-    now = timezone.now()
+    now = ledger_recording_time()
     user, label = actor_user(actor), actor_label(actor)
     user_id = user.pk if user is not None else None
     rows = [
@@ -224,9 +248,7 @@ def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> int:
     return len(rows)
 
 
-def ledger_post_assessed(
-    lines: QuerySet[ArrearsLine], *, actor: Actor, source: str, at: datetime
-) -> int:
+def ledger_post_assessed(lines: QuerySet[ArrearsLine], *, actor: Actor, source: str) -> int:
     """The set-based `ledger_post` of an import: one `assessed` entry for each of these lines
     (their two portions, effective on the due date), with one INSERT … SELECT; returns the number
     of entries appended.
@@ -256,7 +278,7 @@ def ledger_post_assessed(
             f"SELECT %s, 0, %s, %s, %s, %s, '', assessed.* FROM ({select}) assessed",
             [
                 LedgerKind.ASSESSED,
-                connection.ops.adapt_datetimefield_value(at),
+                connection.ops.adapt_datetimefield_value(ledger_recording_time()),
                 user.pk if user is not None else None,
                 actor_label(actor),
                 source,

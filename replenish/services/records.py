@@ -129,24 +129,25 @@ def _status_on_sql(today: date) -> str:
 
 # A month's status changes only with an entry of its ledger: a batch looks again only at the
 # months with an entry recorded since the ledger was last read. An entry is recorded before its
-# transaction commits, so "since" is from the start of the oldest transaction still open then
-# (`PaidMonthReading.read_from`), less CLOCK_MARGIN: an entry's time is the web or worker
-# process's clock, a transaction's start the database's. A reading that finds nothing to report
-# moves the mark on too. Before the mark was kept, a batch's own `scanned_from` served, and batches
-# made before that was kept look again from a day before they were made (RESCAN_MARGIN).
-CLOCK_MARGIN = timedelta(minutes=1)
+# transaction commits, at the start of its transaction by the database's clock
+# (`ledger_recording_time`), so "since" is from the start of the oldest transaction still open then
+# (`PaidMonthReading.read_from`), by the same clock. A reading that finds nothing to report moves
+# the mark on too. Before the mark was kept, a batch's own `scanned_from` served, less a minute
+# for the hosts' clocks (entries were recorded by the process's clock then); batches made before
+# that was kept look again from a day before they were made (RESCAN_MARGIN).
+EARLIER_CLOCK_MARGIN = timedelta(minutes=1)
 RESCAN_MARGIN = timedelta(days=1)
 
 
 def _read_since(reading: PaidMonthReading) -> datetime | None:
     """Since when the ledger must be read again: None (everything) before the first batch."""
     if reading.read_from is not None:
-        return reading.read_from - CLOCK_MARGIN
+        return reading.read_from
     previous = PaidMonthBatch.objects.order_by("-number").first()
     if previous is None:
         return None
     if previous.scanned_from is not None:
-        return previous.scanned_from - CLOCK_MARGIN
+        return previous.scanned_from - EARLIER_CLOCK_MARGIN
     return previous.made_at - RESCAN_MARGIN
 
 

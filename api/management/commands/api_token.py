@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
 
@@ -25,10 +26,12 @@ class Command(BaseCommand):
     def handle(self, *args, username, days, revoke, **options):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
-            raise CommandError(f"there is no user {username!r}")
+            raise CommandError(_("there is no user %(user)r") % {"user": username})
         if revoke:
             count, _kinds = AuthToken.objects.filter(user=user).delete()
-            self.stdout.write(f"{count} credential(s) of {username} revoked")
+            self.stdout.write(
+                _("%(n)d credential(s) of %(user)s revoked") % {"n": count, "user": username}
+            )
             return
         days = settings.API_TOKEN_DAYS if days is None else days
         _token, key = AuthToken.objects.create(

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from replenish.services.ledger import ledger_caches_rebuild, ledger_differences
 
@@ -19,11 +20,13 @@ class Command(BaseCommand):
         for difference in differences:
             self.stdout.write(str(difference))
         if not differences:
-            self.stdout.write("ledger and cached figures agree")
+            self.stdout.write(_("ledger and cached figures agree"))
             return
         if fix:
             with transaction.atomic():
                 ledger_caches_rebuild()
-            self.stdout.write(f"{len(differences)} difference(s) fixed from the ledger")
+            self.stdout.write(
+                _("%(n)d difference(s) fixed from the ledger") % {"n": len(differences)}
+            )
             return
-        raise CommandError(f"{len(differences)} difference(s) found", returncode=1)
+        raise CommandError(_("%(n)d difference(s) found") % {"n": len(differences)}, returncode=1)

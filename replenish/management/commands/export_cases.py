@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from kernel.commands import add_date_option, date_or_today
 from replenish.services.export import cases_export
@@ -19,9 +20,9 @@ class Command(BaseCommand):
             cases_export(out=self.stdout, as_of=as_of)
             return
         if file.parent and not file.parent.is_dir():
-            raise CommandError(f"{file.parent}: no such directory")
+            raise CommandError(_("%(dir)s: no such directory") % {"dir": file.parent})
         tmp = file.with_name(f".{file.name}.partial")
         with tmp.open("w", encoding="utf-8", newline="") as out:
             count = cases_export(out=out, as_of=as_of)
         tmp.replace(file)
-        self.stderr.write(f"{count} cases written to {file}")
+        self.stderr.write(_("%(n)d cases written to %(file)s") % {"n": count, "file": file})

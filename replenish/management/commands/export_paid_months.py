@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from kernel.actors import System
 from replenish.models import PaidMonthBatch
@@ -19,10 +20,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch: int | None = None, file: Path | None = None, **options):
         if file is not None and file.parent and not file.parent.is_dir():
-            raise CommandError(f"{file.parent}: no such directory")
+            raise CommandError(_("%(dir)s: no such directory") % {"dir": file.parent})
         if batch is not None:
             if batch < 1 or not PaidMonthBatch.objects.filter(number=batch).exists():
-                raise CommandError(f"batch {batch} does not exist")
+                raise CommandError(_("batch %(n)d does not exist") % {"n": batch})
             number: int | None = batch
         else:
             made = paid_months_batch_make(actor=System("export_paid_months"))
@@ -36,4 +37,6 @@ class Command(BaseCommand):
             with tmp.open("w", encoding="utf-8", newline="") as out:
                 out.writelines(lines)
             tmp.replace(file)
-        self.stderr.write(f"batch {number}" if number else "nothing changed: no batch made")
+        self.stderr.write(
+            _("batch %(n)d") % {"n": number} if number else _("nothing changed: no batch made")
+        )

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from kernel.actors import System
 from kernel.commands import report_rejection, terminal_progress
@@ -16,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, **options):
         if not file.is_file():
-            raise CommandError(f"{file}: no such file")
+            raise CommandError(_("%(file)s: no such file") % {"file": file})
         # On a terminal the import says how far it is, on one line of standard error; in a
         # pipe or a log nothing but the result is written.
         progress = terminal_progress(self.stderr) if self.stderr.isatty() else None
@@ -35,7 +36,15 @@ class Command(BaseCommand):
         if progress is not None:
             self.stderr.write("")
         self.stdout.write(
-            f"{result.rows} rows: {result.lines_created} lines imported, "
-            f"{result.lines_skipped} already imported, {result.cases_opened} cases opened, "
-            f"{result.units_created} units created"
+            _(
+                "%(rows)d rows: %(created)d lines imported, %(skipped)d already imported, "
+                "%(opened)d cases opened, %(units)d units created"
+            )
+            % {
+                "rows": result.rows,
+                "created": result.lines_created,
+                "skipped": result.lines_skipped,
+                "opened": result.cases_opened,
+                "units": result.units_created,
+            }
         )

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from kernel.actors import System
 from kernel.commands import report_rejection
@@ -21,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, preview: bool = False, **options):
         if not file.is_file():
-            raise CommandError(f"{file}: no such file")
+            raise CommandError(_("%(file)s: no such file") % {"file": file})
         try:
             with file.open("rb") as stream:
                 result = arrivals_import(
@@ -34,4 +35,4 @@ class Command(BaseCommand):
             report_rejection(self, rejected)
         for row in result.preview:
             self.stdout.write(str(row))
-        self.stdout.write(("preview, nothing written: " if preview else "") + result.summary())
+        self.stdout.write((_("preview, nothing written: ") if preview else "") + result.summary())

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, System
 from kernel.commands import report_rejection
@@ -26,19 +27,22 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, by: str | None = None, **options):
         if not file.is_file():
-            raise CommandError(f"{file}: no such file")
+            raise CommandError(_("%(file)s: no such file") % {"file": file})
         actor: Actor = System("import_corrections")
         if by:
             try:
                 actor = get_user_model().objects.get(username=by)
             except get_user_model().DoesNotExist:
-                raise CommandError(f"--by {by}: no such user") from None
+                raise CommandError(_("--by %(user)s: no such user") % {"user": by}) from None
         try:
             with file.open("rb") as stream:
                 result = corrections_import(file=stream, file_name=file.name, actor=actor)
         except FileRejected as rejected:
             report_rejection(self, rejected)
         self.stdout.write(
-            f"{result.rows} row(s): {len(result.corrections)} correction(s) recorded, "
-            "waiting for a second collection user's approval"
+            _(
+                "%(rows)d row(s): %(n)d correction(s) recorded, waiting for a second collection "
+                "user's approval"
+            )
+            % {"rows": result.rows, "n": len(result.corrections)}
         )

@@ -12,6 +12,7 @@ from notices.services import case_issue_notice
 from replenish.departments import AUDIT, COLLECTION, FINANCE
 from replenish.models import (
     ArrearsCase,
+    ArrearsLine,
     Arrival,
     CaseState,
     CreditEntry,
@@ -104,6 +105,31 @@ def test_the_adjustment_offsets_the_credit_against_the_units_other_case(two_case
     assert ledger_differences() == []
     # and the next adjustment offsets nothing more
     assert adjustments_post(actor=SYSTEM, as_of=IMPORT_DAY).offsets == []
+
+
+def test_an_offset_fixes_the_fee_only_of_the_lines_the_credit_reaches(two_cases):
+    # given case B owes a second month, due later, which the 477.50 of credit will not reach
+    _a, b = two_cases
+    import_rows(
+        [ArrearsRowFactory(unit_no=1, person_no=2, period="2025-12", due_date="2026-01-15")]
+    )
+    later = ArrearsLine.objects.get(case=b, period="2025-12")
+    assert later.fee_accrues_after == date(2026, 1, 15)
+
+    # when the adjustment posts the arrival and offsets the credit against B
+    adjustments_post(actor=SYSTEM, as_of=IMPORT_DAY)
+
+    # then only the month the credit paid had its fee fixed; the later one accrues as before
+    offset = CreditOffset.objects.get()
+    assert offset.case_id == b.pk
+    touched = set(
+        LedgerEntry.objects.filter(source=f"offset:{offset.pk}").values_list("line_id", flat=True)
+    )
+    assert later.pk not in touched
+    later.refresh_from_db()
+    assert (later.fee_unpaid, later.fee_fixed_total) == (D("0.00"), D("0.00"))
+    assert later.fee_accrues_after == date(2026, 1, 15)
+    assert ledger_differences() == []
 
 
 def test_with_the_policy_off_the_credit_waits_for_a_collection_clerk(two_cases, settings):

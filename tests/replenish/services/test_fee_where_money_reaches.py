@@ -11,6 +11,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.db import transaction
+from django.db.models import Q
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -86,10 +87,11 @@ def assert_each_line_follows_its_own_history(case_ids, dates):
 
 
 def assert_arrivals_fix_only_lines_they_pay(case_ids):
+    # money from an arrival or from the unit's credit (an offset)
     fixed = set(
-        LedgerEntry.objects.filter(
-            case_id__in=case_ids, kind=LedgerKind.LATE_FEE_FIXED, source__startswith="arrival:"
-        ).values_list("source", "line_id")
+        LedgerEntry.objects.filter(case_id__in=case_ids, kind=LedgerKind.LATE_FEE_FIXED)
+        .filter(Q(source__startswith="arrival:") | Q(source__startswith="offset:"))
+        .values_list("source", "line_id")
     )
     paid = set(
         LedgerEntry.objects.filter(

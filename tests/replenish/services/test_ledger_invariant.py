@@ -51,7 +51,6 @@ from replenish.models import (
     owed_by_unit,
 )
 from replenish.selectors import late_fee_policy, line_late_fee
-from replenish.services import records
 from replenish.services.adjustment import adjustments_post
 from replenish.services.agreements import AGREEMENT_CASE_STATES, agreement_draft, agreement_sign
 from replenish.services.arrival import arrival_confirm, arrival_match, arrival_reverse
@@ -658,11 +657,8 @@ class LedgerMachine(RuleBasedStateMachine):
         )
 
 
-def test_the_ledger_invariant_holds_after_every_step_of_any_sequence(monkeypatch):
+def test_the_ledger_invariant_holds_after_every_step_of_any_sequence():
     STEPS["count"] = 0
-    # The batch looks again at a minute before the oldest open transaction; the machine's steps
-    # all happen within a second, so without the margin it looks only at what they touched.
-    monkeypatch.setattr(records, "CLOCK_MARGIN", timedelta(0))
     run_state_machine_as_test(
         LedgerMachine,
         settings=settings(

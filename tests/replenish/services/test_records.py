@@ -2,7 +2,7 @@
 batch reports, when, and that a batch asked for again is the same bytes."""
 
 import threading
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -12,13 +12,14 @@ from django.db import connection, transaction
 from replenish.departments import AUDIT, COLLECTION, FINANCE
 from replenish.models import (
     ArrearsCase,
+    LedgerEntry,
+    LedgerKind,
     MonthStatus,
     PaidMonthBatch,
     PaidMonthReading,
     PersonRecordAccess,
     ReportedMonth,
 )
-from replenish.services import records
 from replenish.services.adjustment import adjustments_post
 from replenish.services.arrival import arrival_reverse, arrivals_post
 from replenish.services.ledger import ledger_differences
@@ -260,8 +261,7 @@ def test_a_reading_with_nothing_to_report_moves_the_mark_on_and_takes_no_number(
     with django_assert_max_num_queries(17) as queries:
         second = paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 3))
     assert any(
-        "recorded_at" in q["sql"] and str(mark - records.CLOCK_MARGIN)[:19] in q["sql"]
-        for q in queries.captured_queries
+        "recorded_at" in q["sql"] and str(mark)[:19] in q["sql"] for q in queries.captured_queries
     )
     # and it is the next number, the empty reading having given its number back
     assert second is not None and second.number == 2
@@ -271,9 +271,8 @@ def test_a_reading_with_nothing_to_report_moves_the_mark_on_and_takes_no_number(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_database_without_the_mark_reads_from_the_last_batch(two_months, monkeypatch):
+def test_a_database_without_the_mark_reads_from_the_last_batch(two_months):
     # given batches made before the reading mark was kept, and the newer month paid since
-    monkeypatch.setattr(records, "CLOCK_MARGIN", timedelta(0))
     arrive("A1", "1022.50", "2026-03-01")
     first = paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 1))
     PaidMonthReading.objects.all().delete()
@@ -381,11 +380,26 @@ def test_a_correction_after_the_month_was_reported_reports_it_reopened_then_paid
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+def test_entries_are_recorded_at_their_transactions_start_by_the_databases_clock(two_months):
+    # when money is posted in a transaction that started a moment before
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT transaction_timestamp()")
+            started = cursor.fetchone()[0]
+        arrive("A1", "1022.50", "2026-03-01")
+
+    # then its entries carry the start of that transaction, the clock the feed's mark is read by
+    entries = LedgerEntry.objects.filter(kind=LedgerKind.PAYMENT_APPLIED)
+    assert entries.exists()
+    assert set(entries.values_list("recorded_at", flat=True)) == {started}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_money_posted_by_a_transaction_open_while_a_batch_is_made_is_in_the_next_one(
-    two_months, monkeypatch
+    two_months,
 ):
-    # given the older month paid, and no margin for the clocks (only open transactions count)
-    monkeypatch.setattr(records, "CLOCK_MARGIN", timedelta(0))
+    # given the older month paid
     arrive("A1", "1022.50", "2026-03-01")
     posted, release, failures = threading.Event(), threading.Event(), []
 
