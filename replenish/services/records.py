@@ -166,6 +166,21 @@ def _touched_since(since: datetime | None) -> tuple[str, list[Any]]:
     )
 
 
+# The BRIN index of the ledger's `recorded_at` (migration 0024): a page range no summary covers
+# yet matches every search, and an import or an adjustment appends thousands of pages at once.
+LEDGER_RECORDED_AT_INDEX = "ledger_recorded_at_brin"
+
+
+def _ledger_recorded_at_summarized() -> None:
+    """Summarize the ledger's page ranges appended since the last reading (PostgreSQL), so that
+    the search for entries since the mark reads only their pages, not every page appended since
+    the table was last vacuumed."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT brin_summarize_new_values(%s::regclass)", [LEDGER_RECORDED_AT_INDEX])
+
+
 def _reading_lock() -> PaidMonthReading:
     """The feed's reading mark, locked: two runs at once read the ledger one after the other."""
     PaidMonthReading.objects.bulk_create([PaidMonthReading()], ignore_conflicts=True)
@@ -199,6 +214,7 @@ def paid_months_batch_make(*, actor: Actor, today: date | None = None) -> PaidMo
     today = today or timezone.localdate()
     with transaction.atomic():
         reading = _reading_lock()
+        _ledger_recorded_at_summarized()
         since = _read_since(reading)
         read_from = _oldest_open_transaction_start()
         batch = _batch_of_changed_months(actor, today, since, read_from)

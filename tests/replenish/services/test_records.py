@@ -235,9 +235,9 @@ def test_the_feed_takes_a_fixed_number_of_queries(django_assert_max_num_queries,
     import_rows([ArrearsRowFactory(unit_no=2, person_no=n) for n in range(2, 60)])
     arrive("A1", "3000.00", "2026-03-01")
     # then making a batch takes the same few statements however many months there are (the
-    # reading mark's lock and update, the batch's savepoint, and on PostgreSQL the look at the
-    # open transactions among them)
-    with django_assert_max_num_queries(17):
+    # reading mark's lock and update, the batch's savepoint, and on PostgreSQL the ledger's index
+    # summarized and the look at the open transactions among them)
+    with django_assert_max_num_queries(18):
         paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 1))
 
 
@@ -258,7 +258,7 @@ def test_a_reading_with_nothing_to_report_moves_the_mark_on_and_takes_no_number(
 
     # and the next reading looks only at entries recorded since that mark
     arrive("A2", "1022.50", "2026-03-01")
-    with django_assert_max_num_queries(17) as queries:
+    with django_assert_max_num_queries(18) as queries:
         second = paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 3))
     assert any(
         "recorded_at" in q["sql"] and str(mark)[:19] in q["sql"] for q in queries.captured_queries
