@@ -17,6 +17,7 @@ from kernel.actors import Actor, require_permission
 from replenish.models import CreditOffset
 from replenish.services.arrival import PostedArrival, arrivals_out_of_order, arrivals_post
 from replenish.services.credit import credits_offset
+from replenish.services.credit_reversal import offsets_take_back_for_earlier_arrivals
 from replenish.services.writeoff import PostedWriteOff, writeoffs_post
 
 
@@ -98,9 +99,13 @@ class AdjustmentReport:
 def adjustments_post(*, actor: Actor, as_of: date | None = None) -> AdjustmentReport:
     """Post every matched arrival that arrived on or before `as_of` (default today), then every
     write-off approved by audit (whatever its date: the decision is made), then — when
-    `CREDIT_OFFSET_AUTOMATIC` is on — offset each unit's credit against its open arrears."""
+    `CREDIT_OFFSET_AUTOMATIC` is on — offset each unit's credit against its open arrears. An
+    offset dated after an arrival of its case that is posted now is taken back first
+    (`offsets_take_back_for_earlier_arrivals`), so that money is posted in the order it arrived."""
     require_permission(actor, "replenish.post_arrival", action=_("post the adjustments"))
     as_of = as_of or timezone.localdate()
+    # Money read after an offset of the unit's credit but arrived before it goes first.
+    offsets_take_back_for_earlier_arrivals(as_of=as_of, actor=actor)
     report = AdjustmentReport(
         as_of=as_of,
         arrivals=arrivals_post(actor=actor, as_of=as_of),

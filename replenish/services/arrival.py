@@ -49,6 +49,7 @@ from replenish.services.arrival_allocation import (
     lines_reachable,
 )
 from replenish.services.corrections import moved_by_corrections, still_on_line
+from replenish.services.credit import offsets_standing
 from replenish.services.credit_reversal import credit_take_back
 from replenish.services.ledger import Posting, ledger_post, restored_fee_posting
 from replenish.services.transitions import transition_apply, transition_apply_bulk
@@ -335,6 +336,29 @@ def arrival_post(*, arrival_id: int, actor: Actor) -> PostedArrival | None:
         later = arrivals_posted_after(arrival)
         if later is not None:
             raise arrival_out_of_order(arrival, later)
+        offset = (
+            offsets_standing()
+            .filter(case_id=arrival.case_id, offset_on__gt=arrival.arrived_on)
+            .select_related("case")
+            .order_by("-offset_on", "-pk")
+            .first()
+        )
+        if offset is not None:
+            raise ValidationError(
+                _(
+                    "%(arrival)s arrived on %(date)s, before the unit's credit was offset against "
+                    "case %(case)s on %(offset_on)s: money is posted in the order it arrived. "
+                    "Post it with the adjustment, which takes that offset back first and offsets "
+                    "what credit is left again after it."
+                )
+                % {
+                    "arrival": _arrival_label(arrival),
+                    "date": arrival.arrived_on,
+                    "case": offset.case.case_no,
+                    "offset_on": offset.offset_on,
+                },
+                code="out_of_order",
+            )
     posted = _post_batch([arrival_id], actor=actor)
     return posted[0] if posted else None
 
@@ -390,19 +414,33 @@ def arrivals_out_of_order() -> QuerySet[Arrival]:
                 arrived_on__gt=OuterRef("arrived_on"),
             )
         )
+        | Exists(
+            offsets_standing().filter(
+                case_id=OuterRef("case_id"), offset_on__gt=OuterRef("arrived_on")
+            )
+        )
     )
     return held
 
 
 def _in_date_order(arrivals: list[Arrival]) -> list[Arrival]:
     """The arrivals (locked) not dated before money already posted to their case."""
-    last = dict(
-        Arrival.objects.filter(case_id__in={a.case_id for a in arrivals}, state=ArrivalState.POSTED)
+    case_ids = {a.case_id for a in arrivals}
+    last: dict[int, date] = {}
+    for case_id, on in (
+        *Arrival.objects.filter(case_id__in=case_ids, state=ArrivalState.POSTED)
         .values("case_id")
         .annotate(last=Max("arrived_on"))
         .values_list("case_id", "last")
-        .order_by()
-    )
+        .order_by(),
+        *offsets_standing()
+        .filter(case_id__in=case_ids)
+        .values("case_id")
+        .annotate(last=Max("offset_on"))
+        .values_list("case_id", "last")
+        .order_by(),
+    ):
+        last[case_id] = max(on, last.get(case_id, on))
     return [a for a in arrivals if a.case_id not in last or a.arrived_on >= last[a.case_id]]
 
 

@@ -23,7 +23,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,6 +57,13 @@ def offset_source(offset_id: int) -> str:
     return f"offset:{offset_id}"
 
 
+def offsets_standing() -> QuerySet[CreditOffset]:
+    """The credit offsets not wholly taken back: money of the unit's credit posted to a case on
+    the offset's date, which an arrival dated before it must not follow."""
+    standing: QuerySet[CreditOffset] = CreditOffset.objects.filter(reversed_amount__lt=F("amount"))
+    return standing
+
+
 def unit_credit(unit_id: int) -> Decimal:
     """The unit's credit balance: the sum of its credit entries."""
     total = CreditEntry.objects.filter(unit_id=unit_id).aggregate(total=Sum("amount"))["total"]
@@ -71,7 +78,7 @@ def unit_credit_pending(unit_id: int) -> Decimal:
     return (total or ZERO).quantize(Decimal("0.01"))
 
 
-def _unit_locked(unit_id: int) -> Unit:
+def unit_locked_for_credit(unit_id: int) -> Unit:
     # NO KEY UPDATE: the uses of a unit's credit queue on it, while an arrival posting (which
     # locks cases, then inserts credit entries whose foreign key takes KEY SHARE on the unit)
     # is not blocked by it — a plain FOR UPDATE made the two deadlock.
@@ -90,7 +97,7 @@ def credit_offset(
     require_permission(actor, "replenish.offset_credit", action=_("offset a unit's credit"))
     on = on or timezone.localdate()
     with transaction.atomic():
-        _unit_locked(unit_id)
+        unit_locked_for_credit(unit_id)
         available = unit_credit(unit_id) - unit_credit_pending(unit_id)
         if available <= 0:
             return []
@@ -263,7 +270,7 @@ def refund_apply(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        _unit_locked(unit_id)
+        unit_locked_for_credit(unit_id)
         available = unit_credit(unit_id) - unit_credit_pending(unit_id)
         if amount > available:
             raise ValidationError(
@@ -291,7 +298,7 @@ def refund_apply(
 
 def _refund_locked(refund_id: int) -> CreditRefund:
     unit_id = CreditRefund.objects.values_list("unit_id", flat=True).get(pk=refund_id)
-    _unit_locked(unit_id)
+    unit_locked_for_credit(unit_id)
     refund: CreditRefund = CreditRefund.objects.select_for_update().get(pk=refund_id)
     return refund
 

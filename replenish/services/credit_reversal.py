@@ -9,11 +9,13 @@ cannot be taken back from the ledger: the reversal is refused and names the refu
 finance recovers from the unit first.
 """
 
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db import transaction
+from django.db.models import Exists, F, Min, OuterRef
 from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, actor_label, actor_user
@@ -21,6 +23,7 @@ from replenish.models import (
     ArrearsCase,
     ArrearsLine,
     Arrival,
+    ArrivalState,
     AuditEntry,
     CaseState,
     CreditEntry,
@@ -34,7 +37,13 @@ from replenish.models import (
 from replenish.selectors import late_fee_policy, unit_has_another_registered_case
 from replenish.services.agreement_reversal import agreement_after_reversal
 from replenish.services.corrections import moved_by_corrections, still_on_line
-from replenish.services.credit import ZERO, offset_source, unit_credit
+from replenish.services.credit import (
+    ZERO,
+    offset_source,
+    offsets_standing,
+    unit_credit,
+    unit_locked_for_credit,
+)
 from replenish.services.ledger import Posting, ledger_post, restored_fee_posting
 from replenish.services.transitions import transition_apply
 
@@ -79,6 +88,77 @@ def credit_take_back(
         actor_label=actor_label(actor),
         reason=reason,
     )
+
+
+# An offset is taken back from any case but one written off or transferred to successors (its
+# money stays where it went, as an arrival's does).
+OFFSET_UNDO_STATES = [
+    state
+    for state in CaseState.values
+    if state not in (CaseState.WRITTEN_OFF, CaseState.TRANSFERRED)
+]
+
+
+def offsets_take_back_for_earlier_arrivals(*, as_of: date, actor: Actor) -> list[int]:
+    """The adjustment's first step: take back in full each credit offset dated after a matched
+    arrival of its case (money arrived before the offset but read after it), so that the arrival
+    is posted in the order the money arrived; the adjustment offsets what credit is left again
+    after posting (or collection does, with `CREDIT_OFFSET_AUTOMATIC` off). Not for an arrival
+    that a later arrival already posted holds anyway, nor on a case written off or transferred.
+    Returns the offsets taken back."""
+    earliest = dict(
+        Arrival.objects.filter(
+            state=ArrivalState.MATCHED,
+            arrived_on__lte=as_of,
+            case__state__in=OFFSET_UNDO_STATES,
+        )
+        .filter(
+            Exists(
+                offsets_standing().filter(
+                    case_id=OuterRef("case_id"), offset_on__gt=OuterRef("arrived_on")
+                )
+            )
+        )
+        .exclude(
+            Exists(
+                Arrival.objects.filter(
+                    case_id=OuterRef("case_id"),
+                    state=ArrivalState.POSTED,
+                    arrived_on__gt=OuterRef("arrived_on"),
+                )
+            )
+        )
+        .values("case_id")
+        .annotate(first=Min("arrived_on"))
+        .values_list("case_id", "first")
+        .order_by()
+    )
+    by_unit: dict[int, list[int]] = defaultdict(list)
+    for case_id, unit_id in ArrearsCase.objects.filter(pk__in=list(earliest)).values_list(
+        "pk", "unit_id"
+    ):
+        by_unit[unit_id].append(case_id)
+    taken_back: list[int] = []
+    for unit_id in sorted(by_unit):
+        with transaction.atomic():
+            unit_locked_for_credit(unit_id)
+            for case_id in sorted(by_unit[unit_id]):
+                first = earliest[case_id]
+                for offset in (
+                    offsets_standing()
+                    .select_for_update()
+                    .filter(case_id=case_id, offset_on__gt=first)
+                    .order_by("-offset_on", "-pk")
+                ):
+                    _offset_undo(
+                        offset,
+                        offset.amount - offset.reversed_amount,
+                        on=as_of,
+                        reason=f"money that arrived on {first} is posted before it",
+                        actor=actor,
+                    )
+                    taken_back.append(offset.pk)
+    return taken_back
 
 
 def _offset_undo(

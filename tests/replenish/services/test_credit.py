@@ -23,7 +23,7 @@ from replenish.models import (
     RefundState,
 )
 from replenish.services.adjustment import adjustments_post
-from replenish.services.arrival import arrival_match, arrival_reverse
+from replenish.services.arrival import arrival_match, arrival_post, arrival_reverse
 from replenish.services.credit import (
     credit_offset,
     refund_apply,
@@ -129,6 +129,43 @@ def test_an_offset_fixes_the_fee_only_of_the_lines_the_credit_reaches(two_cases)
     later.refresh_from_db()
     assert (later.fee_unpaid, later.fee_fixed_total) == (D("0.00"), D("0.00"))
     assert later.fee_accrues_after == date(2026, 1, 15)
+    assert ledger_differences() == []
+
+
+def test_money_read_after_an_offset_but_arrived_before_it_is_posted_first(two_cases):
+    # given A1's credit offset against B on 2026-03-01
+    a, b = two_cases
+    adjustments_post(actor=SYSTEM, as_of=IMPORT_DAY)
+    first = CreditOffset.objects.get()
+    assert (first.case_id, first.offset_on) == (b.pk, IMPORT_DAY)
+    # and money for B that arrived on 2026-02-20, read from a later arrivals file
+    import_arrivals(
+        [ArrivalRowFactory(arrival_ref="A2", unit_no=1, amount="300.00", arrived_on="2026-02-20")],
+        today=date(2026, 3, 5),
+    )
+    late = Arrival.objects.get(arrival_ref="A2")
+    arrival_match(arrival_id=late.pk, case_id=b.pk, actor=SYSTEM)
+
+    # then posting it alone is refused: it would follow money posted later than it arrived
+    with pytest.raises(ValidationError) as refused:
+        arrival_post(arrival_id=late.pk, actor=SYSTEM)
+    assert refused.value.code == "out_of_order" and "2026-03-01" in refused.value.messages[0]
+
+    # when the next adjustment runs
+    report = adjustments_post(actor=SYSTEM, as_of=date(2026, 3, 5))
+
+    # then the offset was taken back in full, the money posted at its own date before any
+    # credit, and what credit is left offset again on the adjustment's day
+    first.refresh_from_db()
+    assert first.reversed_amount == first.amount
+    assert [p.arrival_ref for p in report.arrivals] == ["A2"] and report.held == 0
+    applied = LedgerEntry.objects.get(source=f"arrival:{late.pk}", kind=LedgerKind.PAYMENT_APPLIED)
+    assert applied.effective_on == date(2026, 2, 20)
+    again = CreditOffset.objects.exclude(pk=first.pk).get()
+    assert (again.case_id, again.offset_on) == (b.pk, date(2026, 3, 5))
+    # and every yuan is on a case or still the unit's credit
+    paid = refresh(a).paid_total + refresh(b).paid_total
+    assert paid + unit_credit(a.unit_id) == D("1800.00")
     assert ledger_differences() == []
 
 
