@@ -8,11 +8,12 @@ and the PDF is rendered only by the worker that e-mails it, never while issuing.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -238,19 +239,30 @@ def notices_issue_bulk(
     _, target = declared_transition(Notice, "issue")
     while True:
         with transaction.atomic():
-            cases = list(
+            to_issue = (
                 ArrearsCase.objects.select_for_update(of=("self",))
                 .filter(state=CaseState.REGISTERED)
                 .exclude(principal_unpaid=0, fee_unpaid=0)
-                .select_related("unit")
-                .order_by("pk")[:batch_size]
+                .order_by("pk")
             )
-            if not cases:
-                break
+            cases: Sequence[ArrearsCase | CaseToIssue]
             if set_based:
-                created = _notices_insert_set_based(cases, issued_on=issued_on, state=target)
+                # The SQL builds the snapshots: what is left here reads six values of a case,
+                # not a model instance (building 2,500 cases with their units cost 0.3 s).
+                light = [
+                    CaseToIssue(*values)
+                    for values in to_issue.values_list(*CaseToIssue._fields)[:batch_size]
+                ]
+                cases = light
+                if not cases:
+                    break
+                created = _notices_insert_set_based(light, issued_on=issued_on, state=target)
             else:
-                created = _notices_insert(cases, issued_on=issued_on, state=target)
+                full = list(to_issue.select_related("unit")[:batch_size])
+                cases = full
+                if not cases:
+                    break
+                created = _notices_insert(full, issued_on=issued_on, state=target)
             transition_record_created(
                 Notice.objects.filter(pk__in=[n.pk for n in created.values()]), "issue", actor=actor
             )
@@ -271,9 +283,22 @@ def notices_issue_bulk(
     return sorted(issued, key=lambda n: n.case_no)
 
 
-def _numbers(cases: list[ArrearsCase], *, issued_on: date) -> dict[int, tuple[str, int]]:
+class CaseToIssue(NamedTuple):
+    """What the set-based issue reads of a case."""
+
+    pk: int
+    unit_id: int
+    region_code: str
+    case_no: str
+    unit__name: str
+    unit__uscc: str
+
+
+def _numbers(
+    cases: Sequence[ArrearsCase | CaseToIssue], *, issued_on: date
+) -> dict[int, tuple[str, int]]:
     """Number and sequence of each case's notice: one block per region, in case order."""
-    by_region: dict[str, list[ArrearsCase]] = defaultdict(list)
+    by_region: dict[str, list[ArrearsCase | CaseToIssue]] = defaultdict(list)
     for case in cases:
         by_region[case.region_code].append(case)
     numbers = {}
@@ -290,7 +315,9 @@ def _numbers(cases: list[ArrearsCase], *, issued_on: date) -> dict[int, tuple[st
     return numbers
 
 
-def _created(cases: list[ArrearsCase], *, issued_on: date, state: str) -> dict[int, Notice]:
+def _created(
+    cases: Sequence[ArrearsCase | CaseToIssue], *, issued_on: date, state: str
+) -> dict[int, Notice]:
     # `state` is loaded too: ConcurrentTransitionMixin reads it on every instance, and a
     # deferred state would cost one query per notice.
     issuing = Notice.objects.filter(
@@ -300,7 +327,7 @@ def _created(cases: list[ArrearsCase], *, issued_on: date, state: str) -> dict[i
 
 
 def _notices_insert_set_based(
-    cases: list[ArrearsCase], *, issued_on: date, state: str
+    cases: list[CaseToIssue], *, issued_on: date, state: str
 ) -> dict[int, Notice]:
     numbers = _numbers(cases, issued_on=issued_on)
     notices_insert_select(
@@ -317,7 +344,7 @@ def _notices_insert_set_based(
     for case in cases:
         notice = created[case.pk]
         notice.snapshot = {
-            "unit": {"name": case.unit.name, "uscc": case.unit.uscc},
+            "unit": {"name": case.unit__name, "uscc": case.unit__uscc},
             "case_no": case.case_no,
             "total": str(notice.total),
             "issued_on": issued_on.isoformat(),
