@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from kernel.sql import models_insert
+from kernel.sql import rows_insert
 from notices.models import Channel, Notification, NotificationState, UnitContact
 
 logger = logging.getLogger(__name__)
@@ -40,21 +41,20 @@ class Outgoing:
     case_id: int | None = None
     notice_id: int | None = None
 
-    def row(self, now: datetime) -> Notification:
-        return Notification(
-            dedupe_key=self.dedupe_key,
-            kind=self.kind,
-            channel=self.channel,
-            context=self.context,
-            unit_id=self.unit_id,
-            department=self.department,
-            address=self.address,
-            case_id=self.case_id,
-            notice_id=self.notice_id,
-            language=settings.LANGUAGE_CODE,
-            next_attempt_at=now,
-            created_at=now,
+    def values(self, now: datetime, *, enqueued: bool) -> tuple[Any, ...]:
+        """The row's values, in the order of `OUTBOX_COLUMNS`."""
+        return (
+            *(self.dedupe_key, self.kind, self.channel, self.context, self.unit_id),
+            *(self.department, self.address, self.case_id, self.notice_id),
+            *(settings.LANGUAGE_CODE, now, now, now if enqueued else None),
         )
+
+
+# The columns of a message `notifications_create` writes, in the order of `Outgoing.values`.
+OUTBOX_COLUMNS = (
+    *("dedupe_key", "kind", "channel", "context", "unit_id", "department", "address"),
+    *("case_id", "notice_id", "language", "next_attempt_at", "created_at", "enqueued_at"),
+)
 
 
 def unit_channels(
@@ -114,11 +114,14 @@ def notifications_create(
     if not outgoing:
         return 0
     now = now or timezone.now()
-    rows = [o.row(now) for o in outgoing]
-    if dispatch == "each":
-        for row in rows:
-            row.enqueued_at = now
-    models_insert(rows, ignore_conflicts=True)
+    # Values, not model instances: an issue of 2,500 notices spent 0.12 s building them.
+    enqueued = dispatch == "each"
+    rows_insert(
+        Notification,
+        OUTBOX_COLUMNS,
+        [o.values(now, enqueued=enqueued) for o in outgoing],
+        ignore_conflicts=True,
+    )
     if dispatch == "each":
         keys = [o.dedupe_key for o in outgoing]
         ids = list(
@@ -131,7 +134,7 @@ def notifications_create(
         transaction.on_commit(lambda: publish_each(ids), robust=True)
     else:
         transaction.on_commit(_publish_sweep, robust=True)
-    return len(rows)
+    return len(outgoing)
 
 
 def publish_each(ids: list[int]) -> None:
