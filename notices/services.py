@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -315,20 +315,36 @@ def _numbers(
     return numbers
 
 
+class NoticeIssued(NamedTuple):
+    """A notice just issued in bulk, as its delivery messages and the report read it."""
+
+    pk: int
+    case_id: int
+    number: str
+    total: Decimal
+    snapshot: dict[str, Any]
+
+
 def _created(
-    cases: Sequence[ArrearsCase | CaseToIssue], *, issued_on: date, state: str
-) -> dict[int, Notice]:
-    # `state` is loaded too: ConcurrentTransitionMixin reads it on every instance, and a
-    # deferred state would cost one query per notice.
+    cases: Sequence[ArrearsCase | CaseToIssue],
+    snapshots: dict[int, dict[str, Any]],
+    *,
+    issued_on: date,
+    state: str,
+) -> dict[int, NoticeIssued]:
+    """The notices just issued to `cases`, with the snapshots given (not decoded again)."""
     issuing = Notice.objects.filter(
         case_id__in=[c.pk for c in cases], state=state, issued_on=issued_on
     )
-    return {n.case_id: n for n in issuing.only("pk", "case_id", "number", "total", "state")}
+    return {
+        case_id: NoticeIssued(pk, case_id, number, total, snapshots[case_id])
+        for pk, case_id, number, total in issuing.values_list("pk", "case_id", "number", "total")
+    }
 
 
 def _notices_insert_set_based(
     cases: list[CaseToIssue], *, issued_on: date, state: str
-) -> dict[int, Notice]:
+) -> dict[int, NoticeIssued]:
     numbers = _numbers(cases, issued_on=issued_on)
     notices_insert_select(
         numbered=[(case.pk, *numbers[case.pk]) for case in cases],
@@ -338,23 +354,27 @@ def _notices_insert_set_based(
         legal_basis=LEGAL_BASIS,
         payment_channels=PAYMENT_CHANNELS,
     )
-    created = _created(cases, issued_on=issued_on, state=state)
     # What the delivery messages read of the snapshot, as the snapshot has it.
     agency = {"name": settings.AGENCY_NAME, "contact": settings.AGENCY_CONTACT}
-    for case in cases:
-        notice = created[case.pk]
-        notice.snapshot = {
+    partial = {
+        case.pk: {
             "unit": {"name": case.unit__name, "uscc": case.unit__uscc},
             "case_no": case.case_no,
-            "total": str(notice.total),
             "issued_on": issued_on.isoformat(),
             "deadline_rule": {"working_days": settings.NOTICE_DEADLINE_WORKING_DAYS},
             "agency": agency,
         }
+        for case in cases
+    }
+    created = _created(cases, partial, issued_on=issued_on, state=state)
+    for notice in created.values():
+        notice.snapshot["total"] = str(notice.total)
     return created
 
 
-def _notices_insert(cases: list[ArrearsCase], *, issued_on: date, state: str) -> dict[int, Notice]:
+def _notices_insert(
+    cases: list[ArrearsCase], *, issued_on: date, state: str
+) -> dict[int, NoticeIssued]:
     """The notices of `cases` with their snapshots built in Python (`_snapshot`)."""
     lines = _open_lines_by_case(c.pk for c in cases)
     numbers = _numbers(cases, issued_on=issued_on)
@@ -387,22 +407,20 @@ def _notices_insert(cases: list[ArrearsCase], *, issued_on: date, state: str) ->
     models_insert(notices)
     del notices
     # The snapshots are the ones just made, not decoded again.
-    created = _created(cases, issued_on=issued_on, state=state)
-    for case_id, notice in created.items():
-        notice.snapshot = snapshots[case_id]
-    return created
+    return _created(cases, snapshots, issued_on=issued_on, state=state)
 
 
 # --- delivery ----------------------------------------------------------------------------------
 
 
 def delivery_messages(
-    notices: Iterable[Notice], *, unit_ids: dict[int, int] | None = None
+    notices: Iterable[Notice | NoticeIssued], *, unit_ids: dict[int, int] | None = None
 ) -> list[Outgoing]:
     """The messages that send an issued notice to its unit on the channels in
     `NOTICE_SEND_CHANNELS` it can be reached on (one query for the units' contacts)."""
     notices = list(notices)
-    unit_of = unit_ids or {n.case_id: n.case.unit_id for n in notices}
+    # Notices just issued in bulk come with their units (`unit_ids`); a notice row knows its own.
+    unit_of = unit_ids or {n.case_id: n.case.unit_id for n in notices if isinstance(n, Notice)}
     channels = unit_channels(set(unit_of.values()), allowed=settings.NOTICE_SEND_CHANNELS)
     outgoing = []
     for notice in notices:
