@@ -163,6 +163,11 @@ def test_money_read_after_an_offset_but_arrived_before_it_is_posted_first(two_ca
     assert applied.effective_on == date(2026, 2, 20)
     again = CreditOffset.objects.exclude(pk=first.pk).get()
     assert (again.case_id, again.offset_on) == (b.pk, date(2026, 3, 5))
+    # and the fee the offset fixed (76 days to 2026-03-01: 38.00) stayed fixed, as for a reversed
+    # arrival (README): 39.48 in all, where the date order gives 38.27 (33.50 to 2026-02-20, then
+    # 4.77 on the 733.50 left to 2026-03-05)
+    line = ArrearsLine.objects.get(case=b, period="2025-11")
+    assert line.fee_fixed_total == D("39.48")
     # and every yuan is on a case or still the unit's credit
     paid = refresh(a).paid_total + refresh(b).paid_total
     assert paid + unit_credit(a.unit_id) == D("1800.00")
