@@ -76,12 +76,14 @@ CREATE TABLE bare_arrivals (
 @dataclass
 class Measured:
     """One step: the seconds of its work (bench.timed), its process's wall time and peak memory,
-    and its standard output."""
+    its standard output, and the machine's one-minute load average before and after it."""
 
     seconds: float
     wall: float
     peak_mib: float
     out: str
+    load_before: float = 0.0
+    load_after: float = 0.0
 
 
 @dataclass
@@ -92,6 +94,7 @@ class Row:
     peak_mib: float
     baseline: str
     baseline_seconds: float | None
+    load: tuple[float, float] = (0.0, 0.0)
 
     def ratio(self) -> str:
         if not self.baseline_seconds:
@@ -127,6 +130,7 @@ def measure(argv: list[str], env: dict) -> Measured:
     """One step in its own process through bench.timed: the seconds of its work, its wall time,
     its peak resident MiB and its standard output."""
     args = [sys.executable, "-m", "bench.timed", *argv]
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -140,7 +144,9 @@ def measure(argv: list[str], env: dict) -> Measured:
     if os.waitstatus_to_exitcode(status):
         sys.stderr.write(stderr)
         raise SystemExit(f"{' '.join(argv)} failed ({os.waitstatus_to_exitcode(status)})")
-    return Measured(parse_timed(stderr), wall, usage.ru_maxrss / 1024, out)
+    return Measured(
+        parse_timed(stderr), wall, usage.ru_maxrss / 1024, out, load_before, os.getloadavg()[0]
+    )
 
 
 def copy_file(url: str, ddl: str, table: str, path: Path) -> float:
@@ -214,6 +220,7 @@ def post_arrivals(url: str, env: dict) -> dict:
         "ledger_rows": ledger_after - ledger_before,
         "rows_per_arrival": (ledger_after - ledger_before) / arrivals if arrivals else 0.0,
         "ms_per_arrival": 1000 * measured.seconds / arrivals if arrivals else 0.0,
+        "load": (measured.load_before, measured.load_after),
     }
 
 
@@ -260,6 +267,7 @@ def summed(name: str, parts: list[Measured], baseline: str, baseline_seconds: fl
         max(p.peak_mib for p in parts),
         baseline,
         baseline_seconds,
+        (max(p.load_before for p in parts), max(p.load_after for p in parts)),
     )
 
 
@@ -359,12 +367,15 @@ def main() -> None:
     )
     print("seconds: the work alone (bench.timed); wall: the whole process, start-up included")
     print()
-    print("| workload | seconds | wall | peak MiB | baseline | seconds | ratio | goal |")
-    print("| --- | ---: | ---: | ---: | --- | ---: | ---: | --- |")
+    print("load: the one-minute load average before → after (a step above 1.5 is to be repeated)")
+    print()
+    print("| workload | seconds | wall | peak MiB | load | baseline | seconds | ratio | goal |")
+    print("| --- | ---: | ---: | ---: | --- | --- | ---: | ---: | --- |")
     for row in rows:
         base = f"{row.baseline_seconds:.2f}" if row.baseline_seconds else ""
         print(
             f"| {row.workload} | {row.seconds:.2f} | {row.wall:.2f} | {row.peak_mib:.0f} "
+            f"| {row.load[0]:.2f} → {row.load[1]:.2f} "
             f"| {row.baseline} | {base} | {row.ratio()} | {GOALS.get(row.workload, '')} |"
         )
     print()
@@ -388,7 +399,7 @@ def main() -> None:
         f"posting arrivals (post_adjustments): {posting['arrivals']} arrivals in "
         f"{posting['seconds']:.2f} s ({posting['ms_per_arrival']:.2f} ms/arrival), "
         f"{posting['ledger_rows']} ledger rows ({posting['rows_per_arrival']:.2f} rows/arrival; "
-        "goal <= 0.5 ms and <= 3 rows)"
+        f"goal <= 0.5 ms and <= 3 rows; load {posting['load'][0]:.2f} → {posting['load'][1]:.2f})"
     )
     step = steps["states"]
     print(
