@@ -34,7 +34,7 @@ BEGIN, END = "<!-- load: begin -->", "<!-- load: end -->"
 USERS = f"""
 import json
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from kernel.actors import System
 from replenish.models import ArrearsCase
 from units.portal import portal_user_create
@@ -44,8 +44,8 @@ ids = list(ArrearsCase.objects.order_by("pk").values_list("pk", flat=True))
 case = ArrearsCase.objects.get(pk=ids[len(ids) // 2])
 portal_user_create(username="load_portal", password="{PASSWORD}",
                    actor=System("bench_load"), unit_id=case.unit_id)
-token = Token.objects.create(user=User.objects.get(username="load_portal"))
-print(json.dumps({{"case": case.pk, "token": token.key, "cases": len(ids)}}))
+_token, key = AuthToken.objects.create(user=User.objects.get(username="load_portal"))
+print(json.dumps({{"case": case.pk, "token": key, "cases": len(ids)}}))
 """
 
 
