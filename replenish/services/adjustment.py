@@ -29,6 +29,8 @@ class AdjustmentReport:
     # Matched arrivals dated before money already posted to their case, left unposted.
     held: int = 0
     offsets: list[CreditOffset] = field(default_factory=list)
+    # Offsets taken back so that money that arrived before them went first.
+    taken_back: list[int] = field(default_factory=list)
 
     @property
     def applied(self) -> Decimal:
@@ -93,7 +95,14 @@ class AdjustmentReport:
             self.writeoff_summary(),
             *(f"  {w}" for w in self.writeoffs),
             *([self.offset_summary()] if self.offsets else []),
+            *([self.taken_back_summary()] if self.taken_back else []),
         ]
+
+    def taken_back_summary(self) -> str:
+        return _(
+            "%(on)s: %(n)d credit offset(s) taken back: money that arrived before them was "
+            "posted first"
+        ) % {"on": self.as_of, "n": len(self.taken_back)}
 
 
 def adjustments_post(*, actor: Actor, as_of: date | None = None) -> AdjustmentReport:
@@ -105,9 +114,10 @@ def adjustments_post(*, actor: Actor, as_of: date | None = None) -> AdjustmentRe
     require_permission(actor, "replenish.post_arrival", action=_("post the adjustments"))
     as_of = as_of or timezone.localdate()
     # Money read after an offset of the unit's credit but arrived before it goes first.
-    offsets_take_back_for_earlier_arrivals(as_of=as_of, actor=actor)
+    taken_back = offsets_take_back_for_earlier_arrivals(as_of=as_of, actor=actor)
     report = AdjustmentReport(
         as_of=as_of,
+        taken_back=taken_back,
         arrivals=arrivals_post(actor=actor, as_of=as_of),
         writeoffs=writeoffs_post(actor=actor),
         held=arrivals_out_of_order().filter(arrived_on__lte=as_of).count(),

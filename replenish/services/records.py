@@ -13,6 +13,7 @@ one grouped query, so the feed of a whole region takes a fixed number of stateme
   is owed again, else owed (never reported). A month partly paid stays owed.
 """
 
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -44,6 +45,8 @@ from replenish.models import (
 from replenish.services.numbering import number_block_take
 from units.identifiers import mask_id_number
 from units.models import InsuredPerson, Unit
+
+logger = logging.getLogger(__name__)
 
 HEADER = (
     "batch",
@@ -177,8 +180,17 @@ def _ledger_recorded_at_summarized() -> None:
     the table was last vacuumed."""
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT brin_summarize_new_values(%s::regclass)", [LEDGER_RECORDED_AT_INDEX])
+    try:
+        # In a savepoint: a role that does not own the index may not summarize it, and the
+        # reading goes on without (it then reads the pages not yet summarized as well).
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT brin_summarize_new_values(%s::regclass)", [LEDGER_RECORDED_AT_INDEX]
+            )
+    except DatabaseError as refused:
+        logger.warning(
+            "the ledger's index %s not summarized: %s", LEDGER_RECORDED_AT_INDEX, refused
+        )
 
 
 def _reading_lock() -> PaidMonthReading:

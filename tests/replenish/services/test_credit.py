@@ -158,6 +158,8 @@ def test_money_read_after_an_offset_but_arrived_before_it_is_posted_first(two_ca
     # credit, and what credit is left offset again on the adjustment's day
     first.refresh_from_db()
     assert first.reversed_amount == first.amount
+    assert report.taken_back == [first.pk]
+    assert "1 credit offset(s) taken back" in "\n".join(report.lines())
     assert [p.arrival_ref for p in report.arrivals] == ["A2"] and report.held == 0
     applied = LedgerEntry.objects.get(source=f"arrival:{late.pk}", kind=LedgerKind.PAYMENT_APPLIED)
     assert applied.effective_on == date(2026, 2, 20)
