@@ -111,22 +111,32 @@ def rows_insert(
     rows: Iterable[Sequence[Any]],
     *,
     ignore_conflicts: bool = False,
+    database_fills: Sequence[str] = (),
 ) -> None:
     """Insert rows given as the values of the named fields (`case_id`, not `case`), reading
     nothing back: `models_insert` without a model instance a row (building a ledger entry
     cost 50 µs, more than the 33 µs of writing it). Each value is prepared as `models_insert`
-    prepares it; the model's other fields take their defaults. PostgreSQL: one COPY; other
-    databases: `bulk_create` of the instances. `ignore_conflicts` as for `models_insert`."""
+    prepares it; the model's other fields take their defaults, but for the columns named in
+    `database_fills`, left to the table's own default. PostgreSQL: one COPY; other databases:
+    `bulk_create` of the instances (`database_fills` is PostgreSQL's only). `ignore_conflicts`
+    as for `models_insert`."""
     meta = model._meta
     by_attname = {f.attname: f for f in meta.concrete_fields}
     named = [by_attname[attname] for attname in attnames]
     if not is_postgres():
+        if database_fills:
+            raise ValueError("database_fills: a column default written by PostgreSQL only")
         model._default_manager.bulk_create(
             (model(**dict(zip(attnames, row, strict=True))) for row in rows),
             ignore_conflicts=ignore_conflicts,
         )
         return
-    others = [f for f in meta.concrete_fields if f is not meta.auto_field and f not in named]
+    left_out = {by_attname[attname] for attname in database_fills}
+    others = [
+        f
+        for f in meta.concrete_fields
+        if f is not meta.auto_field and f not in named and f not in left_out
+    ]
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself: the proxy is a lookup per use
     preparing = [(field, _unchanged_by_preparing(field)) for field in (*named, *others)]
 

@@ -6,7 +6,7 @@ line by line and portion by portion; the database refuses an entry that takes a 
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -197,25 +197,22 @@ class Posting:
     reason: str = ""
 
 
-# The columns of an entry `ledger_post` writes, in the order of its rows.
+# The columns of an entry `ledger_post` writes, in the order of its rows. `recorded_at` is left
+# to the database on PostgreSQL (`_database_records_the_time`).
 ENTRY_COLUMNS = (
     *("case_id", "line_id", "kind", "employer", "employee", "late_fee"),
-    *("effective_on", "recorded_at", "actor_id", "actor_label", "source", "reason"),
+    *("effective_on", "actor_id", "actor_label", "source", "reason"),
 )
 
 
-def ledger_recording_time() -> datetime:
-    """When the entries this transaction appends are recorded. On PostgreSQL, the database's
-    clock at the transaction's start: the paid-month feed compares it with the start of the
-    transactions open when it read the ledger (`records._oldest_open_transaction_start`), the
-    same clock, so no margin for the web and worker hosts' clocks is needed. On SQLite, one
-    machine and one writer at a time: the process's clock."""
-    if connection.vendor != "postgresql":
-        return timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT transaction_timestamp()")
-        recorded: datetime = cursor.fetchone()[0]
-    return recorded
+def _database_records_the_time() -> bool:
+    """Whether the database writes an entry's `recorded_at` (its column default, `now()`). On
+    PostgreSQL: the start of the entry's transaction by the database's clock, which the paid-month
+    feed compares with the start of the transactions open when it read the ledger
+    (`records._oldest_open_transaction_start`), so no margin for the web and worker hosts' clocks
+    is needed, and no query asks for the time. On SQLite, one machine and one writer at a time:
+    the process's clock, written with the entry."""
+    return connection.vendor == "postgresql"
 
 
 def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> int:
@@ -230,19 +227,22 @@ def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> int:
         return 0
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger_post must run inside the service's transaction")
-    now = ledger_recording_time()
     user, label = actor_user(actor), actor_label(actor)
     user_id = user.pk if user is not None else None
     rows = [
         (
             *(p.case_id, p.line_id, p.kind, p.employer, p.employee, p.late_fee),
-            *(p.effective_on, now, user_id, label, p.source, p.reason),
+            *(p.effective_on, user_id, label, p.source, p.reason),
         )
         for p in postings
         if p.employer or p.employee or p.late_fee
     ]
-    # COPY on PostgreSQL: posting a batch of arrivals writes tens of thousands of entries.
-    rows_insert(LedgerEntry, ENTRY_COLUMNS, rows)
+    if _database_records_the_time():
+        # COPY: posting a batch of arrivals writes tens of thousands of entries.
+        rows_insert(LedgerEntry, ENTRY_COLUMNS, rows, database_fills=("recorded_at",))
+    else:
+        now = timezone.now()
+        rows_insert(LedgerEntry, (*ENTRY_COLUMNS, "recorded_at"), [(*row, now) for row in rows])
     line_caches_refresh(sorted({p.line_id for p in postings}))
     case_totals_refresh(sorted({p.case_id for p in postings}))
     return len(rows)
@@ -272,13 +272,18 @@ def ledger_post_assessed(lines: QuerySet[ArrearsLine], *, actor: Actor, source: 
         )
     )
     user = actor_user(actor)
+    recorded_at = "now()" if _database_records_the_time() else "%s"
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {LEDGER} ({columns}) "
-            f"SELECT %s, 0, %s, %s, %s, %s, '', assessed.* FROM ({select}) assessed",
+            f"SELECT %s, 0, {recorded_at}, %s, %s, %s, '', assessed.* FROM ({select}) assessed",
             [
                 LedgerKind.ASSESSED,
-                connection.ops.adapt_datetimefield_value(ledger_recording_time()),
+                *(
+                    []
+                    if _database_records_the_time()
+                    else [connection.ops.adapt_datetimefield_value(timezone.now())]
+                ),
                 user.pk if user is not None else None,
                 actor_label(actor),
                 source,

@@ -258,3 +258,38 @@ def test_rows_insert_leaves_a_column_not_named_to_its_database_default():
     # then the code is empty and the arguments an empty object, as the columns' defaults say
     stored = AuditEntry.objects.get(transition="notify")
     assert (stored.reason_code, stored.reason_args, stored.reason) == ("", {}, "")
+
+
+@pytest.mark.postgres
+def test_rows_insert_leaves_the_columns_the_database_fills_to_the_tables_default():
+    # given a line, and an entry given without the time it is recorded
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=1)])
+    line = ArrearsLine.objects.get()
+    columns = ("case_id", "line_id", "kind", "late_fee", "effective_on", "actor_label")
+    row = (line.case_id, line.pk, LedgerKind.LATE_FEE_FIXED, Decimal("0.5"), date(2026, 11, 2))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT transaction_timestamp()")
+        started = cursor.fetchone()[0]
+
+    # when it is written with the recording time left to the database
+    rows_insert(LedgerEntry, columns, [(*row, "系统")], database_fills=("recorded_at",))
+
+    # then the table's default wrote it: the start of this transaction, not the process's clock
+    assert LedgerEntry.objects.filter(kind=LedgerKind.LATE_FEE_FIXED).get().recorded_at == started
+
+
+def test_rows_insert_refuses_to_leave_a_column_to_a_default_only_postgresql_has():
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL writes the default")
+    # given a line
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=1)])
+    line = ArrearsLine.objects.get()
+    columns = ("case_id", "line_id", "kind", "late_fee", "effective_on", "actor_label")
+    row = (line.case_id, line.pk, LedgerKind.LATE_FEE_FIXED, Decimal("0.5"), date(2026, 11, 2))
+
+    # when an entry is written with its time left to a default SQLite's table does not have
+    with pytest.raises(ValueError, match="PostgreSQL only"):
+        rows_insert(LedgerEntry, columns, [(*row, "系统")], database_fills=("recorded_at",))
+
+    # then nothing was written
+    assert not LedgerEntry.objects.filter(kind=LedgerKind.LATE_FEE_FIXED).exists()

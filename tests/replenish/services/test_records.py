@@ -410,6 +410,21 @@ def test_entries_are_recorded_at_their_transactions_start_by_the_databases_clock
 
 
 @pytest.mark.postgres
+def test_imported_principal_is_recorded_at_its_transactions_start_by_the_databases_clock():
+    # when arrears are imported in a transaction that started a moment before
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT transaction_timestamp()")
+            started = cursor.fetchone()[0]
+        import_rows([ArrearsRowFactory(unit_no=9, person_no=n) for n in (1, 2)])
+
+    # then the assessed entries carry the start of that transaction too
+    entries = LedgerEntry.objects.filter(kind=LedgerKind.ASSESSED)
+    assert entries.count() == 2
+    assert set(entries.values_list("recorded_at", flat=True)) == {started}
+
+
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_money_posted_by_a_transaction_open_while_a_batch_is_made_is_in_the_next_one(
     two_months,
