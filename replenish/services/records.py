@@ -134,10 +134,11 @@ def _status_on_sql(today: date) -> str:
 # months with an entry recorded since the ledger was last read. An entry is recorded before its
 # transaction commits, at the start of its transaction by the database's clock (the column's
 # default: `ledger._database_records_the_time`), so "since" is from the start of the oldest
-# transaction still open then (`PaidMonthReading.read_from`), by the same clock. A reading that finds nothing to report moves
-# the mark on too. Before the mark was kept, a batch's own `scanned_from` served, less a minute
-# for the hosts' clocks (entries were recorded by the process's clock then); batches made before
-# that was kept look again from a day before they were made (RESCAN_MARGIN).
+# transaction still open then (`PaidMonthReading.read_from`), by the same clock. A reading that
+# finds nothing to report moves the mark on too. Before the mark was kept, a batch's own
+# `scanned_from` served, less a minute for the hosts' clocks (entries were recorded by the
+# process's clock then); batches made before that was kept look again from a day before they
+# were made (RESCAN_MARGIN).
 EARLIER_CLOCK_MARGIN = timedelta(minutes=1)
 RESCAN_MARGIN = timedelta(days=1)
 
