@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -235,6 +236,7 @@ def notices_issue_bulk(
     batch_size = batch_size or settings.BULK_BATCH_SIZE
     if set_based is None:
         set_based = is_postgres()
+    issue_batch = _batch_issue_set_based if set_based else _batch_issue_in_python
     issued: list[IssuedNotice] = []
     _, target = declared_transition(Notice, "issue")
     while True:
@@ -245,24 +247,9 @@ def notices_issue_bulk(
                 .exclude(principal_unpaid=0, fee_unpaid=0)
                 .order_by("pk")
             )
-            cases: Sequence[ArrearsCase | CaseToIssue]
-            if set_based:
-                # The SQL builds the snapshots: what is left here reads six values of a case,
-                # not a model instance (building 2,500 cases with their units cost 0.3 s).
-                light = [
-                    CaseToIssue(*values)
-                    for values in to_issue.values_list(*CaseToIssue._fields)[:batch_size]
-                ]
-                cases = light
-                if not cases:
-                    break
-                created = _notices_insert_set_based(light, issued_on=issued_on, state=target)
-            else:
-                full = list(to_issue.select_related("unit")[:batch_size])
-                cases = full
-                if not cases:
-                    break
-                created = _notices_insert(full, issued_on=issued_on, state=target)
+            cases, created = issue_batch(to_issue[:batch_size], issued_on=issued_on, state=target)
+            if not cases:
+                break
             transition_record_created(
                 Notice.objects.filter(pk__in=[n.pk for n in created.values()]), "issue", actor=actor
             )
@@ -294,6 +281,38 @@ class CaseToIssue(NamedTuple):
     unit__uscc: str
 
 
+class NoticeIssued(NamedTuple):
+    """A notice just issued in bulk, as its delivery messages and the report read it."""
+
+    pk: int
+    case_id: int
+    number: str
+    total: Decimal
+    snapshot: dict[str, Any]
+
+
+def _batch_issue_set_based(
+    to_issue: QuerySet[ArrearsCase], *, issued_on: date, state: str
+) -> tuple[Sequence[CaseToIssue], dict[int, NoticeIssued]]:
+    """A batch's cases (locked) and their notices, built by the SQL (notices.bulk_sql): what is
+    read here is six values of a case, not a model instance (building 2,500 cases with their
+    units cost 0.3 s)."""
+    cases = [CaseToIssue(*values) for values in to_issue.values_list(*CaseToIssue._fields)]
+    if not cases:
+        return cases, {}
+    return cases, _notices_insert_set_based(cases, issued_on=issued_on, state=state)
+
+
+def _batch_issue_in_python(
+    to_issue: QuerySet[ArrearsCase], *, issued_on: date, state: str
+) -> tuple[Sequence[ArrearsCase], dict[int, NoticeIssued]]:
+    """A batch's cases (locked) and their notices, with the snapshots built here."""
+    cases = list(to_issue.select_related("unit"))
+    if not cases:
+        return cases, {}
+    return cases, _notices_insert(cases, issued_on=issued_on, state=state)
+
+
 def _numbers(
     cases: Sequence[ArrearsCase | CaseToIssue], *, issued_on: date
 ) -> dict[int, tuple[str, int]]:
@@ -313,16 +332,6 @@ def _numbers(
                 first + offset,
             )
     return numbers
-
-
-class NoticeIssued(NamedTuple):
-    """A notice just issued in bulk, as its delivery messages and the report read it."""
-
-    pk: int
-    case_id: int
-    number: str
-    total: Decimal
-    snapshot: dict[str, Any]
 
 
 def _created(

@@ -11,9 +11,17 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from kernel.money import LateFeePolicy, LineFeeState, line_fee_due
-from replenish.models import ArrearsCase, ArrearsLine, CaseState
+from replenish.models import (
+    ArrearsCase,
+    ArrearsLine,
+    Arrival,
+    ArrivalState,
+    CaseState,
+    CreditOffset,
+)
 
 ZERO = Decimal("0.00")
 LINE_FEE_FIELDS = (
@@ -137,4 +145,48 @@ def unit_has_another_registered_case(case: ArrearsCase) -> bool:
         ArrearsCase.objects.filter(unit_id=case.unit_id, state=CaseState.REGISTERED)
         .exclude(pk=case.pk)
         .exists()
+    )
+
+
+# --- money posted in the order it arrived (issue 13, rule 3) ------------------------------------
+
+
+def offsets_standing() -> QuerySet[CreditOffset]:
+    """The credit offsets not wholly taken back: money of the unit's credit posted to a case on
+    the offset's date, which an arrival dated before it must not follow."""
+    standing: QuerySet[CreditOffset] = CreditOffset.objects.filter(reversed_amount__lt=F("amount"))
+    return standing
+
+
+def arrivals_posted_after(
+    case_id: int | OuterRef, arrived_on: date | OuterRef
+) -> QuerySet[Arrival]:
+    """The arrivals already posted to the case that arrived after `arrived_on` (values, or
+    `OuterRef`s of an outer query of arrivals)."""
+    # The manager of a django-fsm-2 model is Any to mypy (the library declares its mixin a Model
+    # when type checking, which hides the manager from django-stubs): the annotation says what
+    # it is.
+    posted: QuerySet[Arrival] = Arrival.objects.filter(
+        case_id=case_id, state=ArrivalState.POSTED, arrived_on__gt=arrived_on
+    )
+    return posted
+
+
+def offsets_standing_after(
+    case_id: int | OuterRef, arrived_on: date | OuterRef
+) -> QuerySet[CreditOffset]:
+    """The standing credit offsets of the case dated after `arrived_on` (as above)."""
+    # Keyword arguments: django-stubs checks a lookup's value against the field, not an OuterRef.
+    later: dict[str, object] = {"case_id": case_id, "offset_on__gt": arrived_on}
+    return offsets_standing().filter(**later)
+
+
+def money_posted_after_each() -> tuple[Exists, Exists]:
+    """For a query of arrivals, whether money dated after each one is already on its case: a
+    posted arrival, and a standing credit offset. An arrival is posted only after neither (the
+    adjustment takes such offsets back first)."""
+    case_id, arrived_on = OuterRef("case_id"), OuterRef("arrived_on")
+    return (
+        Exists(arrivals_posted_after(case_id, arrived_on)),
+        Exists(offsets_standing_after(case_id, arrived_on)),
     )

@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,7 +41,13 @@ from replenish.models import (
     PaymentState,
 )
 from replenish.reasons import Reason
-from replenish.selectors import late_fee_policy, unit_has_another_registered_case
+from replenish.selectors import (
+    arrivals_posted_after,
+    late_fee_policy,
+    money_posted_after_each,
+    offsets_standing_after,
+    unit_has_another_registered_case,
+)
 from replenish.services.agreement_reversal import agreement_after_reversal
 from replenish.services.arrival_allocation import (
     arrival_source,
@@ -49,7 +55,6 @@ from replenish.services.arrival_allocation import (
     lines_reachable,
 )
 from replenish.services.corrections import moved_by_corrections, still_on_line
-from replenish.services.credit import offsets_standing
 from replenish.services.credit_reversal import credit_take_back
 from replenish.services.ledger import Posting, ledger_post, restored_fee_posting
 from replenish.services.transitions import transition_apply, transition_apply_bulk
@@ -333,12 +338,16 @@ def arrival_post(*, arrival_id: int, actor: Actor) -> PostedArrival | None:
             % {"arrival": _arrival_label(arrival), "state": arrival.get_state_display()}
         )
     if arrival.state == ArrivalState.MATCHED:
-        later = arrivals_posted_after(arrival)
+        later: Arrival | None = (
+            arrivals_posted_after(arrival.case_id, arrival.arrived_on)
+            .select_related("case")
+            .order_by("-arrived_on", "-pk")
+            .first()
+        )
         if later is not None:
             raise arrival_out_of_order(arrival, later)
         offset = (
-            offsets_standing()
-            .filter(case_id=arrival.case_id, offset_on__gt=arrival.arrived_on)
+            offsets_standing_after(arrival.case_id, arrival.arrived_on)
             .select_related("case")
             .order_by("-offset_on", "-pk")
             .first()
@@ -366,21 +375,6 @@ def arrival_post(*, arrival_id: int, actor: Actor) -> PostedArrival | None:
 # --- posting in the order the money arrived (issue 13, rule 3) ---------------------------------
 
 
-def arrivals_posted_after(arrival: Arrival) -> Arrival | None:
-    """The latest arrival already posted to the arrival's case with a later arrival date."""
-    # The manager of a django-fsm-2 model is Any to mypy (the library declares its mixin a Model
-    # when type checking, which hides the manager from django-stubs): the annotation says what
-    # it is.
-    later: Arrival | None = (
-        Arrival.objects.filter(
-            case_id=arrival.case_id, state=ArrivalState.POSTED, arrived_on__gt=arrival.arrived_on
-        )
-        .order_by("-arrived_on", "-pk")
-        .first()
-    )
-    return later
-
-
 def arrival_out_of_order(arrival: Arrival, later: Arrival) -> ValidationError:
     return ValidationError(
         _(
@@ -403,45 +397,20 @@ def arrival_out_of_order(arrival: Arrival, later: Arrival) -> ValidationError:
 def arrivals_out_of_order() -> QuerySet[Arrival]:
     """Matched arrivals that arrived before money already posted to their case: the adjustment
     leaves them matched (`arrival_post` says why and what to do)."""
-    # The manager of a django-fsm-2 model is Any to mypy (the library declares its mixin a Model
-    # when type checking, which hides the manager from django-stubs): the annotation says what
-    # it is.
+    later_arrival, later_offset = money_posted_after_each()
+    # The manager of a django-fsm-2 model is Any to mypy (see `selectors.arrivals_posted_after`).
     held: QuerySet[Arrival] = Arrival.objects.filter(state=ArrivalState.MATCHED).filter(
-        Exists(
-            Arrival.objects.filter(
-                case_id=OuterRef("case_id"),
-                state=ArrivalState.POSTED,
-                arrived_on__gt=OuterRef("arrived_on"),
-            )
-        )
-        | Exists(
-            offsets_standing().filter(
-                case_id=OuterRef("case_id"), offset_on__gt=OuterRef("arrived_on")
-            )
-        )
+        later_arrival | later_offset
     )
     return held
 
 
 def _in_date_order(arrivals: list[Arrival]) -> list[Arrival]:
     """The arrivals (locked) not dated before money already posted to their case."""
-    case_ids = {a.case_id for a in arrivals}
-    last: dict[int, date] = {}
-    for case_id, on in (
-        *Arrival.objects.filter(case_id__in=case_ids, state=ArrivalState.POSTED)
-        .values("case_id")
-        .annotate(last=Max("arrived_on"))
-        .values_list("case_id", "last")
-        .order_by(),
-        *offsets_standing()
-        .filter(case_id__in=case_ids)
-        .values("case_id")
-        .annotate(last=Max("offset_on"))
-        .values_list("case_id", "last")
-        .order_by(),
-    ):
-        last[case_id] = max(on, last.get(case_id, on))
-    return [a for a in arrivals if a.case_id not in last or a.arrived_on >= last[a.case_id]]
+    held = set(
+        arrivals_out_of_order().filter(pk__in=[a.pk for a in arrivals]).values_list("pk", flat=True)
+    )
+    return [a for a in arrivals if a.pk not in held]
 
 
 def _post_batch(arrival_ids: list[int], *, actor: Actor) -> list[PostedArrival]:

@@ -23,7 +23,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,13 +55,6 @@ OFFSET_STATES = WRITEOFF_RETURN_STATES
 
 def offset_source(offset_id: int) -> str:
     return f"offset:{offset_id}"
-
-
-def offsets_standing() -> QuerySet[CreditOffset]:
-    """The credit offsets not wholly taken back: money of the unit's credit posted to a case on
-    the offset's date, which an arrival dated before it must not follow."""
-    standing: QuerySet[CreditOffset] = CreditOffset.objects.filter(reversed_amount__lt=F("amount"))
-    return standing
 
 
 def unit_credit(unit_id: int) -> Decimal:

@@ -10,16 +10,21 @@ finance recovers from the unit first.
 """
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, Min, OuterRef
+from django.db.models import F, Min
 from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, actor_label, actor_user
+from kernel.money import LateFeePolicy
 from replenish.models import (
+    Agreement,
+    AgreementState,
     ArrearsCase,
     ArrearsLine,
     Arrival,
@@ -34,13 +39,17 @@ from replenish.models import (
     LedgerKind,
     RefundState,
 )
-from replenish.selectors import late_fee_policy, unit_has_another_registered_case
+from replenish.selectors import (
+    late_fee_policy,
+    money_posted_after_each,
+    offsets_standing,
+    unit_has_another_registered_case,
+)
 from replenish.services.agreement_reversal import agreement_after_reversal
-from replenish.services.corrections import moved_by_corrections, still_on_line
+from replenish.services.corrections import moved_by_offsets_corrections, still_on_line
 from replenish.services.credit import (
     ZERO,
     offset_source,
-    offsets_standing,
     unit_credit,
     unit_locked_for_credit,
 )
@@ -56,16 +65,18 @@ def credit_take_back(
     unit_id = case.unit_id
     short = amount - max(unit_credit(unit_id), ZERO)
     if short > 0:
+        undo: list[tuple[CreditOffset, Decimal]] = []
         for offset in (
             CreditOffset.objects.select_for_update()
             .filter(unit_id=unit_id, reversed_amount__lt=F("amount"))
             .order_by("-pk")
         ):
             take = min(short, offset.amount - offset.reversed_amount)
-            _offset_undo(offset, take, on=on, reason=reason, actor=actor)
+            undo.append((offset, take))
             short -= take
             if short <= 0:
                 break
+        offsets_undo(undo, on=on, reason=lambda offset: reason, actor=actor)
     if short > 0:
         refunds = CreditRefund.objects.filter(
             unit_id=unit_id, state__in=[RefundState.APPROVED, RefundState.PAID]
@@ -105,159 +116,255 @@ def offsets_take_back_for_earlier_arrivals(*, as_of: date, actor: Actor) -> list
     is posted in the order the money arrived; the adjustment offsets what credit is left again
     after posting (or collection does, with `CREDIT_OFFSET_AUTOMATIC` off). Not for an arrival
     that a later arrival already posted holds anyway, nor on a case written off or transferred.
-    Returns the offsets taken back."""
+    Set-based: one transaction and a fixed number of statements for up to `BULK_BATCH_SIZE`
+    cases (`offsets_undo`). Returns the offsets taken back."""
+    later_arrival, later_offset = money_posted_after_each()
     earliest = dict(
         Arrival.objects.filter(
             state=ArrivalState.MATCHED,
             arrived_on__lte=as_of,
             case__state__in=OFFSET_UNDO_STATES,
         )
-        .filter(
-            Exists(
-                offsets_standing().filter(
-                    case_id=OuterRef("case_id"), offset_on__gt=OuterRef("arrived_on")
-                )
-            )
-        )
-        .exclude(
-            Exists(
-                Arrival.objects.filter(
-                    case_id=OuterRef("case_id"),
-                    state=ArrivalState.POSTED,
-                    arrived_on__gt=OuterRef("arrived_on"),
-                )
-            )
-        )
+        .filter(later_offset)
+        .exclude(later_arrival)
         .values("case_id")
         .annotate(first=Min("arrived_on"))
         .values_list("case_id", "first")
         .order_by()
     )
-    by_unit: dict[int, list[int]] = defaultdict(list)
-    for case_id, unit_id in ArrearsCase.objects.filter(pk__in=list(earliest)).values_list(
-        "pk", "unit_id"
-    ):
-        by_unit[unit_id].append(case_id)
+    batch_size = settings.BULK_BATCH_SIZE
+    case_ids = sorted(earliest)
     taken_back: list[int] = []
-    for unit_id in sorted(by_unit):
+    for start in range(0, len(case_ids), batch_size):
+        batch = case_ids[start : start + batch_size]
         with transaction.atomic():
-            unit_locked_for_credit(unit_id)
-            for case_id in sorted(by_unit[unit_id]):
-                first = earliest[case_id]
-                for offset in (
-                    offsets_standing()
-                    .select_for_update()
-                    .filter(case_id=case_id, offset_on__gt=first)
-                    .order_by("-offset_on", "-pk")
-                ):
-                    _offset_undo(
-                        offset,
-                        offset.amount - offset.reversed_amount,
-                        on=as_of,
-                        reason=f"money that arrived on {first} is posted before it",
-                        actor=actor,
-                    )
-                    taken_back.append(offset.pk)
+            for unit_id in sorted(
+                set(ArrearsCase.objects.filter(pk__in=batch).values_list("unit_id", flat=True))
+            ):
+                unit_locked_for_credit(unit_id)
+            offsets = [
+                offset
+                for offset in offsets_standing()
+                .select_for_update()
+                .filter(case_id__in=batch)
+                .order_by("case_id", "-offset_on", "-pk")
+                if offset.offset_on > earliest[offset.case_id]
+            ]
+            offsets_undo(
+                [(offset, offset.amount - offset.reversed_amount) for offset in offsets],
+                on=as_of,
+                reason=lambda offset: (
+                    f"money that arrived on {earliest[offset.case_id]} is posted before it"
+                ),
+                actor=actor,
+            )
+            taken_back += [offset.pk for offset in offsets]
     return taken_back
 
 
-def _offset_undo(
-    offset: CreditOffset, amount: Decimal, *, on: date, reason: str, actor: Actor
+def offsets_undo(
+    undo: Sequence[tuple[CreditOffset, Decimal]],
+    *,
+    on: date,
+    reason: Callable[[CreditOffset], str],
+    actor: Actor,
 ) -> None:
-    """Undo `amount` of an offset: the last money it allocated first (within a line the employer
-    portion, then the employee portion, then the late fee: the allocation order reversed)."""
-    case = ArrearsCase.objects.select_for_update().get(pk=offset.case_id)
-    source = offset_source(offset.pk)
-    net: dict[int, list[Decimal]] = {}
-    order: list[int] = []
-    for line_id, employer, employee, late_fee in (
-        # By its case too: the ledger has no index on `source` (a scan of the whole ledger per
-        # offset, 7 ms at the small region, and a million rows at the full one).
+    """Undo these amounts of these (locked) offsets, in the order given (within a case, the
+    newest offset first), with the unit locked: of each, the last money it allocated first
+    (within a line the employer portion, then the employee portion, then the late fee: the
+    allocation order reversed). One ledger posting, one write of the offsets and of their credit
+    entries for all of them; then each case reopens if it owes again, and its agreement is put
+    back as the money's absence says (`agreement_after_reversal`)."""
+    if not undo:
+        return
+    case_ids = sorted({offset.case_id for offset, _amount in undo})
+    cases = {
+        case.pk: case
+        for case in ArrearsCase.objects.select_for_update().filter(pk__in=case_ids).order_by("pk")
+    }
+    why = {
+        offset.pk: f"credit offset {offset.pk} taken back: {reason(offset)}"
+        for offset, _amount in undo
+    }
+    postings, taken = _undo_postings(undo, case_ids=case_ids, on=on, why=why)
+    ledger_post(postings, actor=actor)
+    by_taken: dict[Decimal, list[int]] = defaultdict(list)
+    for offset_id, amount in taken.items():
+        by_taken[amount].append(offset_id)
+    for amount, offset_ids in by_taken.items():
+        CreditOffset.objects.filter(pk__in=offset_ids).update(
+            reversed_amount=F("reversed_amount") + amount
+        )
+    user, label = actor_user(actor), actor_label(actor)
+    CreditEntry.objects.bulk_create(
+        CreditEntry(
+            unit_id=offset.unit_id,
+            case_id=offset.case_id,
+            offset=offset,
+            kind=CreditKind.OFFSET_REVERSED,
+            amount=taken[offset.pk],
+            effective_on=on,
+            actor=user,
+            actor_label=label,
+            reason=why[offset.pk],
+        )
+        for offset, _amount in undo
+    )
+    # Each case once, after all its offsets, with the reason of the first undone (the newest).
+    first_offset: dict[int, int] = {}
+    for offset, _amount in undo:
+        first_offset.setdefault(offset.case_id, offset.pk)
+    _cases_after_undo(
+        [cases[case_id] for case_id in case_ids], first_offset, why=why, on=on, actor=actor
+    )
+
+
+def _undo_postings(
+    undo: Sequence[tuple[CreditOffset, Decimal]],
+    *,
+    case_ids: list[int],
+    on: date,
+    why: dict[int, str],
+) -> tuple[list[Posting], dict[int, Decimal]]:
+    """The ledger postings that undo these offsets, with the lines they reach locked, and the
+    amount each takes back (less than asked only where the lines hold less of its money)."""
+    sources = {offset.pk: offset_source(offset.pk) for offset, _amount in undo}
+    # What each offset put on each line, net of what was taken back already, in allocation order.
+    net: dict[str, dict[int, list[Decimal]]] = defaultdict(dict)
+    for source, line_id, employer, employee, late_fee in (
+        # By its case too: the ledger has no index on `source`.
         LedgerEntry.objects.filter(
-            case_id=case.pk,
-            source=source,
+            case_id__in=case_ids,
+            source__in=sources.values(),
             kind__in=[LedgerKind.PAYMENT_APPLIED, LedgerKind.PAYMENT_REVERSED],
         )
         .order_by("pk")
-        .values_list("line_id", "employer", "employee", "late_fee")
+        .values_list("source", "line_id", "employer", "employee", "late_fee")
     ):
-        if line_id not in net:
-            net[line_id] = [ZERO, ZERO, ZERO]
-            order.append(line_id)
-        net[line_id][0] -= employer
-        net[line_id][1] -= employee
-        net[line_id][2] -= late_fee
+        paid = net[source].setdefault(line_id, [ZERO, ZERO, ZERO])
+        paid[0] -= employer
+        paid[1] -= employee
+        paid[2] -= late_fee
     lines = {
         line.pk: line
-        for line in ArrearsLine.objects.select_for_update().filter(pk__in=order).order_by("pk")
+        for line in ArrearsLine.objects.select_for_update()
+        .filter(pk__in={line_id for paid in net.values() for line_id in paid})
+        .order_by("pk")
     }
+    # What a correction moved off a line an offset paid is credit again already: not taken back
+    # from the line a second time.
+    moved = moved_by_offsets_corrections(list(sources))
     policy = late_fee_policy()
     postings: list[Posting] = []
-    left = amount
-    why = f"credit offset {offset.pk} taken back: {reason}"
-    # What a correction moved off a line this offset paid is credit again already: not taken
-    # back from the line a second time.
-    moved = moved_by_corrections(offset=offset)
-    for line_id in reversed(order):
-        if left <= 0:
-            break
-        paid = net[line_id]
-        employer, employee, late_fee = still_on_line(
-            lines[line_id], (paid[0], paid[1], paid[2]), moved
-        )
-        back_employer = min(left, employer)
-        left -= back_employer
-        back_employee = min(left, employee)
-        left -= back_employee
-        back_fee = min(left, late_fee)
-        left -= back_fee
-        if not (back_employer or back_employee or back_fee):
-            continue
-        postings.append(
-            Posting(
-                case_id=case.pk,
-                line_id=line_id,
-                kind=LedgerKind.PAYMENT_REVERSED,
-                effective_on=on,
-                source=source,
-                employer=back_employer,
-                employee=back_employee,
-                late_fee=back_fee,
-                reason=why,
+    taken: dict[int, Decimal] = {}
+    for offset, amount in undo:
+        left = amount
+        for line_id, paid in reversed(net[sources[offset.pk]].items()):
+            if left <= 0:
+                break
+            line = lines[line_id]
+            on_line = still_on_line(line, (paid[0], paid[1], paid[2]), moved[offset.pk])
+            left -= _take_back_from_line(
+                line,
+                on_line,
+                left,
+                offset=offset,
+                on=on,
+                why=why[offset.pk],
+                policy=policy,
+                postings=postings,
             )
-        )
-        # As for a reversed arrival: the fee runs again on the principal restored, also for the
-        # days already fixed on the smaller principal since the offset.
-        missed = restored_fee_posting(
-            lines[line_id],
-            restored=back_employer + back_employee,
-            since=offset.offset_on,
-            on=on,
+        taken[offset.pk] = amount - left
+    return postings, taken
+
+
+def _take_back_from_line(
+    line: ArrearsLine,
+    on_line: tuple[Decimal, Decimal, Decimal],
+    left: Decimal,
+    *,
+    offset: CreditOffset,
+    on: date,
+    why: str,
+    policy: LateFeePolicy,
+    postings: list[Posting],
+) -> Decimal:
+    """Take up to `left` of the offset's money `on_line` (employer, employee, fee) back off the
+    line, the employer portion first; appends the postings and returns the amount taken. The
+    line object is brought to what the ledger will say, for the next offset of the same line."""
+    employer, employee, late_fee = on_line
+    back_employer = min(left, employer)
+    back_employee = min(left - back_employer, employee)
+    back_fee = min(left - back_employer - back_employee, late_fee)
+    if not (back_employer or back_employee or back_fee):
+        return ZERO
+    source = offset_source(offset.pk)
+    postings.append(
+        Posting(
+            case_id=offset.case_id,
+            line_id=line.pk,
+            kind=LedgerKind.PAYMENT_REVERSED,
+            effective_on=on,
             source=source,
-            reason=f"the principal of credit offset {offset.pk} taken back",
-            policy=policy,
+            employer=back_employer,
+            employee=back_employee,
+            late_fee=back_fee,
+            reason=why,
         )
-        if missed is not None:
-            postings.append(missed)
-    ledger_post(postings, actor=actor)
-    taken = amount - left
-    CreditOffset.objects.filter(pk=offset.pk).update(reversed_amount=F("reversed_amount") + taken)
-    CreditEntry.objects.create(
-        unit_id=offset.unit_id,
-        case_id=case.pk,
-        offset=offset,
-        kind=CreditKind.OFFSET_REVERSED,
-        amount=taken,
-        effective_on=on,
-        actor=actor_user(actor),
-        actor_label=actor_label(actor),
-        reason=why,
     )
-    case_reopen_if_owing(case, reason=why, actor=actor)
-    # As for a reversed arrival: an agreement the offset's money fulfilled is in force again (or
-    # breached at once), or the case, reopened under a fulfilled agreement, is due again (found
-    # by the ledger state machine: the case was left under an agreement no longer in force).
-    agreement_after_reversal(case, arrival_ref=f"offset:{offset.pk}", on=on, actor=actor, why=why)
+    # As for a reversed arrival: the fee runs again on the principal restored, also for the days
+    # already fixed on the smaller principal since the offset.
+    missed = restored_fee_posting(
+        line,
+        restored=back_employer + back_employee,
+        since=offset.offset_on,
+        on=on,
+        source=source,
+        reason=f"the principal of credit offset {offset.pk} taken back",
+        policy=policy,
+    )
+    line.employer_unpaid += back_employer
+    line.employee_unpaid += back_employee
+    line.fee_unpaid += back_fee
+    if missed is not None:
+        postings.append(missed)
+        line.fee_unpaid += missed.late_fee
+        line.fee_fixed_total += missed.late_fee
+    return back_employer + back_employee + back_fee
+
+
+def _cases_after_undo(
+    cases: list[ArrearsCase],
+    first_offset: dict[int, int],
+    *,
+    why: dict[int, str],
+    on: date,
+    actor: Actor,
+) -> None:
+    """What the money's absence does to each (locked) case: one that was settled and owes again
+    reopens; an agreement the offsets' money fulfilled is in force again (or breached at once),
+    or the case, reopened under a fulfilled agreement, is due again (as for a reversed arrival;
+    found by the ledger state machine: the case was left under an agreement no longer in
+    force)."""
+    case_ids = [case.pk for case in cases]
+    settled_owing = set(
+        ArrearsCase.objects.filter(pk__in=case_ids, state=CaseState.SETTLED)
+        .exclude(principal_unpaid=0, fee_unpaid=0)
+        .values_list("pk", flat=True)
+    )
+    under_agreement = set(
+        Agreement.objects.filter(case_id__in=case_ids)
+        .exclude(state=AgreementState.DRAFT)
+        .values_list("case_id", flat=True)
+    )
+    for case in cases:
+        reason = why[first_offset[case.pk]]
+        if case.pk in settled_owing:
+            case_reopen_if_owing(case, reason=reason, actor=actor)
+        if case.pk in under_agreement:
+            agreement_after_reversal(
+                case, arrival_ref=f"offset:{first_offset[case.pk]}", on=on, actor=actor, why=reason
+            )
 
 
 def case_reopen_if_owing(case: ArrearsCase, *, reason: str, actor: Actor) -> None:

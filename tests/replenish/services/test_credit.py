@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 
 from notices.services import case_issue_notice
 from replenish.departments import AUDIT, COLLECTION, FINANCE
@@ -32,7 +33,9 @@ from replenish.services.credit import (
     refund_reject,
     refund_withdraw,
     unit_credit,
+    unit_locked_for_credit,
 )
+from replenish.services.credit_reversal import offsets_undo
 from replenish.services.ledger import ledger_differences
 from tests.factories import (
     IMPORT_DAY,
@@ -174,6 +177,79 @@ def test_money_read_after_an_offset_but_arrived_before_it_is_posted_first(two_ca
     paid = refresh(a).paid_total + refresh(b).paid_total
     assert paid + unit_credit(a.unit_id) == D("1800.00")
     assert ledger_differences() == []
+
+
+def _money_state():
+    """Everything an offset's undoing writes, without the keys and times of the new rows."""
+    return (
+        list(
+            LedgerEntry.objects.order_by("pk").values_list(
+                "case_id", "line_id", "kind", "employer", "employee", "late_fee",
+                "effective_on", "source", "reason",
+            )
+        ),
+        list(CreditOffset.objects.order_by("pk").values_list("pk", "reversed_amount")),
+        list(
+            CreditEntry.objects.order_by("pk").values_list(
+                "unit_id", "case_id", "offset_id", "kind", "amount", "effective_on", "reason"
+            )
+        ),
+        list(
+            ArrearsCase.objects.order_by("pk").values_list(
+                "pk", "state", "principal_unpaid", "fee_unpaid", "paid_total"
+            )
+        ),
+        list(
+            ArrearsLine.objects.order_by("pk").values_list(
+                "pk", "employer_unpaid", "employee_unpaid", "fee_unpaid", "fee_fixed_total"
+            )
+        ),
+    )  # fmt: skip
+
+
+def test_offsets_undone_together_leave_what_undoing_them_one_at_a_time_leaves(two_cases):
+    # given three offsets of unit 1's credit against case B's one line, made on three days
+    # (credit from A1 on 2026-03-01, then money for A, settled, on 2026-03-10 and 2026-03-20)
+    a, b = two_cases
+    adjustments_post(actor=SYSTEM, as_of=IMPORT_DAY)
+    for ref, on in (("A3", date(2026, 3, 10)), ("A4", date(2026, 3, 20))):
+        import_arrivals(
+            [ArrivalRowFactory(arrival_ref=ref, unit_no=1, amount="100.00", arrived_on=on,
+                               reference="")],
+            today=on,
+        )  # fmt: skip
+        arrival_match(arrival_id=Arrival.objects.get(arrival_ref=ref).pk, case_id=a.pk,
+                      actor=SYSTEM)  # fmt: skip
+        adjustments_post(actor=SYSTEM, as_of=on)
+    offsets = list(CreditOffset.objects.order_by("case_id", "-offset_on", "-pk"))
+    assert [(o.case_id, o.offset_on) for o in offsets] == [
+        (b.pk, date(2026, 3, 20)), (b.pk, date(2026, 3, 10)), (b.pk, IMPORT_DAY),
+    ]  # fmt: skip
+
+    def undone(*, together: bool):
+        with transaction.atomic():
+            unit_locked_for_credit(a.unit_id)
+            undo = [(o, o.amount - o.reversed_amount) for o in offsets]
+            for batch in [undo] if together else [[one] for one in undo]:
+                offsets_undo(batch, on=date(2026, 4, 1), reason=lambda o: "test", actor=SYSTEM)
+            state = _money_state()
+            transaction.set_rollback(True)
+        return state
+
+    # when they are undone in one call, and (on the same data) one call each, newest first
+    together, one_at_a_time = undone(together=True), undone(together=False)
+
+    # then both leave the same ledger, offsets, credit and cases, with every offset taken back
+    assert together == one_at_a_time
+    ledger, taken_back, _credit, cases, _lines = together
+    assert taken_back == [(o.pk, o.amount) for o in sorted(offsets, key=lambda o: o.pk)]
+    assert dict((pk, state) for pk, state, *_ in cases)[b.pk] == CaseState.REGISTERED
+    undoing = [e for e in ledger if e[7].startswith("offset:") and e[6] == date(2026, 4, 1)]
+    # and the principal of the two older offsets runs up its fee again from the offset's day to
+    # the newest one's (the fee fixed since on the smaller principal)
+    assert sorted(kind for _c, _l, kind, *_ in undoing) == [LedgerKind.LATE_FEE_FIXED] * 2 + [
+        LedgerKind.PAYMENT_REVERSED
+    ] * 3
 
 
 def test_with_the_policy_off_the_credit_waits_for_a_collection_clerk(two_cases, settings):
