@@ -247,9 +247,10 @@ def test_offsets_undone_together_leave_what_undoing_them_one_at_a_time_leaves(tw
     undoing = [e for e in ledger if e[7].startswith("offset:") and e[6] == date(2026, 4, 1)]
     # and the principal of the two older offsets runs up its fee again from the offset's day to
     # the newest one's (the fee fixed since on the smaller principal)
-    assert sorted(kind for _c, _l, kind, *_ in undoing) == [LedgerKind.LATE_FEE_FIXED] * 2 + [
-        LedgerKind.PAYMENT_REVERSED
-    ] * 3
+    assert (
+        sorted(kind for _c, _l, kind, *_ in undoing)
+        == [LedgerKind.LATE_FEE_FIXED] * 2 + [LedgerKind.PAYMENT_REVERSED] * 3
+    )
 
 
 def test_with_the_policy_off_the_credit_waits_for_a_collection_clerk(two_cases, settings):
