@@ -18,6 +18,17 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def ids_in(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """`column IN (ids)` as SQL and its parameters. On PostgreSQL one array parameter
+    (`column = ANY(%s)`): psycopg parses a query's placeholders in Python, 5 ms for a query with
+    a thousand of them, a batch's arrivals or lines."""
+    if not ids:
+        return "FALSE", []
+    if is_postgres():
+        return f"{column} = ANY(%s)", [list(ids)]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
 def zero_padded(expression: str, width: int) -> str:
     """SQL for `expression` (an integer) as text zero-padded to `width` digits."""
     if is_postgres():

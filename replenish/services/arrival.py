@@ -307,8 +307,10 @@ def arrivals_post(
     batch_size = batch_size or settings.BULK_BATCH_SIZE
     posted: list[PostedArrival] = []
     while True:
-        pending = Arrival.objects.filter(state=ArrivalState.MATCHED).exclude(
-            pk__in=arrivals_out_of_order().values("pk")
+        later_arrival, later_offset = money_posted_after_each()
+        # Not after money dated later (`arrivals_out_of_order`): NOT EXISTS, not NOT IN.
+        pending = Arrival.objects.filter(state=ArrivalState.MATCHED).filter(
+            ~later_arrival, ~later_offset
         )
         if arrival_ids is not None:
             pending = pending.filter(pk__in=list(arrival_ids))

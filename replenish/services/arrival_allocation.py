@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.db import connection
 
 from kernel.money import Allocation, LateFeePolicy, LineDue, allocate_payment, fee_to_fix
+from kernel.sql import ids_in
 from replenish.models import ArrearsLine, Arrival, ArrivalState, LedgerKind
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
 from replenish.services.ledger import Posting
@@ -114,13 +115,13 @@ def lines_reachable(arrival_ids: Sequence[int]) -> list[int]:
     """
     if not arrival_ids:
         return []
-    marks = ", ".join(["%s"] * len(arrival_ids))
+    arrivals, params = ids_in("id", arrival_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH money AS (
                 SELECT case_id, SUM(amount) AS amount FROM {Arrival._meta.db_table}
-                WHERE id IN ({marks}) AND state = %s GROUP BY case_id
+                WHERE {arrivals} AND state = %s GROUP BY case_id
             ), owing AS (
                 SELECT l.id, l.case_id,
                        COALESCE(SUM(l.employer_unpaid + l.employee_unpaid + l.fee_unpaid) OVER (
@@ -134,7 +135,7 @@ def lines_reachable(arrival_ids: Sequence[int]) -> list[int]:
             WHERE ROUND(owing.before, 2) < money.amount
             ORDER BY owing.id
             """,
-            [*arrival_ids, ArrivalState.MATCHED],
+            [*params, ArrivalState.MATCHED],
         )
         return [row[0] for row in cursor.fetchall()]
 

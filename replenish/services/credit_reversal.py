@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, actor_label, actor_user
 from kernel.money import LateFeePolicy
+from kernel.sql import models_update
 from replenish.models import (
     Agreement,
     AgreementState,
@@ -175,6 +176,7 @@ def offsets_undo(
     allocation order reversed). One ledger posting, one write of the offsets and of their credit
     entries for all of them; then each case reopens if it owes again, and its agreement is put
     back as the money's absence says (`agreement_after_reversal`)."""
+    undo = [(offset, amount) for offset, amount in undo if amount > 0]
     if not undo:
         return
     case_ids = sorted({offset.case_id for offset, _amount in undo})
@@ -188,13 +190,10 @@ def offsets_undo(
     }
     postings, taken = _undo_postings(undo, case_ids=case_ids, on=on, why=why)
     ledger_post(postings, actor=actor)
-    by_taken: dict[Decimal, list[int]] = defaultdict(list)
-    for offset_id, amount in taken.items():
-        by_taken[amount].append(offset_id)
-    for amount, offset_ids in by_taken.items():
-        CreditOffset.objects.filter(pk__in=offset_ids).update(
-            reversed_amount=F("reversed_amount") + amount
-        )
+    # The offsets are locked: what they had taken back is what they read.
+    for offset, _amount in undo:
+        offset.reversed_amount += taken[offset.pk]
+    models_update([offset for offset, _amount in undo], ["reversed_amount"])
     user, label = actor_user(actor), actor_label(actor)
     CreditEntry.objects.bulk_create(
         CreditEntry(

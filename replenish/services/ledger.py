@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, actor_label, actor_user
 from kernel.money import FEN, LateFeePolicy, LineFeeState, fee_to_fix
-from kernel.sql import rows_insert
+from kernel.sql import ids_in, rows_insert
 from replenish.models import ArrearsCase, ArrearsLine, LedgerEntry, LedgerKind
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
 
@@ -82,7 +82,7 @@ def case_totals_refresh(case_ids: QuerySet[Any] | list[int]) -> None:
             f"""
             UPDATE {CASES} SET {assignments}
             FROM (SELECT case_id, {aggregates} FROM {LEDGER}
-                  WHERE case_id IN ({ids_sql}) GROUP BY case_id) agg
+                  WHERE {ids_sql} GROUP BY case_id) agg
             WHERE {CASES}.id = agg.case_id
             """,
             params,
@@ -90,12 +90,11 @@ def case_totals_refresh(case_ids: QuerySet[Any] | list[int]) -> None:
 
 
 def _ids_subquery(case_ids: QuerySet[Any] | list[int]) -> tuple[str, list[Any]]:
+    """The WHERE of the ledger entries of these cases."""
     if isinstance(case_ids, QuerySet):
         sql, params = case_ids.order_by().query.sql_with_params()
-        return sql, list(params)
-    if not case_ids:
-        return "NULL", []
-    return ", ".join(["%s"] * len(case_ids)), list(case_ids)
+        return f"case_id IN ({sql})", list(params)
+    return ids_in("case_id", case_ids)
 
 
 @dataclass(frozen=True)
@@ -125,8 +124,8 @@ def ledger_differences(case_ids: list[int] | None = None) -> list[Difference]:
     where = ""
     params: list[Any] = []
     if case_ids is not None:
-        where = f"WHERE c.id IN ({', '.join(['%s'] * len(case_ids)) or 'NULL'})"
-        params = list(case_ids)
+        condition, params = ids_in("c.id", case_ids)
+        where = f"WHERE {condition}"
     case_aggs = ", ".join(f"{_rounded(sql)} AS {name}" for name, sql in CASE_FIGURE_SQL.items())
     line_aggs = ", ".join(f"{_rounded(sql)} AS {name}" for name, sql in LINE_FIGURE_SQL.items())
     found: list[Difference] = []
@@ -301,9 +300,10 @@ def line_caches_refresh(line_ids: list[int] | None) -> None:
         return
     assignments = ", ".join(f"{name} = agg.{name}" for name in LINE_FIGURES)
     aggregates = ", ".join(f"{_rounded(sql)} AS {name}" for name, sql in LINE_FIGURE_SQL.items())
-    where = ""
+    where, params = "", list[Any]()
     if line_ids is not None:
-        where = f"WHERE line_id IN ({', '.join(['%s'] * len(line_ids))})"
+        condition, params = ids_in("line_id", line_ids)
+        where = f"WHERE {condition}"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -312,7 +312,7 @@ def line_caches_refresh(line_ids: list[int] | None) -> None:
                   {where} GROUP BY line_id) agg
             WHERE {LINES}.id = agg.line_id
             """,
-            line_ids or [],
+            params,
         )
 
 

@@ -229,7 +229,10 @@ def test_offsets_undone_together_leave_what_undoing_them_one_at_a_time_leaves(tw
     def undone(*, together: bool):
         with transaction.atomic():
             unit_locked_for_credit(a.unit_id)
-            undo = [(o, o.amount - o.reversed_amount) for o in offsets]
+            locked = CreditOffset.objects.select_for_update().order_by(
+                "case_id", "-offset_on", "-pk"
+            )
+            undo = [(o, o.amount - o.reversed_amount) for o in locked]
             for batch in [undo] if together else [[one] for one in undo]:
                 offsets_undo(batch, on=date(2026, 4, 1), reason=lambda o: "test", actor=SYSTEM)
             state = _money_state()
