@@ -553,6 +553,15 @@ def still_on_line(
         take = max(ZERO, min(portion, room, target))
         kept.append(take)
         target -= take
+    # What corrections moved is counted in money, not by portion: a correction that took this
+    # payment's employee portion and fee off the line may have credited part of that to a later
+    # payment on the employer portion (the last money first), whose money stays on the line. So
+    # what is left of this payment is taken from the room the other portions have (found by the
+    # ledger state machine: "91.48 of the payment fits no portion").
+    for index, room in enumerate(paid_now):
+        extra = max(ZERO, min(room - kept[index], target))
+        kept[index] += extra
+        target -= extra
     if target:
         raise RuntimeError(f"line {line.pk}: {target} of the payment fits no portion")
     return kept[0], kept[1], kept[2]

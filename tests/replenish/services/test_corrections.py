@@ -31,6 +31,7 @@ from replenish.services.corrections import (
     correction_approve,
     correction_record,
     correction_reject,
+    line_amounts,
 )
 from replenish.services.credit import credit_offset, unit_credit
 from replenish.services.ledger import ledger_differences
@@ -316,4 +317,56 @@ def test_money_a_credit_offset_paid_and_a_correction_moved_back_belongs_to_the_o
     assert line.principal_unpaid == D("1000.00")
     later.refresh_from_db()
     assert (later.principal_unpaid, later.fee_unpaid) == (D("0.00"), D("0.00"))
+    assert ledger_differences() == []
+
+
+def test_reversing_an_arrival_whose_corrected_money_was_credited_to_a_later_payment_fits(
+    line, clerks
+):
+    # given 600.00 arrived on 2026-03-01 (fee 22.50, employee 200.00, employer 377.50) and a
+    # counter payment of 91.48 the same day (employer)
+    recorder, approver = clerks
+    import_arrivals(
+        [
+            ArrivalRowFactory(
+                arrival_ref="A1", unit_no=1, amount="600.00", arrived_on="2026-03-01"
+            ),
+            ArrivalRowFactory(arrival_ref="A2", unit_no=1, amount="91.48", arrived_on="2026-03-01"),
+        ]
+    )
+    arrivals_post(actor=SYSTEM)
+    # and the line corrected to 799.99 + 50.00: 150.00 of the employee portion and 3.38 of the
+    # fee go back to credit, credited to the last money first (91.48 to A2, though A2 paid the
+    # employer portion, which keeps it; 61.90 to A1)
+    correction = record(line, "799.99", "50.00", recorder)
+    correction_approve(correction_id=correction.pk, actor=approver, on=date(2026, 3, 10))
+    moved = dict(
+        CreditEntry.objects.filter(kind=CreditKind.CORRECTED).values_list(
+            "arrival__arrival_ref", "amount"
+        )
+    )
+    assert moved == {"A1": D("61.90"), "A2": D("91.48")}
+    # and that credit offset against the line again
+    credit_offset(unit_id=line.unit_id, actor=recorder, on=date(2026, 3, 10))
+    assert unit_credit(line.unit_id) == D("0.00")
+
+    # when finance reverses A1 (found by the ledger state machine: "91.48 of the payment fits no
+    # portion", since what is left of A1's money is more than its own portions still hold)
+    arrival_reverse(
+        arrival_id=Arrival.objects.get(arrival_ref="A1").pk,
+        reason="银行退票",
+        actor=department_user(FINANCE, "cashier"),
+        on=date(2026, 3, 10),
+    )
+
+    # then only A2's money is paid on the line, the credit A1 left is taken back from the
+    # offset, and the ledger explains every figure
+    line.refresh_from_db()
+    assert line_amounts(line) == (D("799.99"), D("50.00"))
+    paid_on_line = (
+        D("849.99") + line.fee_fixed_total
+        - line.employer_unpaid - line.employee_unpaid - line.fee_unpaid
+    )  # fmt: skip
+    assert paid_on_line == D("91.48")
+    assert unit_credit(line.unit_id) == D("0.00")
     assert ledger_differences() == []
