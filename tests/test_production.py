@@ -315,3 +315,14 @@ def test_every_environment_variable_of_the_settings_and_of_gunicorn_is_in_the_re
     assert len(names) > 40
     missing = sorted(name for name in names if f"`{name}`" not in readme)
     assert not missing, f"not in the README: {missing}"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_database_connections_run_without_jit():
+    # the product's statements are short: PostgreSQL's JIT compiled plans for longer than they ran
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
