@@ -94,6 +94,8 @@ def test_a_case_from_import_to_settlement(live_server, as_user):
     preview = page.locator(".preview-summary").inner_text()
     assert "新立案件数\t1" in preview
     page.locator("input[name=confirm]").click()
+    # the import's answer first: the database is read once the server has answered
+    expect(page.locator("#result_list")).to_contain_text("AC")
     case = ArrearsCase.objects.get()
     assert case.case_no in page.locator("#result_list").inner_text()
 
