@@ -52,7 +52,7 @@ from replenish.services.credit import (
     ZERO,
     offset_source,
     unit_credit,
-    unit_locked_for_credit,
+    units_locked_for_credit,
 )
 from replenish.services.ledger import Posting, ledger_post, restored_fee_posting
 from replenish.services.transitions import transition_apply
@@ -139,10 +139,9 @@ def offsets_take_back_for_earlier_arrivals(*, as_of: date, actor: Actor) -> list
     for start in range(0, len(case_ids), batch_size):
         batch = case_ids[start : start + batch_size]
         with transaction.atomic():
-            for unit_id in sorted(
-                set(ArrearsCase.objects.filter(pk__in=batch).values_list("unit_id", flat=True))
-            ):
-                unit_locked_for_credit(unit_id)
+            units_locked_for_credit(
+                ArrearsCase.objects.filter(pk__in=batch).values_list("unit_id", flat=True)
+            )
             offsets = [
                 offset
                 for offset in offsets_standing()
