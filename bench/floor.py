@@ -100,16 +100,21 @@ def _write(conn, data: dict[str, tuple[list[str], bytes]]) -> None:
             copy.write(rows)
 
 
+def _timed_write(conn, data: dict[str, tuple[list[str], bytes]]) -> float:
+    """Seconds to write `data` in one transaction, COMMIT included."""
+    started = time.perf_counter()
+    with conn.transaction():
+        _write(conn, data)
+    return time.perf_counter() - started
+
+
 def import_rows_copy(region_url: str, empty_url: str) -> tuple[float, int]:
     """Seconds to COPY the arrears imports' rows from the region into the empty database, and
     how many lines that was."""
     with psycopg.connect(region_url) as conn:
         data = _read(conn, ROWS)
     with psycopg.connect(empty_url) as conn:
-        started = time.perf_counter()
-        with conn.transaction():
-            _write(conn, data)
-        seconds = time.perf_counter() - started
+        seconds = _timed_write(conn, data)
         count = conn.execute("SELECT count(*) FROM replenish_arrearsline").fetchone()[0]
     return seconds, count
 
@@ -123,9 +128,6 @@ def arrival_rows_copy(region_url: str, empty_url: str, file_name: str) -> tuple[
     with psycopg.connect(empty_url) as conn:
         with conn.transaction():
             _write(conn, parents)
-        started = time.perf_counter()
-        with conn.transaction():
-            _write(conn, data)
-        seconds = time.perf_counter() - started
+        seconds = _timed_write(conn, data)
         count = conn.execute("SELECT count(*) FROM replenish_arrival").fetchone()[0]
     return seconds, count

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, actor_label, actor_user
 from kernel.money import FEN, LateFeePolicy, LineFeeState, fee_to_fix
-from kernel.sql import ids_in, rows_insert
+from kernel.sql import ids_in, is_postgres, rows_insert
 from replenish.models import ArrearsCase, ArrearsLine, LedgerEntry, LedgerKind
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
 
@@ -211,7 +211,7 @@ def _database_records_the_time() -> bool:
     (`records._oldest_open_transaction_start`), so no margin for the web and worker hosts' clocks
     is needed, and no query asks for the time. On SQLite, one machine and one writer at a time:
     the process's clock, written with the entry."""
-    return connection.vendor == "postgresql"
+    return is_postgres()
 
 
 def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> int:
@@ -271,18 +271,19 @@ def ledger_post_assessed(lines: QuerySet[ArrearsLine], *, actor: Actor, source: 
         )
     )
     user = actor_user(actor)
-    recorded_at = "now()" if _database_records_the_time() else "%s"
+    # The database's clock (`_database_records_the_time`), or the process's as a parameter.
+    recorded_at, clock = (
+        ("now()", [])
+        if _database_records_the_time()
+        else ("%s", [connection.ops.adapt_datetimefield_value(timezone.now())])
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {LEDGER} ({columns}) "
             f"SELECT %s, 0, {recorded_at}, %s, %s, %s, '', assessed.* FROM ({select}) assessed",
             [
                 LedgerKind.ASSESSED,
-                *(
-                    []
-                    if _database_records_the_time()
-                    else [connection.ops.adapt_datetimefield_value(timezone.now())]
-                ),
+                *clock,
                 user.pk if user is not None else None,
                 actor_label(actor),
                 source,
