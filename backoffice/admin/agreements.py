@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.admin.helpers import READ_ONLY_TABULAR
 from backoffice.forms import DateInput
 from kernel.inputs import DateField
 from notices.case_documents import agreement_document
@@ -76,6 +77,7 @@ class AgreementInline(admin.TabularInline):
     """The agreements of a case, on the case's page."""
 
     model = Agreement
+    template = READ_ONLY_TABULAR
     extra = 0
     can_delete = False
     show_change_link = True
@@ -97,6 +99,7 @@ class SuccessorCaseInline(admin.TabularInline):
 
     model = ArrearsCase
     fk_name = "predecessor"
+    template = READ_ONLY_TABULAR
     extra = 0
     can_delete = False
     show_change_link = True

@@ -18,6 +18,7 @@ from backoffice.admin.collection import (
     form_action,
     run_each,
 )
+from backoffice.admin.helpers import READ_ONLY_TABULAR
 from backoffice.queues import Queue, register
 from replenish.departments import FINANCE
 from replenish.models import CreditOffset, CreditRefund, RefundState
@@ -175,6 +176,7 @@ class CreditOffsetInline(admin.TabularInline):
     """What the unit's credit paid of the case, on the case page."""
 
     model = CreditOffset
+    template = READ_ONLY_TABULAR
     extra = 0
     can_delete = False
     fields = ["offset_on", "amount", "automatic", "actor_label", "reversed_amount"]

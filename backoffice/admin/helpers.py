@@ -153,9 +153,14 @@ def id_number_fields(request, fields) -> list[str]:
     return list(fields)
 
 
+# The tabular inline without a form a row, for the parts nobody edits (templatetags/read_only.py).
+READ_ONLY_TABULAR = "admin/replenish/edit_inline/read_only_tabular.html"
+
+
 class ReadOnlyInline(admin.TabularInline):
     """A part of the case shown on its page: whoever may see the case sees its parts, read-only."""
 
+    template = READ_ONLY_TABULAR
     extra = 0
     can_delete = False
     show_change_link = False

@@ -1,6 +1,7 @@
 """The case page: its parts, the buttons of the transitions the user may make, the confirmation
 page, and the refusal of an action the user's department may not take."""
 
+import re
 from datetime import date
 
 import pytest
@@ -9,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from backoffice.admin.cases import ArrearsCaseAdmin
 from notices.models import Notice
 from notices.services import case_issue_notice
 from replenish.departments import AUDIT, COLLECTION, FINANCE
@@ -17,6 +19,7 @@ from replenish.selectors import case_owed
 from tests.factories import (
     SYSTEM,
     ArrearsRowFactory,
+    accepted_payment,
     deliver,
     department_user,
     import_rows,
@@ -206,3 +209,47 @@ def test_a_case_of_many_lines_shows_them_fifty_a_page_by_period(client):
     assert "2025-11" in first_lines and "2025-12" not in first_lines
     # and a page number out of range shows the last page
     assert lines(client.get(url, {"lines-page": "99"}).content.decode()) == 20
+
+
+def test_the_read_only_parts_draw_the_cells_the_admins_tabular_template_draws(
+    client, case, monkeypatch
+):
+    # given a case with a delivered notice, a counter payment, lines, ledger and audit entries
+    notice = case_issue_notice(case_id=case.pk, actor=SYSTEM, issued_on=date(2026, 3, 2))
+    deliver(notice, date(2026, 3, 3))
+    accepted_payment(case, "100.00")
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=2, period="2025-12")])
+    client.force_login(department_user(COLLECTION, "collector"))
+    url = reverse("admin:replenish_arrearscase_change", args=[case.pk])
+
+    def parts(html: str) -> dict[str, list[tuple[str, str]]]:
+        """Each part's rows: its title cell (name and link), then each cell's class and contents."""
+        shown = {}
+        for group in re.findall(r'id="([\w-]+)-group"(.*?)</table>', html, re.S):
+            rows = []
+            for row in re.findall(r'<tr class="form-row[^"]*"[^>]*>(.*?)</tr>', group[1], re.S):
+                title = re.search(r'<td class="original">\s*(?:<p>(.*?)</p>)?', row, re.S)
+                cells = re.findall(r'<td class="(field-[^"]+)">\s*<p>(.*?)</p>', row, re.S)
+                rows.append((" ".join((title.group(1) or "").split()), cells))
+            shown[group[0]] = rows
+        return shown
+
+    # when the page is drawn with the read-only table, and with the admin's tabular template
+    read_only = parts(client.get(url).content.decode())
+    for inline in ArrearsCaseAdmin.inlines:
+        monkeypatch.setattr(inline, "template", "admin/edit_inline/tabular.html")
+    tabular_html = client.get(url).content.decode()
+    # (the tabular template hides the ledger's id cells, the form's key, under a visible
+    # heading, so that the columns slip by one; the read-only table shows them)
+    assert 'class="field-id hidden"' in tabular_html
+    tabular = parts(tabular_html.replace('class="field-id hidden"', 'class="field-id"'))
+
+    # then every part shows the same rows, cells and links, and none of the forms' inputs
+    assert read_only == tabular
+    assert {"lines", "ledger_entries", "audit_entries", "notices", "payments"} <= set(read_only)
+    assert all(read_only[part] for part in ("lines", "ledger_entries", "notices", "payments"))
+    assert "inlineviewlink" in str(read_only["notices"])
+    page = client.get(url).content.decode()
+    assert 'name="lines-0-id"' in page  # the tabular template's input, with the patch on
+    monkeypatch.undo()
+    assert 'name="lines-0-id"' not in client.get(url).content.decode()
