@@ -15,6 +15,8 @@ class AuditEntry(models.Model):
     found by `subject` and `subject_id`.
     """
 
+    # The keys of an entry are checked by the database a statement at a time (migration 0028,
+    # as the lines'). No index of its own: `audit_case_at` (case, at) serves every lookup by case.
     case = models.ForeignKey(
         "replenish.ArrearsCase",
         on_delete=models.PROTECT,
@@ -22,12 +24,15 @@ class AuditEntry(models.Model):
         blank=True,
         related_name="audit_entries",
         verbose_name=_("case"),
+        db_index=False,
+        db_constraint=False,
     )
     subject = models.CharField(_("subject"), max_length=32)
     subject_id = models.BigIntegerField(_("subject id"))
     transition = models.CharField(_("transition"), max_length=64)
     from_state = models.CharField(_("from"), max_length=32, blank=True)
     to_state = models.CharField(_("to"), max_length=32)
+    # No index: nothing reads the trail by actor.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -35,6 +40,8 @@ class AuditEntry(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("actor"),
+        db_index=False,
+        db_constraint=False,
     )
     actor_label = models.CharField(_("by"), max_length=150)
     at = models.DateTimeField(_("at"), default=timezone.now)

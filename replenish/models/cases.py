@@ -389,6 +389,10 @@ class ArrearsLine(models.Model):
     bankruptcy acceptance or while an agreement is in force).
     """
 
+    # The keys of a line are checked by the database a statement at a time, not a row at a time
+    # (db_constraint=False; the triggers of migration 0028 refuse a line whose case, unit,
+    # person, source line or import batch does not exist, and the deletion of any of those a
+    # line refers to): an import of a million lines checks each key with one join.
     # No index of its own: the index `line_case_due` (case, due_date) serves every lookup by case.
     case = models.ForeignKey(
         ArrearsCase,
@@ -396,21 +400,28 @@ class ArrearsLine(models.Model):
         related_name="lines",
         verbose_name=_("case"),
         db_index=False,
+        db_constraint=False,
     )
     unit = models.ForeignKey(
-        "units.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("original unit")
+        "units.Unit",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("original unit"),
+        db_constraint=False,
     )
     person = models.ForeignKey(
         "units.InsuredPerson",
         on_delete=models.PROTECT,
         related_name="arrears_lines",
         verbose_name=_("insured person"),
+        db_constraint=False,
     )
     period = models.CharField(_("period"), max_length=7)
     base = money_field(_("contribution base"))
     employer_amount = money_field(_("employer portion"))
     employee_amount = money_field(_("employee portion"))
     due_date = models.DateField(_("due date"))
+    # Indexed only where set (`line_source`): imported lines have none.
     source_line = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -418,9 +429,16 @@ class ArrearsLine(models.Model):
         blank=True,
         related_name="successor_lines",
         verbose_name=_("apportioned from"),
+        db_index=False,
+        db_constraint=False,
     )
     import_batch = models.ForeignKey(
-        ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
+        ImportBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lines",
+        db_constraint=False,
     )
 
     employer_unpaid = money_field(_("employer portion unpaid"))
@@ -459,7 +477,12 @@ class ArrearsLine(models.Model):
                 name="line_unpaid_not_negative",
             ),
         ]
-        indexes = [models.Index(fields=["case", "due_date"], name="line_case_due")]
+        indexes = [
+            models.Index(fields=["case", "due_date"], name="line_case_due"),
+            models.Index(
+                fields=["source_line"], condition=Q(source_line__isnull=False), name="line_source"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.period} {self.person}"

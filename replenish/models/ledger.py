@@ -27,11 +27,15 @@ class LedgerEntry(AppendOnly, models.Model):
 
     append_only_message = "Ledger entries are append-only; post a correction instead."
 
+    # The keys of an entry are checked by the database a statement at a time, not a row at a
+    # time (db_constraint=False; the triggers of migration 0028 refuse an entry whose case, line
+    # or actor does not exist, and the deletion of any of those an entry refers to).
     case = models.ForeignKey(
         "replenish.ArrearsCase",
         on_delete=models.PROTECT,
         related_name="ledger_entries",
         verbose_name=_("case"),
+        db_constraint=False,
     )
     # No index of its own: the index `ledger_line_kind` (line, kind) serves every lookup by line.
     line = models.ForeignKey(
@@ -40,6 +44,7 @@ class LedgerEntry(AppendOnly, models.Model):
         related_name="ledger_entries",
         verbose_name=_("line"),
         db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=LedgerKind.choices)
     employer = money_field(_("employer portion"), default=0)
@@ -47,6 +52,8 @@ class LedgerEntry(AppendOnly, models.Model):
     late_fee = money_field(_("late fee"), default=0)
     effective_on = models.DateField(_("effective on"))
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    # No index: nothing reads the ledger by actor (deleting a user, which the entries PROTECT,
+    # reads it once).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -54,6 +61,8 @@ class LedgerEntry(AppendOnly, models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("actor"),
+        db_index=False,
+        db_constraint=False,
     )
     actor_label = models.CharField(_("by"), max_length=150)
     source = models.CharField(_("source"), max_length=64, blank=True)
