@@ -8,6 +8,7 @@ from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -410,3 +411,14 @@ class PortalMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.unit or self.counterparty}"
+
+    @cached_property
+    def own_counterparty_ids(self) -> list[int]:
+        """The unit's few counterparty rows (itself as a party, a successor, …), read once for
+        the membership a request carries (a portal page asks for its cases, notices and
+        agreements). A member for a counterparty of no unit: the rows of no unit."""
+        if self.unit_id is None:
+            rows = Counterparty.objects.filter(unit__isnull=True)
+        else:
+            rows = Counterparty.objects.filter(unit_id=self.unit_id)
+        return list(rows.values_list("pk", flat=True))

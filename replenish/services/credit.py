@@ -214,16 +214,21 @@ def credit_offset(
 def credits_offset(*, actor: Actor, on: date | None = None) -> list[CreditOffset]:
     """The adjustment's offset: every unit with credit and an open case that owes something."""
     require_permission(actor, "replenish.offset_credit", action=_("offset a unit's credit"))
-    owing = ArrearsCase.objects.filter(state__in=OFFSET_STATES).filter(
-        Q(principal_unpaid__gt=0) | Q(fee_unpaid__gt=0)
-    )
-    unit_ids = (
-        CreditEntry.objects.filter(unit_id__in=owing.values("unit_id"))
-        .values("unit_id")
+    # The few units with credit first, then those of them with a case that owes: the other way
+    # round, the database reads every open case of the region each day (184 ms at the full
+    # region, for no unit with credit).
+    with_credit = (
+        CreditEntry.objects.values("unit_id")
         .annotate(balance=Sum("amount"))
         .filter(balance__gt=0)
+        .values("unit_id")
+    )
+    unit_ids = (
+        ArrearsCase.objects.filter(state__in=OFFSET_STATES, unit_id__in=with_credit)
+        .filter(Q(principal_unpaid__gt=0) | Q(fee_unpaid__gt=0))
         .order_by("unit_id")
         .values_list("unit_id", flat=True)
+        .distinct()
     )
     done: list[CreditOffset] = []
     for unit_id in list(unit_ids):

@@ -55,3 +55,18 @@ def test_opening_a_message_runs_a_fixed_number_of_queries():
         client.force_login(world.user)
         measured.append(queries(client, f"/portal/inbox/{world.message.pk}/"))
     assert measured[0] == measured[1]
+
+
+def test_a_page_reads_the_units_counterparty_rows_once():
+    # given a unit whose home page asks for its cases, notices and agreements
+    world = unit_history(1)
+    client = Client()
+    client.force_login(world.user)
+
+    # when the home page is shown
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/portal/").status_code == 200
+
+    # then the counterparty rows those scopes start from are read once, not once a scope
+    reads = [q["sql"] for q in captured if 'FROM "units_counterparty"' in q["sql"]]
+    assert len(reads) == 1
