@@ -8,13 +8,13 @@ million entries of an import cost some eight million lookups. The constraints ar
 
 - PostgreSQL: after each INSERT statement, one anti-join of the statement's rows (its transition
   table) against each referenced table refuses the whole statement if any key refers to no row;
-  a line's key changed by an UPDATE is checked on that row; after each DELETE statement on a
-  referenced table, one join refuses it if a line or an entry still refers to a deleted row.
+  a line's or an arrival's key changed by an UPDATE is checked on that row; after each DELETE
+  statement on a referenced table, one join refuses it if a row still refers to a deleted one.
   TRUNCATE (the test suite's flush) fires no trigger.
 - SQLite (the embedded default): a check a row before each INSERT and key UPDATE. Deletions are
   left to the models' PROTECT there, as the test suite's flush deletes table by table. Altering
-  the columns rebuilt both tables there, so the ledger's append-only triggers (migration 0002)
-  are made again.
+  the columns rebuilds the four tables there, so the ledger's append-only triggers (migration
+  0002) are made again, forwards and backwards.
 
 Also, indexes only where a query needs them (docs/benchmarks.md lists each and its query):
 imported lines have no source line, so that key is indexed only where set; the ledger and the
