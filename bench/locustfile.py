@@ -39,7 +39,14 @@ class Client(HttpUser):
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
         self.client.post(
             login,
-            {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+            # `next`, as the sign-in form sends it: without it the admin's sign-in answers with
+            # a redirect to the site's default page, which the admin does not serve (404).
+            {
+                "username": username,
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": token,
+                "next": PAGES[SCENARIO][2],
+            },
             headers={"Referer": self.host + login},
             name="sign in",
         )
