@@ -16,24 +16,15 @@ from units.identifiers import mask_id_number
 from units.models import CounterpartyKind, InsuredPerson, PortalMembership
 
 
-def _own_counterparty_ids(member: PortalMembership) -> list[int]:
-    """The unit's counterparty rows, read first: the queries below then test the rows' own
-    indexed columns. A join to the counterparty inside an OR made the database read every case
-    of the region on each portal page."""
-    return member.own_counterparty_ids
-
-
-def cases(
-    member: PortalMembership, own_counterparty_ids: list[int] | None = None
-) -> QuerySet[ArrearsCase]:
-    """The unit's cases: the cases of the unit, and those it owes now as a counterparty (its
-    counterparty rows are read here unless the caller has them)."""
+def cases(member: PortalMembership) -> QuerySet[ArrearsCase]:
+    """The unit's cases: the cases of the unit, and those it owes now as a counterparty. The
+    unit's counterparty rows are read first (once a request, `own_counterparty_ids`): the query
+    then tests the cases' own indexed columns. A join to the counterparty inside an OR made the
+    database read every case of the region on each portal page."""
     if member.unit_id is None:
         return ArrearsCase.objects.none()
-    if own_counterparty_ids is None:
-        own_counterparty_ids = _own_counterparty_ids(member)
     return ArrearsCase.objects.filter(
-        Q(unit_id=member.unit_id) | Q(obligor_id__in=own_counterparty_ids)
+        Q(unit_id=member.unit_id) | Q(obligor_id__in=member.own_counterparty_ids)
     )
 
 
@@ -56,8 +47,7 @@ def agreements(member: PortalMembership) -> QuerySet[Agreement]:
     if member.unit_id is None:
         scope = Q(counterparty_id=member.counterparty_id)
     else:
-        own = _own_counterparty_ids(member)
-        scope = Q(case__in=cases(member, own)) | Q(counterparty_id__in=own)
+        scope = Q(case__in=cases(member)) | Q(counterparty_id__in=member.own_counterparty_ids)
     return (
         Agreement.objects.filter(scope)
         .exclude(state="draft")

@@ -63,29 +63,44 @@ def _by(keys, index):
     return grouped
 
 
-def _refuse(condition, message, *args):
-    arguments = "".join(f", {a}" for a in args)
+def _refuse(condition, message):
     return f"""
     IF {condition} THEN
-        RAISE EXCEPTION '{message}'{arguments} USING ERRCODE = 'foreign_key_violation';
+        RAISE EXCEPTION '{message}' USING ERRCODE = 'foreign_key_violation';
     END IF;"""
+
+
+def _missing(row, column, parent):
+    """Whether `row`'s key `column` is set and refers to no row of `parent`."""
+    return (
+        f"{row}.{column} IS NOT NULL AND NOT EXISTS "
+        f"(SELECT FROM {parent} p WHERE p.id = {row}.{column})"
+    )
+
+
+def _function(name, checks):
+    return (
+        f"CREATE FUNCTION {name}() RETURNS trigger AS $$\nBEGIN{''.join(checks)}\n"
+        "    RETURN NULL;\nEND $$ LANGUAGE plpgsql"
+    )
 
 
 def _postgres_forward(keys):
     statements = []
     for child, child_keys in _by(keys, 0).items():
-        # After an INSERT statement: each key of all its rows at once.
-        checks = "".join(
-            _refuse(
-                f"EXISTS (SELECT FROM inserted n WHERE n.{column} IS NOT NULL AND NOT EXISTS "
-                f"(SELECT FROM {parent} p WHERE p.id = n.{column}))",
-                f"{child}.{column} refers to no row of {parent}",
-            )
+        refers_to_nothing = [
+            (column, parent, f"{child}.{column} refers to no row of {parent}")
             for _child, column, parent in child_keys
-        )
+        ]
+        # After an INSERT statement: each key of all its rows at once.
         statements += [
-            f"CREATE FUNCTION {child}_keys_exist() RETURNS trigger AS $$\nBEGIN{checks}\n"
-            "    RETURN NULL;\nEND $$ LANGUAGE plpgsql",
+            _function(
+                f"{child}_keys_exist",
+                [
+                    _refuse(f"EXISTS (SELECT FROM inserted n WHERE {_missing('n', c, p)})", m)
+                    for c, p, m in refers_to_nothing
+                ],
+            ),
             f"CREATE TRIGGER {child}_keys_exist AFTER INSERT ON {child} "
             "REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT "
             f"EXECUTE FUNCTION {child}_keys_exist()",
@@ -94,35 +109,30 @@ def _postgres_forward(keys):
             continue
         # A key changed by an UPDATE: that row's (a trigger with a transition table would fire
         # on every update of the lines' cached balances).
-        checks = "".join(
-            _refuse(
-                f"NEW.{column} IS NOT NULL AND NOT EXISTS "
-                f"(SELECT FROM {parent} p WHERE p.id = NEW.{column})",
-                f"{child}.{column} refers to no row of {parent}",
-            )
-            for _child, column, parent in child_keys
-        )
         columns = [column for _child, column, _parent in child_keys]
         changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
         statements += [
-            f"CREATE FUNCTION {child}_changed_keys_exist() RETURNS trigger AS $$\nBEGIN"
-            f"{checks}\n    RETURN NULL;\nEND $$ LANGUAGE plpgsql",
+            _function(
+                f"{child}_changed_keys_exist",
+                [_refuse(_missing("NEW", c, p), m) for c, p, m in refers_to_nothing],
+            ),
             f"CREATE TRIGGER {child}_changed_keys_exist AFTER UPDATE OF {', '.join(columns)} "
             f"ON {child} FOR EACH ROW WHEN ({changed}) "
             f"EXECUTE FUNCTION {child}_changed_keys_exist()",
         ]
     for parent, parent_keys in _by(keys, 2).items():
-        # After a DELETE statement: whether any line or entry still refers to its rows.
-        checks = "".join(
-            _refuse(
-                f"EXISTS (SELECT FROM deleted o JOIN {child} c ON c.{column} = o.id)",
-                f"a row of {parent} deleted is still referred to by {child}.{column}",
-            )
-            for child, column, _parent in parent_keys
-        )
+        # After a DELETE statement: whether any row still refers to the rows deleted.
         statements += [
-            f"CREATE FUNCTION {parent}_keys_kept() RETURNS trigger AS $$\nBEGIN{checks}\n"
-            "    RETURN NULL;\nEND $$ LANGUAGE plpgsql",
+            _function(
+                f"{parent}_keys_kept",
+                [
+                    _refuse(
+                        f"EXISTS (SELECT FROM deleted o JOIN {child} c ON c.{column} = o.id)",
+                        f"a row of {parent} deleted is still referred to by {child}.{column}",
+                    )
+                    for child, column, _parent in parent_keys
+                ],
+            ),
             f"CREATE TRIGGER {parent}_keys_kept AFTER DELETE ON {parent} "
             "REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT "
             f"EXECUTE FUNCTION {parent}_keys_kept()",
@@ -178,7 +188,7 @@ def _ledger_append_only():
 
 
 def append_only_again(apps, schema_editor):
-    """Backwards, after the rebuild of both tables on SQLite: the ledger's append-only triggers."""
+    """Backwards, after SQLite rebuilt the tables: the ledger's append-only triggers."""
     if schema_editor.connection.vendor == "sqlite":
         for statement in _ledger_append_only().SQLITE_FORWARD:
             schema_editor.execute(statement, params=None)
@@ -201,8 +211,9 @@ def backward(apps, schema_editor):
     if vendor == "postgresql":
         statements = _postgres_backward(_keys(apps))
     elif vendor == "sqlite":
-        # The columns' constraints come back with a rebuild of both tables: the append-only
-        # triggers are made again after it (the next operation backwards is the rebuild).
+        # The constraints come back with a rebuild of the tables (the operations before this
+        # one, undone next); `append_only_again`, undone last, makes the ledger's append-only
+        # triggers again, so they are dropped here first.
         statements = [*_ledger_append_only().SQLITE_BACKWARD, *_sqlite_backward(_keys(apps))]
     else:
         statements = []

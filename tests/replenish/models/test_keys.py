@@ -23,37 +23,28 @@ pytestmark = pytest.mark.django_db
 
 LINES, ENTRIES = ArrearsLine._meta.db_table, LedgerEntry._meta.db_table
 ARRIVALS, TRAIL = Arrival._meta.db_table, AuditEntry._meta.db_table
-KEYS = [
-    (LINES, "case_id"),
-    (LINES, "unit_id"),
-    (LINES, "person_id"),
-    (LINES, "source_line_id"),
-    (LINES, "import_batch_id"),
-    (ENTRIES, "case_id"),
-    (ENTRIES, "line_id"),
-    (ENTRIES, "actor_id"),
-    (ARRIVALS, "case_id"),
-    (ARRIVALS, "payer_id"),
-    (ARRIVALS, "import_batch_id"),
-    (TRAIL, "case_id"),
-    (TRAIL, "actor_id"),
-]
-PARENTS = {
-    "case_id": "replenish_arrearscase",
-    "unit_id": "units_unit",
-    "person_id": "units_insuredperson",
-    "source_line_id": LINES,
-    "import_batch_id": "replenish_importbatch",
-    "line_id": LINES,
-    "actor_id": get_user_model()._meta.db_table,
-    "payer_id": "units_unit",
+CASES, USERS = "replenish_arrearscase", get_user_model()._meta.db_table
+# Each key: (table, column) and the table it refers to.
+REFERS_TO = {
+    (LINES, "case_id"): CASES,
+    (LINES, "unit_id"): "units_unit",
+    (LINES, "person_id"): "units_insuredperson",
+    (LINES, "source_line_id"): LINES,
+    (LINES, "import_batch_id"): "replenish_importbatch",
+    (ENTRIES, "case_id"): CASES,
+    (ENTRIES, "line_id"): LINES,
+    (ENTRIES, "actor_id"): USERS,
+    (ARRIVALS, "case_id"): CASES,
+    (ARRIVALS, "payer_id"): "units_unit",
+    (ARRIVALS, "import_batch_id"): "replenish_arrivalimport",
+    (TRAIL, "case_id"): CASES,
+    (TRAIL, "actor_id"): USERS,
 }
-# The arrivals' import batch is the arrivals import's.
-PARENT_OF = {(ARRIVALS, "import_batch_id"): "replenish_arrivalimport"}
+KEYS = list(REFERS_TO)
 
 
 def parent(table: str, column: str) -> str:
-    return PARENT_OF.get((table, column), PARENTS[column])
+    return REFERS_TO[(table, column)]
 
 
 @pytest.fixture
@@ -75,16 +66,21 @@ def columns(table: str) -> list[str]:
     return [c.name for c in described if c.name != "id"]
 
 
+def first_row_copied(table: str, names: list[str], chosen: dict[str, str]) -> str:
+    """A SELECT of the table's first row, the `chosen` columns replaced by SQL expressions."""
+    values = ", ".join(chosen.get(name, name) for name in names)
+    return f"SELECT {values} FROM {table} WHERE id = (SELECT MIN(id) FROM {table})"
+
+
 def copies(table: str, column: str, value: int) -> str:
     """An INSERT of two copies of the table's first row: one as it is, one with `column` set to
     `value`. A line's copies move to periods of their own (a line is unique by unit, period and
     person), an arrival's take references of their own."""
     names = columns(table)
-    unique = {"period": "'2099-{n}'", "arrival_ref": "arrival_ref || '-{n}'"}
 
     def copy(key: str, n: str) -> str:
-        chosen = [key if name == column else unique.get(name, name).format(n=n) for name in names]
-        return f"SELECT {', '.join(chosen)} FROM {table} WHERE id = (SELECT MIN(id) FROM {table})"
+        unique = {"period": f"'2099-{n}'", "arrival_ref": f"arrival_ref || '-{n}'"}
+        return first_row_copied(table, names, {**unique, column: key})
 
     first, second = copy(column, "01"), copy(str(value), "02")
     return f"INSERT INTO {table} ({', '.join(names)}) {first} UNION ALL {second}"
@@ -149,24 +145,20 @@ def test_a_key_changed_to_a_row_that_does_not_exist_is_refused(imported, table, 
 
 # What a copy of a referenced row changes to be a row of its own (its unique columns).
 OWN_COPY = {
-    "replenish_arrearscase": {"case_no": "case_no || '-copy'", "state": "'notified'"},
+    CASES: {"case_no": "case_no || '-copy'", "state": "'notified'"},
     "units_unit": {"uscc": "'91330100COPY00001X'"},
     "units_insuredperson": {"id_number": "'330100199001019999'"},
     LINES: {"period": "'2098-01'"},
-    get_user_model()._meta.db_table: {"username": "username || '-copy'"},
+    USERS: {"username": "username || '-copy'"},
 }
 
 
 def a_row_of_its_own(table: str) -> int:
     """A copy of the table's first row, by SQL: a row nothing refers to yet."""
     names = columns(table)
-    own = OWN_COPY.get(table, {})
-    chosen = [own.get(name, name) for name in names]
+    copied = first_row_copied(table, names, OWN_COPY.get(table, {}))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(chosen)} FROM {table} "
-            f"WHERE id = (SELECT MIN(id) FROM {table}) RETURNING id"
-        )
+        cursor.execute(f"INSERT INTO {table} ({', '.join(names)}) {copied} RETURNING id")
         return cursor.fetchone()[0]
 
 
