@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -314,19 +315,32 @@ def reminder_rule_change(*, rule_id: int, enabled: bool, days: int, actor: Actor
 # --- the notice rules ------------------------------------------------------------------------
 
 
-def _notice_context(notice: Notice) -> dict[str, str]:
-    snap = notice.snapshot
-    return {
-        "unit_name": snap["unit"]["name"],
-        "unit_uscc": snap["unit"]["uscc"],
-        "case_no": snap["case_no"],
-        "notice_no": notice.number,
-        "total": snap["total"],
-        "issued_on": snap["issued_on"],
-        "deadline": notice.deadline.isoformat() if notice.deadline else "",
-        "agency_name": snap["agency"]["name"],
-        "agency_contact": snap["agency"]["contact"],
-    }
+# What a notice's reminder says, read from the notice's snapshot in SQL: a reminder needs nine
+# values of it, not the whole snapshot decoded (reading 900 notices whole took 0.24 s).
+_NOTICE_CONTEXT = {
+    "unit_name": KT("snapshot__unit__name"),
+    "unit_uscc": KT("snapshot__unit__uscc"),
+    "case_no": KT("snapshot__case_no"),
+    "notice_no": F("number"),
+    "total": KT("snapshot__total"),
+    "issued_on": KT("snapshot__issued_on"),
+    "deadline": F("deadline"),
+    "agency_name": KT("snapshot__agency__name"),
+    "agency_contact": KT("snapshot__agency__contact"),
+}
+
+
+def _notice_contexts(notice_ids: Sequence[int]) -> dict[int, tuple[dict[str, str], int, int]]:
+    """Each notice's message context, with its case and the case's unit."""
+    rows = Notice.objects.filter(pk__in=list(notice_ids)).values(
+        "pk", "case_id", "case__unit_id", **{f"ctx_{k}": v for k, v in _NOTICE_CONTEXT.items()}
+    )
+    contexts = {}
+    for row in rows:
+        context = {key: row[f"ctx_{key}"] for key in _NOTICE_CONTEXT}
+        context["deadline"] = context["deadline"].isoformat() if context["deadline"] else ""
+        contexts[row["pk"]] = (context, row["case_id"], row["case__unit_id"])
+    return contexts
 
 
 class _NoticeSource(ReminderSource):
@@ -357,28 +371,22 @@ class _NoticeSource(ReminderSource):
         )
 
     def messages(self, reminders):
-        notices = {
-            n.pk: n
-            for n in Notice.objects.filter(pk__in=[r.subject_id for r in reminders]).select_related(
-                "case"
-            )
-        }
-        channels = unit_channels({n.case.unit_id for n in notices.values()})
+        notices = _notice_contexts([r.subject_id for r in reminders])
+        channels = unit_channels({unit_id for _context, _case_id, unit_id in notices.values()})
         outgoing = []
         for reminder in reminders:
-            notice = notices[reminder.subject_id]
-            context = _notice_context(notice)
-            for channel, address in channels[notice.case.unit_id]:
+            context, case_id, unit_id = notices[reminder.subject_id]
+            for channel, address in channels[unit_id]:
                 outgoing.append(
                     Outgoing(
                         dedupe_key=f"reminder:{reminder.pk}:{channel}",
                         kind=self.kind,
                         channel=channel,
                         context=context,
-                        unit_id=notice.case.unit_id,
+                        unit_id=unit_id,
                         address=address,
-                        case_id=notice.case_id,
-                        notice_id=notice.pk,
+                        case_id=case_id,
+                        notice_id=reminder.subject_id,
                     )
                 )
             if self.department:
@@ -389,8 +397,8 @@ class _NoticeSource(ReminderSource):
                         channel="email",
                         context=context,
                         department=self.department,
-                        case_id=notice.case_id,
-                        notice_id=notice.pk,
+                        case_id=case_id,
+                        notice_id=reminder.subject_id,
                     )
                 )
         return outgoing

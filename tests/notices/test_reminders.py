@@ -104,6 +104,30 @@ def test_nothing_is_sent_before_the_due_time_and_the_reminder_is_sent_once_at_it
     assert Notification.objects.get(channel="email").context["deadline"] == "2026-03-11"
 
 
+def test_a_notice_reminder_says_what_the_notice_snapshot_says(notice):
+    # when the deadline reminder goes out
+    reminders_send_due(now=at(date(2026, 3, 9)))
+
+    # then each message's content is the notice's own, as its snapshot has it (read in SQL)
+    snapshot = notice.snapshot
+    expected = {
+        "unit_name": snapshot["unit"]["name"],
+        "unit_uscc": snapshot["unit"]["uscc"],
+        "case_no": snapshot["case_no"],
+        "notice_no": notice.number,
+        "total": snapshot["total"],
+        "issued_on": snapshot["issued_on"],
+        "deadline": "2026-03-11",
+        "agency_name": snapshot["agency"]["name"],
+        "agency_contact": snapshot["agency"]["contact"],
+    }
+    messages = Notification.objects.filter(kind=Kind.NOTICE_DEADLINE_APPROACHING)
+    assert [(m.context, m.case_id, m.notice_id, m.unit_id) for m in messages] == [
+        (expected, notice.case_id, notice.pk, notice.case.unit_id)
+    ] * 2
+    assert all(isinstance(value, str) and value for value in expected.values())
+
+
 def test_the_deadline_reminder_is_not_sent_when_the_case_is_no_longer_unpaid(notice):
     # given the case was settled in the meantime (payments come with issue 4)
     ArrearsCase.objects.filter(pk=notice.case_id).update(state=CaseState.SETTLED)
