@@ -145,18 +145,22 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
     fee that accrues day by day is derived, not cached: see `replenish.selectors.owed_by_case`.
     """
 
-    case_no = models.CharField(_("case number"), max_length=20, unique=True)
+    # The number's uniqueness (`case_no_unique`) and the region's index (`case_region`) are
+    # declared in Meta rather than by `unique=True`/`db_index=True`, which add on PostgreSQL a
+    # `_like` pattern index each: no query uses them (every search of a case is exact), and each
+    # state change would write them.
+    case_no = models.CharField(_("case number"), max_length=20)
     unit = models.ForeignKey(
         "units.Unit", on_delete=models.PROTECT, related_name="cases", verbose_name=_("unit")
     )
-    region_code = models.CharField(_("region code"), max_length=6, db_index=True)
+    region_code = models.CharField(_("region code"), max_length=6)
     state = FSMField(
         _("state"),
         max_length=16,
         choices=CaseState.choices,
         default=CaseState.REGISTERED,
         protected=True,
-        db_index=True,
+        # No index of its own: `case_state_no` (state, case_no) serves every lookup by state.
     )
     state_changed_at = models.DateTimeField(_("state changed at"), default=timezone.now)
     state_before_writeoff = models.CharField(
@@ -212,6 +216,7 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
             ("view_full_id_number", _("Can see full citizen ID numbers")),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["case_no"], name="case_no_unique"),
             models.CheckConstraint(
                 condition=Q(principal_unpaid__gte=0) & Q(fee_unpaid__gte=0),
                 name="case_balance_not_negative",
@@ -229,7 +234,10 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
                 name="one_registered_case_per_unit",
             ),
         ]
-        indexes = [models.Index(fields=["state", "case_no"], name="case_state_no")]
+        indexes = [
+            models.Index(fields=["state", "case_no"], name="case_state_no"),
+            models.Index(fields=["region_code"], name="case_region"),
+        ]
 
     def __str__(self) -> str:
         return self.case_no

@@ -205,12 +205,13 @@ class ArrivalImport(models.Model):
 class Arrival(ConcurrentTransitionMixin, models.Model):
     """Arrival information (到账信息): money finance confirms has arrived.
 
-    `arrival_ref` is the sender's unique reference and the idempotency key: the unique constraint
-    makes a re-sent arrival a no-op. An arrival is never deleted; one found wrong is reversed by new
-    ledger and credit entries.
+    `arrival_ref` is the sender's unique reference and the idempotency key: its unique
+    constraint (`arrival_ref_unique`; not `unique=True`, which adds a `_like` pattern index no
+    query uses) makes a re-sent arrival a no-op. An arrival is never deleted; one found wrong is
+    reversed by new ledger and credit entries.
     """
 
-    arrival_ref = models.CharField(_("arrival reference"), max_length=64, unique=True)
+    arrival_ref = models.CharField(_("arrival reference"), max_length=64)
     arrived_on = models.DateField(_("arrived on"))
     amount = money_field(_("amount"))
     payer_uscc = models.CharField(_("payer's Unified Social Credit Code"), max_length=18)
@@ -277,6 +278,7 @@ class Arrival(ConcurrentTransitionMixin, models.Model):
             ("reverse_arrival", _("Can reverse an arrival found wrong")),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["arrival_ref"], name="arrival_ref_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="arrival_amount_positive"),
             models.CheckConstraint(
                 condition=~Q(state__in=[ArrivalState.MATCHED, ArrivalState.POSTED])
