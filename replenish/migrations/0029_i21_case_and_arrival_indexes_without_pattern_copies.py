@@ -1,8 +1,9 @@
 """Fewer indexes written by each change of a case's state and each imported arrival (issue 21).
 
 On PostgreSQL `unique=True` and `db_index=True` on a text column add, beside the btree index, a
-`_like` pattern index (`varchar_pattern_ops`) for LIKE searches. No query uses them: every search
-of a case or an arrival is exact (docs/benchmarks.md lists each index and the query it serves).
+`_like` pattern index (`varchar_pattern_ops`) for LIKE searches. No query uses them: nothing
+looks a case's number, state or region, or an arrival's reference, up by its beginning (the
+admin's searches compare whole values; docs/benchmarks.md lists each index and its query).
 So a case's number and an arrival's reference are unique by constraints, the region is indexed
 by `case_region`, and a case's state has no index of its own: `case_state_no` (state, case
 number) serves every lookup by state. Four indexes of the cases and one of the arrivals are

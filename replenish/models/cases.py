@@ -147,8 +147,8 @@ class ArrearsCase(ConcurrentTransitionMixin, models.Model):
 
     # The number's uniqueness (`case_no_unique`) and the region's index (`case_region`) are
     # declared in Meta rather than by `unique=True`/`db_index=True`, which add on PostgreSQL a
-    # `_like` pattern index each: no query uses them (every search of a case is exact), and each
-    # state change would write them.
+    # `_like` pattern index each: no query uses them (nothing looks these up by their
+    # beginning), and each state change would write them.
     case_no = models.CharField(_("case number"), max_length=20)
     unit = models.ForeignKey(
         "units.Unit", on_delete=models.PROTECT, related_name="cases", verbose_name=_("unit")
