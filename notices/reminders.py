@@ -173,10 +173,10 @@ class ReminderSource:
             )
         fields = ["pk", anchor] + ([case] if case else [])
         # Read at once, not through `.iterator()`: on PostgreSQL that is a server-side cursor,
-        # four round trips (DECLARE, DESCRIBE, FETCH, CLOSE) where a plain read takes one, for
-        # each rule of each daily run, which mostly finds nothing new. What is read is what
-        # falls due by the next run and has no reminder yet (after the first run, what changed
-        # since the one before), or the subjects asked for.
+        # declared, described, fetched from and closed (three waits on the database where a
+        # plain read has one), for each rule of each daily run, which mostly finds nothing new.
+        # What is read is what falls due by the next run and has no reminder yet (after the
+        # first run, what changed since the one before), or the subjects asked for.
         for row in list(rows.values_list(*fields)):
             yield Anchor(subject_id=row[0], anchor=row[1], case_id=row[2] if case else None)
 
