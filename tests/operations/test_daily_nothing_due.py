@@ -97,3 +97,21 @@ def test_a_run_with_nothing_due_costs_the_same_for_1_or_5_notices_and_agreements
     assert (small_writes, small_seen) == ([], 0)
     assert (large_writes, large_seen) == ([], 0)
     assert large == small
+
+
+def test_the_scheduler_reads_its_anchors_without_a_server_side_cursor(monkeypatch):
+    # given the notices and agreements of a first run, so that each source finds anchors (a
+    # delivery schedules its notice's own reminders at once)
+    grow(1, 2)
+    before = Reminder.objects.count()
+
+    def no_cursor_of_chunks():
+        raise AssertionError("an anchor read through `.iterator()` (a server-side cursor)")
+
+    # when the first run's reminders are scheduled with `.iterator()`'s cursor refused
+    monkeypatch.setattr(connection, "chunked_cursor", no_cursor_of_chunks)
+    seen = reminders_schedule(as_of=FIRST, due_by=FIRST + timedelta(days=1))
+
+    # then every anchor was read, and scheduled
+    assert seen > 0
+    assert Reminder.objects.count() == before + seen
