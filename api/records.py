@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from api.throttling import SlidingWindowThrottle, UserSlidingWindowThrottle
 from replenish.models import AccessChannel, PaidMonthBatch
+from replenish.reasons import Reason
 from replenish.services.records import paid_months_csv, person_records_open
 from units.identifiers import validate_id_number
 
@@ -147,7 +148,7 @@ class PersonInquiryView(APIView):
         name = given.validated_data["name"].strip()
         person, months = person_records_open(
             id_number=id_number,
-            reason=f"city-service inquiry by {request.user.get_username()}",
+            reason=Reason("city_service_inquiry", user=request.user.get_username()),
             actor=request.user,
             channel=AccessChannel.FRONT_END,
             expected_name=name,

@@ -41,6 +41,7 @@ from enforcement.models import (
 from kernel.actors import Actor, System, actor_label, actor_user, require_permission
 from notices.models import DELIVERED_NOTICE_STATES, Notice
 from replenish.models import ArrearsCase, Arrival, ArrivalState, CaseState
+from replenish.reasons import Reason
 from replenish.selectors import case_owed
 from replenish.services.agreements import agreement_draft, agreement_sign
 from replenish.services.numbering import number_block_take
@@ -146,7 +147,9 @@ def dossier_open(*, case_id: int, actor: Actor, today: date | None = None) -> Do
             opened_on=today,
             opened_by=actor_label(actor),
         )
-        audit_record(dossier, "open", actor=actor, reason=f"case {case.case_no} overdue")
+        audit_record(
+            dossier, "open", actor=actor, reason=Reason("dossier_opened", case=case.case_no)
+        )
     return dossier
 
 
@@ -231,7 +234,9 @@ def dossier_document_deliver(
                 % {"number": document.number, "date": document.delivered_on}
             )
         _delivery_checked(channel, delivered_on, proof, today, document.issued_on)
-        why = f"{document.number} served by {channel} on {delivered_on}"
+        why = Reason(
+            "document_served", document=document.number, served_by=channel, on=delivered_on
+        )
         if document.kind == DocumentKind.DEMAND:
             _expect(dossier, [DossierState.DEMAND_ISSUED], _("serving the written demand"))
             deadline = deadlines.demand_deadline(delivered_on)
@@ -289,7 +294,11 @@ def dossier_inquiry_send(
         _expect(dossier, [DossierState.DEMAND_SERVED], _("sending the account inquiry"))
         reply_by = deadlines.bank_reply_deadline(today)
         transition_apply(
-            dossier, "inquiry_send", actor=actor, reason=", ".join(names), reply_deadline=reply_by
+            dossier,
+            "inquiry_send",
+            actor=actor,
+            reason=Reason("inquiry_sent_to", banks=", ".join(names)),
+            reply_deadline=reply_by,
         )
         documents = [
             _document(
@@ -401,7 +410,7 @@ def dossier_inquiry_answer(
             dossier,
             "inquiry_answer",
             actor=actor,
-            reason=f"{len(clean)} account(s), balance {total}",
+            reason=Reason("accounts_found", count=len(clean), balance=total),
         )
     return dossier
 
@@ -450,7 +459,7 @@ def dossier_transfer_propose(
             dossier,
             "transfer_propose",
             actor=actor,
-            reason=f"{owed} owed, {found} found",
+            reason=Reason("owed_and_found", owed=owed, found=found),
             by=_user(actor),
             amount=owed,
         )
@@ -612,7 +621,7 @@ def dossier_money_confirm(*, dossier_id: int, arrival_id: int, actor: Actor) -> 
             dossier,
             name,
             actor=actor,
-            reason=f"{arrival.arrival_ref} {arrival.amount}",
+            reason=Reason("arrival_amount", arrival=arrival.arrival_ref, amount=arrival.amount),
             arrival=arrival,
         )
     return dossier
@@ -642,7 +651,10 @@ def dossier_guarantee_require(
                 % {"found": found, "owed": owed}
             )
         transition_apply(
-            dossier, "guarantee_require", actor=actor, reason=f"{owed} owed, {found} found"
+            dossier,
+            "guarantee_require",
+            actor=actor,
+            reason=Reason("owed_and_found", owed=owed, found=found),
         )
         return _document(
             dossier,
@@ -882,7 +894,7 @@ def dossier_fine_refer(
             dossier,
             "fine_refer",
             actor=actor,
-            reason=f"{document.number} {owed}",
+            reason=Reason("fine_referred", document=document.number, owed=owed),
             from_state=dossier.state,
         )
     return referral
@@ -920,7 +932,7 @@ def dossier_close(
             dossier,
             "close",
             actor=actor,
-            reason=note.strip() or reason,
+            reason=note.strip() or Reason("dossier_closed", close_reason=reason),
             on=today,
             reason_code=reason,
             note=note.strip(),
@@ -975,7 +987,9 @@ def dossiers_follow(*, as_of: date, actor: Actor = DAILY) -> DossierReport:
                 dossier,
                 "close",
                 actor=actor,
-                reason=f"case {case.case_no} {case.state} (as of {as_of})",
+                reason=Reason(
+                    "case_closes_dossier", case=case.case_no, case_state=case.state, on=as_of
+                ),
                 on=as_of,
                 reason_code=reason,
             )
@@ -994,7 +1008,7 @@ def dossiers_follow(*, as_of: date, actor: Actor = DAILY) -> DossierReport:
                 dossier,
                 "guarantee_lapse",
                 actor=actor,
-                reason=f"no guarantee by {dossier.guarantee_deadline}",
+                reason=Reason("guarantee_lapsed", on=dossier.guarantee_deadline),
             )
             report.guarantees_lapsed.append(pk)
     return report

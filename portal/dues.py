@@ -207,8 +207,8 @@ def rejection_reasons(payment_ids) -> dict[int, str]:
     """Why each rejected payment was not accepted: the reason of its audit row."""
     rows = AuditEntry.objects.filter(
         subject="payment", subject_id__in=list(payment_ids), to_state="rejected"
-    ).values_list("subject_id", "reason")
-    return dict(rows)
+    ).only("subject_id", "reason", "reason_code", "reason_args")
+    return {row.subject_id: row.reason_shown for row in rows}
 
 
 def agreement_for_installment(member, installment_id: int) -> tuple[Agreement, Installment]:

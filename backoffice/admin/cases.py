@@ -30,7 +30,7 @@ from backoffice.admin.case_list import (
 from backoffice.admin.case_summary import case_summary
 from backoffice.admin.credit import CreditOffsetInline
 from backoffice.admin.helpers import PagedInline, ReadOnlyAdmin, ReadOnlyInline, id_number_fields
-from backoffice.admin.shown import actor_column, source_column, yuan
+from backoffice.admin.shown import actor_column, reason_column, source_column, yuan
 from backoffice.admin.writeoff import WriteOffInline
 from backoffice.queues import queue_shown
 from notices.models import Notice
@@ -118,7 +118,7 @@ class LedgerInline(PagedInline):
         "recorded_at",
         actor_column,
         source_column,
-        "reason",
+        reason_column,
     ]
     readonly_fields = fields
 

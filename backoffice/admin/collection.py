@@ -28,7 +28,7 @@ from backoffice.admin.helpers import (
     form_action,
     run_each,
 )
-from backoffice.admin.shown import actor_column
+from backoffice.admin.shown import actor_column, reason_column
 from kernel.csvfiles import FileRejected
 from kernel.inputs import AmountField, DateField
 from kernel.uploads import import_file_check
@@ -504,5 +504,5 @@ class CreditEntryAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "effective_on"]
     search_fields = ["=unit__uscc", "=arrival__arrival_ref", "=case__case_no"]
     list_select_related = ["unit", "arrival", "case"]
-    fields = [*list_display, "recorded_at", "reason"]
+    fields = [*list_display, "recorded_at", reason_column]
     readonly_fields = fields

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.admin.helpers import ReadOnlyAdmin
+from backoffice.admin.shown import reason_column
 from replenish.labels import actor_display
 from replenish.models import PaidMonthBatch, PaidMonthRow, PersonRecordAccess
 from replenish.services.records import paid_months_batch_make, paid_months_csv, person_records_open
@@ -127,9 +128,16 @@ class PersonSearchForm(forms.Form):
 class PersonRecordAccessAdmin(ReadOnlyAdmin):
     """The access log; its 'person's months' page is where staff open a person's months."""
 
-    list_display = ("at", "actor_label", "channel", "masked_id_number", "person_name", "reason")
+    list_display = (
+        "at",
+        "actor_label",
+        "channel",
+        "masked_id_number",
+        "person_name",
+        reason_column,
+    )
     list_filter = ("channel",)
-    fields = ("at", "actor_label", "channel", "masked_id_number", "person_name", "reason")
+    fields = ("at", "actor_label", "channel", "masked_id_number", "person_name", reason_column)
     readonly_fields = fields
     change_list_template = "admin/replenish/personrecordaccess/change_list.html"
 

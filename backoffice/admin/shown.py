@@ -21,6 +21,7 @@ SOURCES = {
     "bankruptcy": _("bankruptcy %(id)s"),
     "split": _("split %(id)s"),
     "correction": _("correction %(id)s"),
+    "offset": _("credit offset %(id)s"),
 }
 
 
@@ -29,6 +30,12 @@ def source_column(entry) -> str:
     kind, _sep, key = entry.source.partition(":")
     template = SOURCES.get(kind)
     return str(template) % {"id": key} if template is not None else entry.source
+
+
+@admin.display(description=_("reason"))
+def reason_column(entry) -> str:
+    """Why: a coded reason in the reader's language, a typed one as typed."""
+    return entry.reason_shown
 
 
 def yuan(amount) -> str:

@@ -4,10 +4,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from replenish.labels import actor_display, state_label, subject_label, transition_label
-from replenish.reasons import reason_text
+from replenish.models.reasoned import Reasoned
 
 
-class AuditEntry(models.Model):
+class AuditEntry(Reasoned):
     """One state change of a case or of something that belongs to it (a notice, an agreement).
 
     Written by the service that made the change, in the same transaction. `case` is empty only
@@ -46,13 +46,6 @@ class AuditEntry(models.Model):
     actor_label = models.CharField(_("by"), max_length=150)
     at = models.DateTimeField(_("at"), default=timezone.now)
     reason = models.TextField(_("reason"), blank=True)
-    # The reason as a code of replenish.reasons and its arguments, read in the reader's
-    # language; empty for a reason a person typed (`reason` is then the text as typed).
-    # Database defaults too: the set-based inserts (imports, bulk issuing) name their columns.
-    reason_code = models.CharField(_("reason code"), max_length=48, blank=True, db_default="")
-    reason_args = models.JSONField(
-        _("reason arguments"), default=dict, blank=True, db_default=models.Value("{}")
-    )
 
     class Meta:
         verbose_name = _("audit entry")
@@ -65,10 +58,6 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{subject_label(self.subject)} {self.subject_id}: {self.transition_shown}"
-
-    @property
-    def reason_shown(self) -> str:
-        return reason_text(self.reason_code, self.reason_args) if self.reason_code else self.reason
 
     @property
     def transition_shown(self) -> str:

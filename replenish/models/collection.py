@@ -17,6 +17,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from kernel.fields import AppendOnly, money_field
 from replenish.models.cases import ZERO
+from replenish.models.reasoned import Reasoned
 
 
 class PaymentChannel(models.TextChoices):
@@ -373,7 +374,7 @@ class CreditKind(models.TextChoices):
 CREDIT_TAKEN = (CreditKind.REVERSED, CreditKind.OFFSET, CreditKind.REFUND)
 
 
-class CreditEntry(AppendOnly, models.Model):
+class CreditEntry(AppendOnly, Reasoned):
     """An append-only change of a unit's overpayment credit (docs/rules.md: never dropped).
 
     The arrears ledger is per line and never below zero, so money beyond a case's debt cannot

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kernel.fields import AppendOnly, money_field
+from replenish.models.reasoned import Reasoned
 
 
 class LedgerKind(models.TextChoices):
@@ -17,7 +18,7 @@ class LedgerKind(models.TextChoices):
     CORRECTION = "correction", _("correction")
 
 
-class LedgerEntry(AppendOnly, models.Model):
+class LedgerEntry(AppendOnly, Reasoned):
     """An append-only change of what one line of a case owes, in its three portions.
 
     Amounts are signed: positive adds to the debt, negative takes from it. The database refuses an

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kernel.fields import money_field
+from replenish.models.reasoned import Reasoned
 
 
 class MonthStatus(models.TextChoices):
@@ -118,7 +119,7 @@ class AccessChannel(models.TextChoices):
     FRONT_END = "front_end", _("city-service front end")
 
 
-class PersonRecordAccess(models.Model):
+class PersonRecordAccess(Reasoned):
     """Who opened a person's months, when and why (Personal Information Protection Law): every
     opening of a person's page and every call of the person inquiry API. Append-only."""
 

@@ -28,6 +28,7 @@ from replenish.models import (
     AuditEntry,
     CaseState,
 )
+from replenish.reasons import Reason
 from replenish.services.agreements import agreements_breach_due
 from replenish.services.transitions import transition_apply
 
@@ -41,7 +42,7 @@ def _still_paid(agreement: Agreement, case: ArrearsCase) -> bool:
 
 
 def agreement_after_reversal(
-    case: ArrearsCase, *, arrival_ref: str, on: date, actor: Actor, why: str = ""
+    case: ArrearsCase, *, arrival_ref: str, on: date, actor: Actor, why: Reason | str = ""
 ) -> None:
     """Undo on the (locked) case's agreement what the reversed money did; see the module. The
     money is an arrival's (`arrival_ref`), or a credit offset's taken back (`why` says which)."""
@@ -54,7 +55,7 @@ def agreement_after_reversal(
         .order_by("-signed_on", "-pk")
         .first()
     )
-    why = why or f"arrival {arrival_ref} reversed"
+    why = why or Reason("arrival_reversed", arrival=arrival_ref)
     if (
         latest is not None
         and latest.state == AgreementState.FULFILLED
@@ -83,7 +84,10 @@ def agreement_after_reversal(
         # Reopened under an agreement that stays fulfilled: the debt outside it is due again.
         ArrearsLine.objects.filter(case=case).update(fee_stops_on=case.bankruptcy_fee_stop)
         transition_apply(
-            case, "agreement_end", actor=actor, reason=f"{why}; debt outside the agreement remains"
+            case,
+            "agreement_end",
+            actor=actor,
+            reason=Reason("agreement_ended_debt_remains", why=why),
         )
         return
     agreements_breach_due(as_of=on, actor=actor, agreement_ids=[in_force.pk])

@@ -226,7 +226,13 @@ def agreement_draft(
             agreement,
             "draft",
             actor=actor,
-            reason=Reason("agreement_drafted", agreement=agreement.number, party=counterparty),
+            reason=Reason(
+                "agreement_drafted",
+                agreement=agreement.number,
+                party=Reason(
+                    "party_of_kind", party=counterparty.display_name, kind=counterparty.kind
+                ),
+            ),
         )
     return agreement
 
@@ -318,7 +324,7 @@ def agreement_sign(
             on=signed_on,
             actor=actor,
             source=f"agreement:{agreement.pk}",
-            reason=f"agreement {agreement.number} signed",
+            reason=Reason("agreement_signed", agreement=agreement.number),
         )
         figures = ArrearsCase.objects.values("principal_unpaid", "fee_unpaid", "paid_total").get(
             pk=case.pk
@@ -389,7 +395,7 @@ def agreement_end(
     *,
     on: date,
     actor: Actor,
-    reason: str,
+    reason: Reason | str,
     case_follows: bool = True,
 ) -> None:
     """Terminate a live agreement of a locked case, in the caller's transaction.
@@ -428,7 +434,7 @@ def agreement_end(
 
 
 def live_agreements_end(
-    case: ArrearsCase, *, on: date, actor: Actor, reason: str, case_follows: bool = True
+    case: ArrearsCase, *, on: date, actor: Actor, reason: Reason | str, case_follows: bool = True
 ) -> None:
     """End the live agreement of a locked case, if it has one (a succession event changed who
     owes it)."""
@@ -549,7 +555,7 @@ def agreements_breach_due(
                 on=as_of,
                 actor=actor,
                 source={row["case_id"]: f"agreement:{row['pk']}" for row in found},
-                reason="agreement breached",
+                reason=Reason("agreement_breached", on=as_of),
             )
             breached += ids
 

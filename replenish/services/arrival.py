@@ -40,7 +40,7 @@ from replenish.models import (
     Payment,
     PaymentState,
 )
-from replenish.reasons import Reason
+from replenish.reasons import Reason, reason_fields
 from replenish.selectors import (
     arrivals_posted_after,
     late_fee_policy,
@@ -241,7 +241,7 @@ def arrival_match(*, arrival_id: int, case_id: int, actor: Actor, reason: str = 
             arrival,
             "match_by_hand",
             actor=actor,
-            reason=reason.strip() or f"matched by hand to {locked[case_id]}",
+            reason=reason.strip() or Reason("matched_by_hand", case=locked[case_id]),
             case_id=case_id,
             note=reason.strip(),
         )
@@ -466,7 +466,9 @@ def _post_batch(arrival_ids: list[int], *, actor: Actor) -> list[PostedArrival]:
                 recorded_at=now,
                 actor=actor_user(actor),
                 actor_label=actor_label(actor),
-                reason=f"arrival {a.arrival_ref} beyond the debt of case {cases[a.case_id][0]}",
+                **reason_fields(
+                    Reason("arrival_beyond_debt", arrival=a.arrival_ref, case=cases[a.case_id][0])
+                ),
             )
             for a in arrivals
             if by_arrival[a.pk].credit > 0
@@ -594,7 +596,7 @@ def _posting_reverse(
     actor: Actor,
 ) -> None:
     source = arrival_source(arrival.pk)
-    why = f"arrival {arrival.arrival_ref} reversed: {reason}"
+    why = Reason("arrival_reversed_because", arrival=arrival.arrival_ref, why=reason)
     policy = late_fee_policy()
     postings = []
     # What a correction already took off a line this money paid is the unit's credit now: it
@@ -630,7 +632,7 @@ def _posting_reverse(
             since=arrival.arrived_on,
             on=on,
             source=source,
-            reason=f"the principal of reversed arrival {arrival.arrival_ref}",
+            reason=Reason("reversed_arrival_principal", arrival=arrival.arrival_ref),
             policy=policy,
         )
         if missed is not None:
@@ -656,7 +658,7 @@ def _posting_reverse(
             # one registered case at most: this one owes again as an overdue case (a notice can
             # be issued from there).
             to_state = CaseState.OVERDUE
-            why += "; the unit has another registered case, so it reopens as overdue"
+            why = Reason("reopens_as_overdue", why=why)
         transition_apply(case, "reopen", actor=actor, reason=why, to_state=to_state)
     # The installments count as paid from the payments since signing, which the reversing
     # entries reduced: an agreement the money fulfilled is in force again (breached at once when

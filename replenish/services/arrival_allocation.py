@@ -27,6 +27,7 @@ from django.db import connection
 from kernel.money import Allocation, LateFeePolicy, LineDue, allocate_payment, fee_to_fix
 from kernel.sql import ids_in
 from replenish.models import ArrearsLine, Arrival, ArrivalState, LedgerKind
+from replenish.reasons import Reason
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
 from replenish.services.ledger import Posting
 
@@ -156,7 +157,7 @@ def arrivals_plan(lines: Sequence[ArrearsLine], arrivals: Sequence[Arrival]) -> 
         case_id = _case_of(arrival)
         case_lines = by_case[case_id]
         source = arrival_source(arrival.pk)
-        reason = f"arrival {arrival.arrival_ref}"
+        reason = Reason("arrival", arrival=arrival.arrival_ref)
         allocation, fixed = _allocate(
             arrival.amount, case_lines, on=arrival.arrived_on, policy=policy
         )

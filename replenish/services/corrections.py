@@ -59,6 +59,7 @@ from replenish.models import (
     LedgerKind,
     LineCorrection,
 )
+from replenish.reasons import Reason, reason_fields
 from replenish.selectors import late_fee_policy
 from replenish.services.ledger import Posting, ledger_post
 from replenish.services.transitions import audit_record, transition_apply
@@ -189,9 +190,15 @@ def _audit_recorded(correction: LineCorrection, *, actor: Actor) -> None:
         correction,
         "record",
         actor=actor,
-        reason=f"{correction.employer_before}/{correction.employee_before} -> "
-        f"{correction.employer_amount}/{correction.employee_amount}: {correction.reason} "
-        f"({correction.document_ref})",
+        reason=Reason(
+            "correction_recorded",
+            employer_before=correction.employer_before,
+            employee_before=correction.employee_before,
+            employer=correction.employer_amount,
+            employee=correction.employee_amount,
+            why=correction.reason,
+            document=correction.document_ref,
+        ),
     )
 
 
@@ -450,7 +457,12 @@ def _take_effect(
     case: ArrearsCase, line: ArrearsLine, correction: LineCorrection, *, on: date, actor: Actor
 ) -> None:
     source = correction_source(correction.pk)
-    why = f"correction {correction.pk}: {correction.reason} ({correction.document_ref})"
+    why = Reason(
+        "correction_of",
+        correction=correction.pk,
+        why=correction.reason,
+        document=correction.document_ref,
+    )
     employer, employee = correction.employer_amount, correction.employee_amount
     paid_employer = correction.employer_before - line.employer_unpaid
     paid_employee = correction.employee_before - line.employee_unpaid
@@ -487,7 +499,7 @@ def _take_effect(
                 employer=excess[0],
                 employee=excess[1],
                 late_fee=excess[2],
-                reason=f"{why}: paid beyond the corrected debt, kept as the unit's credit",
+                reason=Reason("paid_beyond_corrected_debt_to_credit", why=why),
             ),
         )
         _excess_to_credit(case, line, sum(excess, ZERO), on=on, why=why, actor=actor)
@@ -568,7 +580,13 @@ def still_on_line(
 
 
 def _excess_to_credit(
-    case: ArrearsCase, line: ArrearsLine, amount: Decimal, *, on: date, why: str, actor: Actor
+    case: ArrearsCase,
+    line: ArrearsLine,
+    amount: Decimal,
+    *,
+    on: date,
+    why: Reason | str,
+    actor: Actor,
 ) -> None:
     """Credit entries for the money paid beyond the corrected debt, against the payers that
     paid the line, newest first: an arrival or a credit offset (a credit entry belongs to the
@@ -619,6 +637,6 @@ def _excess_to_credit(
             effective_on=on,
             actor=actor_user(actor),
             actor_label=actor_label(actor),
-            reason=f"{why}: paid beyond the corrected debt",
+            **reason_fields(Reason("paid_beyond_corrected_debt", why=why)),
         )
         left -= take

@@ -42,6 +42,7 @@ from replenish.models import (
     RefundState,
 )
 from replenish.models.cases import WRITEOFF_RETURN_STATES
+from replenish.reasons import Reason, reason_fields
 from replenish.services.ledger import Posting, ledger_post, lines_fee_plan
 from replenish.services.numbering import number_block_take
 from replenish.services.payment import money_checked, portal_may_declare
@@ -121,7 +122,9 @@ def credit_offset(
             return []
         # The fee to `on` decides what the credit pays on each line; it is fixed only on the
         # lines the credit reaches (issue 13 rule 1), the others keep accruing from where they were.
-        fee_postings = lines_fee_plan(lines, on=on, source="offset:pending", reason="credit offset")
+        fee_postings = lines_fee_plan(
+            lines, on=on, source="offset:pending", reason=Reason("credit_offset", on=on)
+        )
         dues = sorted(
             (
                 LineDue(
@@ -163,7 +166,7 @@ def credit_offset(
                 effective_on=on,
                 source=offset_source(offsets[p.case_id].pk),
                 late_fee=p.late_fee,
-                reason=f"credit offset on {on}",
+                reason=Reason("credit_offset", on=on),
             )
             for p in fee_postings
             if p.line_id in reached
@@ -180,7 +183,7 @@ def credit_offset(
                     employer=-paid.employer,
                     employee=-paid.employee,
                     late_fee=-paid.late_fee,
-                    reason=f"credit of the unit offset on {on}",
+                    reason=Reason("unit_credit_offset", on=on),
                 )
             )
         ledger_post(postings, actor=actor)
@@ -197,7 +200,7 @@ def credit_offset(
                 effective_on=on,
                 actor=actor_user(actor),
                 actor_label=actor_label(actor),
-                reason=f"offset against case {cases[offset.case_id].case_no}",
+                **reason_fields(Reason("offset_against_case", case=cases[offset.case_id].case_no)),
             )
             for offset in offsets.values()
         )
@@ -205,7 +208,7 @@ def credit_offset(
             ArrearsCase.objects.filter(pk__in=list(offsets)),
             "settle",
             actor=actor,
-            reason="the unit's credit paid everything owed",
+            reason=Reason("credit_paid_everything"),
             conditions=Q(principal_unpaid=0, fee_unpaid=0),
         )
     return list(offsets.values())
@@ -301,7 +304,12 @@ def refund_apply(
             note=note.strip()[:500],
             applied_by=actor_label(actor),
         )
-        audit_record(refund, "apply", actor=actor, reason=f"{amount} to {refund.account_no}")
+        audit_record(
+            refund,
+            "apply",
+            actor=actor,
+            reason=Reason("refund_applied", amount=amount, account=refund.account_no),
+        )
     return refund
 
 
@@ -348,7 +356,14 @@ def refund_approve(*, refund_id: int, actor: Actor) -> CreditRefund:
             effective_on=timezone.localdate(),
             actor=user,
             actor_label=actor_label(actor),
-            reason=f"refund {refund.refund_no} to {refund.account_bank} {refund.account_no}",
+            **reason_fields(
+                Reason(
+                    "refund_paid_to",
+                    refund=refund.refund_no,
+                    bank=refund.account_bank,
+                    account=refund.account_no,
+                )
+            ),
         )
     return refund
 
@@ -394,7 +409,7 @@ def refund_pay(
             refund,
             "pay",
             actor=actor,
-            reason=f"paid out on {paid_on}, {payout_ref}",
+            reason=Reason("refund_paid_out", on=paid_on, payout=payout_ref),
             paid_on=paid_on,
             payout_ref=payout_ref,
         )

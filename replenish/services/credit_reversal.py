@@ -40,6 +40,7 @@ from replenish.models import (
     LedgerKind,
     RefundState,
 )
+from replenish.reasons import Reason, reason_fields
 from replenish.selectors import (
     late_fee_policy,
     money_posted_after_each,
@@ -59,7 +60,13 @@ from replenish.services.transitions import transition_apply
 
 
 def credit_take_back(
-    *, arrival: Arrival, case: ArrearsCase, amount: Decimal, on: date, reason: str, actor: Actor
+    *,
+    arrival: Arrival,
+    case: ArrearsCase,
+    amount: Decimal,
+    on: date,
+    reason: Reason | str,
+    actor: Actor,
 ) -> None:
     """Take back `amount`, the credit a reversed arrival left (its overpayment, and what
     corrections moved off the lines it paid): the rule is in the module docstring."""
@@ -98,7 +105,7 @@ def credit_take_back(
         effective_on=on,
         actor=actor_user(actor),
         actor_label=actor_label(actor),
-        reason=reason,
+        **reason_fields(reason),
     )
 
 
@@ -153,9 +160,7 @@ def offsets_take_back_for_earlier_arrivals(*, as_of: date, actor: Actor) -> list
             offsets_undo(
                 [(offset, offset.amount - offset.reversed_amount) for offset in offsets],
                 on=as_of,
-                reason=lambda offset: (
-                    f"money that arrived on {earliest[offset.case_id]} is posted before it"
-                ),
+                reason=lambda offset: Reason("posted_before_offset", on=earliest[offset.case_id]),
                 actor=actor,
             )
             taken_back += [offset.pk for offset in offsets]
@@ -166,7 +171,7 @@ def offsets_undo(
     undo: Sequence[tuple[CreditOffset, Decimal]],
     *,
     on: date,
-    reason: Callable[[CreditOffset], str],
+    reason: Callable[[CreditOffset], Reason | str],
     actor: Actor,
 ) -> None:
     """Undo these amounts of these (locked) offsets, in the order given (within a case, the
@@ -184,7 +189,7 @@ def offsets_undo(
         for case in ArrearsCase.objects.select_for_update().filter(pk__in=case_ids).order_by("pk")
     }
     why = {
-        offset.pk: f"credit offset {offset.pk} taken back: {reason(offset)}"
+        offset.pk: Reason("offset_taken_back", offset=offset.pk, why=reason(offset))
         for offset, _amount in undo
     }
     postings, taken = _undo_postings(undo, case_ids=case_ids, on=on, why=why)
@@ -204,7 +209,7 @@ def offsets_undo(
             effective_on=on,
             actor=user,
             actor_label=label,
-            reason=why[offset.pk],
+            **reason_fields(why[offset.pk]),
         )
         for offset, _amount in undo
     )
@@ -222,7 +227,7 @@ def _undo_postings(
     *,
     case_ids: list[int],
     on: date,
-    why: dict[int, str],
+    why: dict[int, Reason],
 ) -> tuple[list[Posting], dict[int, Decimal]]:
     """The ledger postings that undo these offsets, with the lines they reach locked, and the
     amount each takes back (less than asked only where the lines hold less of its money)."""
@@ -283,7 +288,7 @@ def _take_back_from_line(
     *,
     offset: CreditOffset,
     on: date,
-    why: str,
+    why: Reason,
     policy: LateFeePolicy,
     postings: list[Posting],
 ) -> Decimal:
@@ -318,7 +323,7 @@ def _take_back_from_line(
         since=offset.offset_on,
         on=on,
         source=source,
-        reason=f"the principal of credit offset {offset.pk} taken back",
+        reason=Reason("offset_principal_taken_back", offset=offset.pk),
         policy=policy,
     )
     line.employer_unpaid += back_employer
@@ -335,7 +340,7 @@ def _cases_after_undo(
     cases: list[ArrearsCase],
     first_offset: dict[int, int],
     *,
-    why: dict[int, str],
+    why: dict[int, Reason],
     on: date,
     actor: Actor,
 ) -> None:
@@ -365,7 +370,7 @@ def _cases_after_undo(
             )
 
 
-def case_reopen_if_owing(case: ArrearsCase, *, reason: str, actor: Actor) -> None:
+def case_reopen_if_owing(case: ArrearsCase, *, reason: Reason | str, actor: Actor) -> None:
     """A settled case that owes again reopens in the state it was settled from (overdue when
     the unit has another registered case by then: a unit has one registered case at most)."""
     case.refresh_from_db(fields=["principal_unpaid", "fee_unpaid", "state"])

@@ -22,6 +22,7 @@ from kernel.actors import Actor
 from kernel.money import LineFeeState, PrincipalChange, fee_fix_at_changes
 from kernel.sql import models_update
 from replenish.models import ArrearsLine, LedgerEntry, LedgerKind
+from replenish.reasons import Reason
 from replenish.selectors import late_fee_policy
 from replenish.services.ledger import Posting, ledger_post
 
@@ -34,7 +35,7 @@ def lines_fee_resume(
     on: date,
     actor: Actor,
     source: Mapping[int, str],
-    reason: str,
+    reason: Reason | str,
 ) -> int:
     """Resume the fee of every line of these (locked) cases from the day after
     `resume_after[case_id]`, until the unit's bankruptcy stop if any; `on` is the date of the
@@ -111,8 +112,9 @@ def lines_fee_resume(
                     effective_on=on,
                     source=source[case_id],
                     late_fee=amount,
-                    reason=f"{reason}: late fee from {start} to {state.accrues_after} on the "
-                    f"principal unpaid on each day",
+                    reason=Reason(
+                        "late_fee_resumed", why=reason, since=start, to=state.accrues_after
+                    ),
                 )
             )
         moved.append(ArrearsLine(pk=pk, fee_accrues_after=state.accrues_after, fee_stops_on=stop))

@@ -19,6 +19,7 @@ from kernel.actors import Actor, actor_label, actor_user
 from kernel.money import FEN, LateFeePolicy, LineFeeState, fee_to_fix
 from kernel.sql import ids_in, is_postgres, rows_insert
 from replenish.models import ArrearsCase, ArrearsLine, LedgerEntry, LedgerKind
+from replenish.reasons import Reason, reason_split
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
 
 CASE_FIGURES = (
@@ -193,14 +194,14 @@ class Posting:
     employer: Decimal = Decimal("0.00")
     employee: Decimal = Decimal("0.00")
     late_fee: Decimal = Decimal("0.00")
-    reason: str = ""
+    reason: Reason | str = ""
 
 
 # The columns of an entry `ledger_post` writes, in the order of its rows. `recorded_at` is left
 # to the database on PostgreSQL (`_database_records_the_time`).
 ENTRY_COLUMNS = (
     *("case_id", "line_id", "kind", "employer", "employee", "late_fee"),
-    *("effective_on", "actor_id", "actor_label", "source", "reason"),
+    *("effective_on", "actor_id", "actor_label", "source", "reason", "reason_code", "reason_args"),
 )
 
 
@@ -231,7 +232,7 @@ def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> int:
     rows = [
         (
             *(p.case_id, p.line_id, p.kind, p.employer, p.employee, p.late_fee),
-            *(p.effective_on, user_id, label, p.source, p.reason),
+            *(p.effective_on, user_id, label, p.source, *reason_split(p.reason)),
         )
         for p in postings
         if p.employer or p.employee or p.late_fee
@@ -324,7 +325,7 @@ def restored_fee_posting(
     since: date,
     on: date,
     source: str,
-    reason: str,
+    reason: Reason | str,
     policy: LateFeePolicy,
 ) -> Posting | None:
     """Money taken back from a line (a reversed arrival, an offset undone) restores principal
@@ -354,12 +355,14 @@ def restored_fee_posting(
         effective_on=on,
         source=source,
         late_fee=missed,
-        reason=f"late fee {since}..{line.fee_accrues_after} on {reason}",
+        reason=Reason(
+            "late_fee_on_restored_principal", since=since, to=line.fee_accrues_after, why=reason
+        ),
     )
 
 
 def lines_fee_fix(
-    lines: Sequence[ArrearsLine], *, on: date, actor: Actor, source: str, reason: str = ""
+    lines: Sequence[ArrearsLine], *, on: date, actor: Actor, source: str, reason: Reason | str = ""
 ) -> list[Posting]:
     """Fix the late fee accrued on these (locked) lines through `on`: post it, rounded per line,
     as `late_fee_fixed`, and move each line's accrual start to `on` (the rules: the fee is posted
@@ -376,7 +379,7 @@ def lines_fee_fix(
 
 
 def lines_fee_plan(
-    lines: Sequence[ArrearsLine], *, on: date, source: str, reason: str = ""
+    lines: Sequence[ArrearsLine], *, on: date, source: str, reason: Reason | str = ""
 ) -> list[Posting]:
     """What `lines_fee_fix` does, in memory only: the postings that fix the fee through `on`,
     with the line objects' fee figures and accrual start moved as they will be.

@@ -42,6 +42,7 @@ from replenish.models import (
     PersonRecordAccess,
     ReportedMonth,
 )
+from replenish.reasons import Reason, reason_fields
 from replenish.services.numbering import number_block_take
 from units.identifiers import mask_id_number
 from units.models import InsuredPerson, Unit
@@ -447,7 +448,7 @@ def _person_status(row: dict[str, Any], cases: Sequence[ArrearsCase]) -> tuple[s
 def person_records_open(
     *,
     id_number: str,
-    reason: str,
+    reason: Reason | str,
     actor: Actor,
     channel: str = AccessChannel.BACK_OFFICE,
     expected_name: str | None = None,
@@ -464,7 +465,8 @@ def person_records_open(
         "replenish.inquire_person_records" if front_end else "replenish.view_person_records",
         action=_("open a person's months"),
     )
-    reason = reason.strip()
+    if isinstance(reason, str):
+        reason = reason.strip()[:2000]
     if not reason:
         raise ValidationError({"reason": _("Say why you open this person's records.")})
     id_number = id_number.strip().upper()
@@ -472,13 +474,13 @@ def person_records_open(
     shown = person
     if person is not None and expected_name is not None and person.name != expected_name.strip():
         shown = None
-        reason = f"{reason} (name did not match: nothing shown)"
+        reason = Reason("name_mismatch", why=reason)
     PersonRecordAccess.objects.create(
         channel=channel,
         user=actor_user(actor),
         actor_label=actor_label(actor),
         person=person,
         masked_id_number=mask_id_number(id_number),
-        reason=reason[:2000],
+        **reason_fields(reason),
     )
     return shown, (person_months(shown) if shown else [])

@@ -45,7 +45,7 @@ def cases_pass_to(
     *,
     on: date,
     actor: Actor,
-    reason: str,
+    reason: Reason | str,
 ) -> None:
     """The locked open cases of a merged, bankrupt or auctioned unit are owed by `obligor` from
     now on; a live agreement with the unit ends (the case is due again until the new obligor
@@ -78,7 +78,7 @@ def cases_stop_fee_for_bankruptcy(
         on=last_day,
         actor=actor,
         source=source,
-        reason=f"late fee to the day before the bankruptcy acceptance of {accepted_on}",
+        reason=Reason("fee_to_bankruptcy", on=accepted_on),
     )
     ArrearsLine.objects.filter(case__in=cases).filter(
         Q(fee_stops_on__isnull=True) | Q(fee_stops_on__gt=last_day)
@@ -143,7 +143,7 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
                 code="date",
             )
         parties = list(event.parties.filter(kind=CounterpartyKind.SEPARATED_PARTY).order_by("pk"))
-        why = f"unit split (event {event.pk}): the case passes to {len(parties)} successors"
+        why = Reason("unit_split", event=event.pk, count=len(parties))
         live_agreements_end(case, on=on, actor=actor, reason=why, case_follows=False)
 
         lines = list(
@@ -164,7 +164,7 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
             on=on,
             actor=actor,
             source=source,
-            reason="late fee fixed to move with the debt to the successors",
+            reason=Reason("fee_fixed_for_successors"),
         )
         cells = [
             amount
@@ -218,7 +218,7 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
                     employer=-line.employer_unpaid,
                     employee=-line.employee_unpaid,
                     late_fee=-line.fee_unpaid,
-                    reason="apportioned among the successors",
+                    reason=Reason("apportioned_among_successors"),
                 )
             )
             for column, successor in enumerate(successors):
@@ -256,7 +256,7 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
                 employer=new.employer_amount,
                 employee=new.employee_amount,
                 late_fee=fee,
-                reason=f"taken over from case {case.case_no}",
+                reason=Reason("taken_over_from_case", case=case.case_no),
             )
             for new, fee in zip(new_lines, new_fees, strict=True)
         ]

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from kernel.actors import Actor, actor_label, require_permission
 from kernel.uploads import document_check, removed_on_failure
 from replenish.models import OPEN_STATES, SUCCESSOR_KINDS, ArrearsCase, owed_by_unit
+from replenish.reasons import Reason
 from replenish.services.succession import case_split, cases_pass_to, cases_stop_fee_for_bankruptcy
 from replenish.services.transitions import transition_apply
 from units.identifiers import validate_uscc
@@ -218,7 +219,7 @@ def unit_record_merger(
             parties=[(CounterpartyKind.MERGING_PARTY, name, uscc, merging_party, None)],
             actor=actor,
         )
-        why = f"merged into {party.name} ({party.uscc}) on {event.occurred_on}"
+        why = Reason("unit_merged", party=party.name, uscc=party.uscc, on=event.occurred_on)
         transition_apply(
             unit,
             "merge",
@@ -299,7 +300,9 @@ def unit_record_split(
             parties=checked,
             actor=actor,
         )
-        why = "split among " + ", ".join(f"{p.name} ({p.share})" for p in parties)
+        why = Reason(
+            "unit_split_among", parties=", ".join(f"{p.name} ({p.share})" for p in parties)
+        )
         transition_apply(
             unit, "split", actor=actor, reason=why, audit_case_ids=[c.pk for c in cases]
         )
@@ -345,7 +348,12 @@ def unit_record_bankruptcy(
             court=court,
             court_case_no=court_case_no,
         )
-        why = f"bankruptcy accepted on {accepted_on} by {event.court} ({event.court_case_no})"
+        why = Reason(
+            "bankruptcy_accepted",
+            on=accepted_on,
+            court=event.court,
+            court_case=event.court_case_no,
+        )
         transition_apply(
             unit,
             "enter_bankruptcy",
@@ -391,7 +399,9 @@ def unit_record_auction(
             parties=[(CounterpartyKind.COMPETENT_AUTHORITY, name, uscc, competent_authority, None)],
             actor=actor,
         )
-        why = f"{event.get_kind_display()} on {event.occurred_on}; owed by {authority.name}"
+        why = Reason(
+            "unit_event_owed_by", event=event.kind, on=event.occurred_on, party=authority.name
+        )
         transition_apply(
             unit,
             "auction",

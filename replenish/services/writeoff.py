@@ -244,10 +244,15 @@ def writeoff_withdraw(
             )
         reason = reason.strip()
         transition_apply(application, "withdraw", actor=actor, reason=reason)
-        why = f"write-off {application.writeoff_no} withdrawn" + (f": {reason}" if reason else "")
+        number = application.writeoff_no
+        why = (
+            Reason("writeoff_withdrawn_because", writeoff=number, why=reason)
+            if reason
+            else Reason("writeoff_withdrawn", writeoff=number)
+        )
         taken = unit_has_another_registered_case(case)
         if taken and case.state_before_writeoff == CaseState.REGISTERED:
-            why += "; the unit has another registered case, so it returns as overdue"
+            why = Reason("returns_as_overdue", why=why)
         transition_apply(
             case, "writeoff_withdraw", actor=_case_actor(actor), reason=why, registered_taken=taken
         )
@@ -256,7 +261,7 @@ def writeoff_withdraw(
                 case,
                 "settle",
                 actor=_case_actor(actor),
-                reason=f"write-off {application.writeoff_no} withdrawn; nothing is owed any more",
+                reason=Reason("writeoff_withdrawn_nothing_owed", writeoff=application.writeoff_no),
             )
     return application
 
@@ -410,7 +415,7 @@ def writeoff_post(*, application_id: int, actor: Actor) -> PostedWriteOff | None
                 employer=-line.employer_unpaid,
                 employee=-line.employee_unpaid,
                 late_fee=-line.fee_unpaid,
-                reason=f"write-off {application.writeoff_no}",
+                reason=Reason("writeoff_of", writeoff=application.writeoff_no),
             )
             for line in lines
         ]
@@ -432,7 +437,7 @@ def writeoff_post(*, application_id: int, actor: Actor) -> PostedWriteOff | None
             case,
             on=decided_on,
             actor=actor,
-            reason=f"write-off {application.writeoff_no} posted",
+            reason=Reason("agreement_ended_by_writeoff", writeoff=application.writeoff_no),
             case_follows=False,
         )
     return PostedWriteOff(

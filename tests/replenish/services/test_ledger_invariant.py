@@ -21,6 +21,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, Sum
+from django.utils import translation
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -42,6 +43,7 @@ from replenish.models import (
     CaseState,
     CreditEntry,
     CreditRefund,
+    LedgerEntry,
     LedgerKind,
     Payment,
     PaymentState,
@@ -84,6 +86,7 @@ from replenish.services.writeoff import (
     writeoff_return,
     writeoff_withdraw,
 )
+from tests.english_words import english_words
 from tests.factories import (
     COLLECTOR_PERMISSIONS,
     SYSTEM,
@@ -147,8 +150,25 @@ class LedgerMachine(RuleBasedStateMachine):
         self._atomic.__enter__()
 
     def teardown(self):
-        transaction.set_rollback(True)
-        self._atomic.__exit__(None, None, None)
+        try:
+            self.every_reason_reads_in_chinese()
+        finally:
+            transaction.set_rollback(True)
+            self._atomic.__exit__(None, None, None)
+
+    def every_reason_reads_in_chinese(self):
+        """Why each state changed and each yuan moved, as a Chinese clerk reads it on the case
+        page (the trail and the ledger) and on the credit's page: the reasons the services wrote
+        are codes read in Chinese, the ones typed here are Chinese already. Checked once, at the
+        end of each sequence, over everything it wrote."""
+        with translation.override("zh-hans"):
+            english = [
+                (model.__name__, entry.pk, entry.reason_shown)
+                for model in (AuditEntry, LedgerEntry, CreditEntry)
+                for entry in model.objects.only("reason", "reason_code", "reason_args")
+                if english_words(entry.reason_shown, allowed=frozenset({"tests"}))
+            ]
+        assert not english, english
 
     def _pick(self, data, queryset):
         pks = list(queryset.order_by("pk").values_list("pk", flat=True))
@@ -335,7 +355,7 @@ class LedgerMachine(RuleBasedStateMachine):
             try:
                 with transaction.atomic():
                     arrival_reverse(
-                        arrival_id=arrival_id, reason="wrong", actor=SYSTEM, on=self.today
+                        arrival_id=arrival_id, reason="到账有误", actor=SYSTEM, on=self.today
                     )
             except ValidationError as refused:
                 # only money posted to a case closed otherwise than by payment stays, the reversal
@@ -531,7 +551,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if approve:
             writeoff_approve(application_id=application_id, actor=self.auditor, today=self.today)
         else:
-            writeoff_reject(application_id=application_id, reason="assets", actor=self.auditor)
+            writeoff_reject(application_id=application_id, reason="尚有财产", actor=self.auditor)
 
     @rule()
     def the_core_system_takes_its_paid_months_batch(self):
