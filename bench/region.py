@@ -356,7 +356,6 @@ def sign_agreements(scale: Scale) -> dict[str, int]:
     }
     label = actor_label(_actor())
     now = timezone.now()
-    kind_label = str(CounterpartyKind.UNIT.label)
     with transaction.atomic(), connection.cursor() as c:
         c.execute(
             "CREATE TEMP TABLE bench_sign (case_id bigint PRIMARY KEY, set_name text, "
@@ -508,10 +507,12 @@ def sign_agreements(scale: Scale) -> dict[str, int]:
         c.execute(
             """
             INSERT INTO replenish_ledgerentry (case_id, line_id, kind, employer, employee,
-                late_fee, effective_on, recorded_at, actor_id, actor_label, source, reason)
+                late_fee, effective_on, recorded_at, actor_id, actor_label, source, reason,
+                reason_code, reason_args)
             SELECT f.case_id, f.line_id, 'late_fee_fixed', 0, 0, f.fee, f.signed_on, %(now)s,
                    NULL, %(label)s, 'agreement:' || s.agreement_id,
-                   'agreement ' || s.number || ' signed'
+                   'agreement ' || s.number || ' signed',
+                   'agreement_signed', jsonb_build_object('agreement', s.number)
             FROM bench_fee f JOIN bench_sign s ON s.case_id = f.case_id
             WHERE f.fee > 0 ORDER BY f.case_id, f.line_id
             """,
@@ -543,22 +544,31 @@ def sign_agreements(scale: Scale) -> dict[str, int]:
         c.execute(
             """
             INSERT INTO replenish_auditentry (case_id, subject, subject_id, transition, from_state,
-                                              to_state, actor_id, actor_label, at, reason)
+                                              to_state, actor_id, actor_label, at, reason,
+                                              reason_code, reason_args)
             SELECT s.case_id, 'agreement', s.agreement_id, 'draft', '', 'draft', NULL::integer,
                    %(label)s, %(now)s,
-                   'agreement ' || s.number || ' drafted with ' || u.name || ' (' || %(kind)s || ')'
+                   'agreement ' || s.number || ' drafted with ' || u.name
+                   || ' (' || %(kind)s || ')',
+                   'agreement_drafted',
+                   jsonb_build_object(
+                       'agreement', s.number,
+                       'party', jsonb_build_object(
+                           'code', 'party_of_kind',
+                           'args', jsonb_build_object('party', u.name, 'kind', %(kind)s)))
             FROM bench_sign s JOIN units_unit u ON u.id = s.unit_id
             UNION ALL
             SELECT s.case_id, 'agreement', s.agreement_id, 'sign', 'draft', 'in_force',
-                   NULL::integer,
-                   %(label)s, %(now)s, 'signed on ' || s.signed_on
+                   NULL::integer, %(label)s, %(now)s, 'signed on ' || s.signed_on,
+                   'signed_on', jsonb_build_object('on', s.signed_on::text)
             FROM bench_sign s
             UNION ALL
             SELECT s.case_id, 'case', s.case_id, 'agreement_take_effect', 'notified',
-                   'agreement', NULL::integer, %(label)s, %(now)s, 'agreement ' || s.number
+                   'agreement', NULL::integer, %(label)s, %(now)s, 'agreement ' || s.number,
+                   'agreement_in_force', jsonb_build_object('agreement', s.number)
             FROM bench_sign s
             """,
-            {"label": label, "now": now, "kind": kind_label},
+            {"label": label, "now": now, "kind": CounterpartyKind.UNIT.value},
         )
         case_totals_refresh(
             ArrearsCase.objects.extra(where=["id IN (SELECT case_id FROM bench_sign)"]).values("pk")

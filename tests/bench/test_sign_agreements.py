@@ -2,6 +2,8 @@
 `agreement_draft` + `agreement_sign` write for the same cases on the same dates: the same
 database state is built twice, once by each, and compared row by row (ids aside)."""
 
+import json
+
 import pytest
 from django.db import transaction
 
@@ -79,6 +81,8 @@ def snapshot() -> dict:
                 if source.startswith("agreement:")
                 else source,
                 reason,
+                code,
+                json.dumps(args, sort_keys=True, ensure_ascii=False),
             )
             for (
                 case,
@@ -91,6 +95,8 @@ def snapshot() -> dict:
                 label,
                 source,
                 reason,
+                code,
+                args,
             ) in ledger_rows(
                 "case_id",
                 "line_id",
@@ -102,6 +108,8 @@ def snapshot() -> dict:
                 "actor_label",
                 "source",
                 "reason",
+                "reason_code",
+                "reason_args",
             )
         ),
         "lines": sorted(
@@ -137,6 +145,8 @@ def snapshot() -> dict:
                 target,
                 label,
                 reason,
+                code,
+                json.dumps(args, sort_keys=True, ensure_ascii=False),
             )
             for (
                 case,
@@ -147,6 +157,8 @@ def snapshot() -> dict:
                 target,
                 label,
                 reason,
+                code,
+                args,
             ) in audit_rows(
                 "case_id",
                 "subject",
@@ -156,6 +168,8 @@ def snapshot() -> dict:
                 "to_state",
                 "actor_label",
                 "reason",
+                "reason_code",
+                "reason_args",
             )
         ),
         "sequences": sorted(NumberSequence.objects.values_list("scope", "last_value")),
