@@ -12,6 +12,7 @@ from typing import Any, cast
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.utils import CursorWrapper
 from django.db.models.expressions import DatabaseDefault
+from psycopg.types.json import Jsonb
 
 
 def is_postgres() -> bool:
@@ -240,7 +241,16 @@ _KEPT_AS_THEY_ARE: tuple[tuple[type | tuple[type, ...], Callable[[Any], bool]], 
     (models.BooleanField, lambda v: type(v) is bool),
     ((models.CharField, models.TextField), lambda v: type(v) is str),
     ((models.IntegerField, models.AutoField), lambda v: type(v) is int),
+    # A JSON value `json_prepared` already adapted (a reason's arguments shared by many rows).
+    (models.JSONField, lambda v: type(v) is Jsonb),
 )
+
+
+def json_prepared(value: Any) -> Any:
+    """A JSON value adapted once for `rows_insert`, for a value many rows share: on PostgreSQL
+    what `JSONField.get_db_prep_save` gives (which `rows_insert` then writes as it is), else the
+    value itself (`bulk_create` prepares it)."""
+    return Jsonb(value) if is_postgres() else value
 
 
 def _concrete(field: object) -> "models.Field[Any, Any]":

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from kernel.actors import Actor, actor_label, actor_user
 from kernel.money import FEN, LateFeePolicy, LineFeeState, fee_to_fix
-from kernel.sql import ids_in, is_postgres, rows_insert
+from kernel.sql import ids_in, is_postgres, json_prepared, rows_insert
 from replenish.models import ArrearsCase, ArrearsLine, LedgerEntry, LedgerKind
 from replenish.reasons import Reason, reason_split
 from replenish.selectors import LINE_FEE_FIELDS, late_fee_policy, line_fee_state
@@ -229,10 +229,17 @@ def ledger_post(postings: Sequence[Posting], *, actor: Actor) -> int:
         raise RuntimeError("ledger_post must run inside the service's transaction")
     user, label = actor_user(actor), actor_label(actor)
     user_id = user.pk if user is not None else None
+    # A reason is shared by the entries of one arrival, offset or signing: its columns are made
+    # once (the postings hold the reasons, so their ids stay theirs while this runs).
+    reasons: dict[int, tuple[str, str, Any]] = {}
+    for p in postings:
+        if id(p.reason) not in reasons:
+            text, code, args = reason_split(p.reason)
+            reasons[id(p.reason)] = (text, code, json_prepared(args))
     rows = [
         (
             *(p.case_id, p.line_id, p.kind, p.employer, p.employee, p.late_fee),
-            *(p.effective_on, user_id, label, p.source, *reason_split(p.reason)),
+            *(p.effective_on, user_id, label, p.source, *reasons[id(p.reason)]),
         )
         for p in postings
         if p.employer or p.employee or p.late_fee

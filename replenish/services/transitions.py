@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django_fsm import FSMFieldMixin, can_proceed, has_transition_perm
 
 from kernel.actors import Actor, actor_label, actor_user
-from kernel.sql import rows_insert
+from kernel.sql import json_prepared, rows_insert
 from replenish.models import AuditEntry
 from replenish.reasons import Reason, reason_split
 from replenish.transition_labels import state_label, transition_label
@@ -274,6 +274,7 @@ def transition_apply_bulk(
     field = _state_field(model)
     case_column = _case_column(model)
     reason, reason_code, reason_args = reason_split(reason)
+    reason_args = json_prepared(reason_args)  # once for every row
     with transaction.atomic():
         selected = queryset.filter(**{f"{field.attname}__in": sources})
         if conditions is not None:

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from kernel.sql import models_insert, models_update, rows_insert
+from kernel.sql import json_prepared, models_insert, models_update, rows_insert
 from notices.models import Notice
 from replenish.models import ArrearsLine, AuditEntry, LedgerEntry, LedgerKind
 from tests.factories import ArrearsCaseFactory, ArrearsRowFactory, import_rows
@@ -244,6 +244,32 @@ def test_rows_insert_stores_what_django_stores_and_fills_the_other_fields_with_d
         Decimal("0.50"),
         "",
     )
+
+
+def test_a_json_value_prepared_once_is_stored_by_every_row_that_shares_it():
+    # given a line and the arguments of one reason, shared by three entries: prepared once, and
+    # given as they are
+    import_rows([ArrearsRowFactory(unit_no=1, person_no=1)])
+    line = ArrearsLine.objects.get()
+    args = {"arrival": '到账"1"', "why": {"code": "arrival", "args": {"arrival": "A1"}}}
+    columns = (
+        *("case_id", "line_id", "kind", "late_fee", "effective_on", "actor_label", "source"),
+        *("reason_code", "reason_args"),
+    )
+
+    def row(source, value):
+        fields = (line.case_id, line.pk, "late_fee_fixed", Decimal("0.01"), date(2026, 11, 2))
+        return (*fields, "系统", source, "arrival", value)
+
+    # when they are written
+    shared = json_prepared(args)
+    rows_insert(LedgerEntry, columns, [row("shared", shared), row("shared", shared)])
+    rows_insert(LedgerEntry, columns, [row("plain", args)])
+
+    # then each stores the arguments, the same as the one given as a dict
+    written = LedgerEntry.objects.exclude(kind="assessed").order_by("pk")
+    stored = list(written.values_list("source", "reason_args"))
+    assert stored == [("shared", args), ("shared", args), ("plain", args)]
 
 
 def test_rows_insert_leaves_a_column_not_named_to_its_database_default():
