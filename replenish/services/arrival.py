@@ -597,6 +597,7 @@ def _posting_reverse(
 ) -> None:
     source = arrival_source(arrival.pk)
     why = Reason("arrival_reversed_because", arrival=arrival.arrival_ref, why=reason)
+    restored_why = Reason("reversed_arrival_principal", arrival=arrival.arrival_ref)
     policy = late_fee_policy()
     postings = []
     # What a correction already took off a line this money paid is the unit's credit now: it
@@ -632,7 +633,7 @@ def _posting_reverse(
             since=arrival.arrived_on,
             on=on,
             source=source,
-            reason=Reason("reversed_arrival_principal", arrival=arrival.arrival_ref),
+            reason=restored_why,
             policy=policy,
         )
         if missed is not None:

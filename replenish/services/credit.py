@@ -122,9 +122,12 @@ def credit_offset(
             return []
         # The fee to `on` decides what the credit pays on each line; it is fixed only on the
         # lines the credit reaches (issue 13 rule 1), the others keep accruing from where they were.
-        fee_postings = lines_fee_plan(
-            lines, on=on, source="offset:pending", reason=Reason("credit_offset", on=on)
+        # One reason for all the entries of a kind: ledger_post makes its columns once.
+        fee_reason, paid_reason = (
+            Reason("credit_offset", on=on),
+            Reason("unit_credit_offset", on=on),
         )
+        fee_postings = lines_fee_plan(lines, on=on, source="offset:pending", reason=fee_reason)
         dues = sorted(
             (
                 LineDue(
@@ -166,7 +169,7 @@ def credit_offset(
                 effective_on=on,
                 source=offset_source(offsets[p.case_id].pk),
                 late_fee=p.late_fee,
-                reason=Reason("credit_offset", on=on),
+                reason=fee_reason,
             )
             for p in fee_postings
             if p.line_id in reached
@@ -183,7 +186,7 @@ def credit_offset(
                     employer=-paid.employer,
                     employee=-paid.employee,
                     late_fee=-paid.late_fee,
-                    reason=Reason("unit_credit_offset", on=on),
+                    reason=paid_reason,
                 )
             )
         ledger_post(postings, actor=actor)

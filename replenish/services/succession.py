@@ -206,6 +206,7 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
         new_lines: list[ArrearsLine] = []
         new_fees = []  # the fixed fee each new line takes over, in the order of new_lines
         postings: list[Posting] = []
+        apportioned = Reason("apportioned_among_successors")
         for index, line in enumerate(lines):
             rows = table[3 * index : 3 * index + 3]
             postings.append(
@@ -218,7 +219,7 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
                     employer=-line.employer_unpaid,
                     employee=-line.employee_unpaid,
                     late_fee=-line.fee_unpaid,
-                    reason=Reason("apportioned_among_successors"),
+                    reason=apportioned,
                 )
             )
             for column, successor in enumerate(successors):
@@ -246,6 +247,7 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
                     )
                 )
         ArrearsLine.objects.bulk_create(new_lines)
+        taken_over = Reason("taken_over_from_case", case=case.case_no)
         postings += [
             Posting(
                 case_id=new.case_id,
@@ -256,7 +258,7 @@ def case_split(*, case_id: int, actor: Actor, on: date | None = None) -> list[Ar
                 employer=new.employer_amount,
                 employee=new.employee_amount,
                 late_fee=fee,
-                reason=Reason("taken_over_from_case", case=case.case_no),
+                reason=taken_over,
             )
             for new, fee in zip(new_lines, new_fees, strict=True)
         ]

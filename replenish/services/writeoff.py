@@ -405,6 +405,7 @@ def writeoff_post(*, application_id: int, actor: Actor) -> PostedWriteOff | None
         source = f"writeoff:{application.pk}"
         # Nothing accrues after approval on a bankrupt unit's lines; fix anything that did.
         lines_fee_fix(lines, on=decided_on, actor=actor, source=source)
+        why = Reason("writeoff_of", writeoff=application.writeoff_no)
         postings = [
             Posting(
                 case_id=case.pk,
@@ -415,7 +416,7 @@ def writeoff_post(*, application_id: int, actor: Actor) -> PostedWriteOff | None
                 employer=-line.employer_unpaid,
                 employee=-line.employee_unpaid,
                 late_fee=-line.fee_unpaid,
-                reason=Reason("writeoff_of", writeoff=application.writeoff_no),
+                reason=why,
             )
             for line in lines
         ]
