@@ -56,13 +56,13 @@ class BalanceView(UnitView):
             "total": principal + late_fee,
             "lines": [
                 {
-                    "case_no": r["line"].case.case_no,
-                    "period": r["line"].period,
+                    "case_no": r["case_no"],
+                    "period": r["period"],
                     "person": r["person"],
                     "id_number": r["id_number"],
                     "principal": r["principal"],
                     "late_fee": r["late_fee"],
-                    "fee_runs_from": r["line"].fee_accrues_after,
+                    "fee_runs_from": r["fee_runs_from"],
                 }
                 for r in rows
             ],

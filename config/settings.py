@@ -323,6 +323,9 @@ CACHE_URL = env.str("CACHE_URL", default="")
 CACHES = {"default": env.cache_url_config(CACHE_URL or "locmemcache://")}
 if CACHE_URL:
     AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+    # Sessions read from the shared cache and written through to the database (which keeps them
+    # if the cache is emptied): a signed-in page does not ask the database for its session.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Logs (operations/logs.py): JSON, one object a line with the request id (`LOG_FORMAT=json`, the
 # default when DEBUG is off), or plain text; every handler masks citizen ID numbers.

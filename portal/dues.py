@@ -82,7 +82,7 @@ def owed(member, today: date) -> Owed:
     result = Owed(rows=selectors.lines_owed(member, today))
     for row in result.rows:
         case = result.by_case.setdefault(
-            row["line"].case.case_no, {"principal": ZERO, "late_fee": ZERO, "lines": 0}
+            row["case_no"], {"principal": ZERO, "late_fee": ZERO, "lines": 0}
         )
         case["principal"] += row["principal"]
         case["late_fee"] += row["late_fee"]
@@ -121,8 +121,10 @@ def installment_rows(agreements, today: date) -> dict[int, list[InstallmentRow]]
     """Each agreement's installments with what is paid of each: the money paid on the case since
     signing pays them in order (as the daily run counts it), and the arrival that brought the
     total past an installment's cumulative amount dates it. Two queries for any number of
-    agreements."""
+    agreements, none for none."""
     agreements = [a for a in agreements if a.signed_on]
+    if not agreements:
+        return {}
     by_agreement: dict[int, list[Installment]] = {}
     for installment in selectors.installments(a.pk for a in agreements):
         by_agreement.setdefault(installment.agreement_id, []).append(installment)

@@ -32,7 +32,6 @@ def open_lines(member: PortalMembership) -> QuerySet[ArrearsLine]:
     return (
         ArrearsLine.objects.filter(case__in=cases(member))
         .exclude(employer_unpaid=0, employee_unpaid=0, fee_unpaid=0)
-        .select_related("person", "case")
         .order_by("person__name", "person_id", "period", "pk")
     )
 
@@ -87,17 +86,27 @@ def inbox(member: PortalMembership) -> QuerySet[Notification]:
 
 def lines_owed(member, as_of: date) -> list[dict]:
     """Each open line of the unit with what it owes as of `as_of`: principal unpaid and the late
-    fee the money rules compute for it (rounded per line), so the total can be checked."""
+    fee the money rules compute for it (rounded per line), so the total can be checked. The
+    columns are read as values, not as lines with their case and person: a portal page and the
+    API's balance read every open line of the unit on each request."""
     policy = late_fee_policy()
     rows = []
-    for line in open_lines(member):
-        state = line_fee_state(*(getattr(line, name) for name in LINE_FEE_FIELDS))
+    columns = open_lines(member).values_list(
+        *LINE_FEE_FIELDS, "period", "case_id", "case__case_no", "person__name", "person__id_number"
+    )
+    width = len(LINE_FEE_FIELDS)
+    for values in columns:
+        state = line_fee_state(*values[:width])
+        period, case_id, case_no, name, id_number = values[width:]
         fee = line_fee_due(state, as_of=as_of, policy=policy)
         rows.append(
             {
-                "line": line,
-                "person": line.person.name,
-                "id_number": line.person.masked_id_number,
+                "case_id": case_id,
+                "case_no": case_no,
+                "period": period,
+                "fee_runs_from": state.accrues_after,
+                "person": name,
+                "id_number": mask_id_number(id_number),
                 "principal": state.principal_unpaid,
                 "late_fee": fee,
                 "total": state.principal_unpaid + fee,

@@ -175,7 +175,7 @@ def notice_detail(request, pk: int):
                 (
                     r["principal"]
                     for r in debt.rows
-                    if r["accruing"] and r["line"].case_id == notice.case_id
+                    if r["accruing"] and r["case_id"] == notice.case_id
                 ),
                 ZERO,
             )

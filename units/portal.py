@@ -15,10 +15,15 @@ PORTAL_GROUP = "单位门户用户"
 
 
 def membership_of(user) -> PortalMembership | None:
-    """The portal membership of a signed-in user, or None (staff, anonymous, unknown)."""
+    """The portal membership of a signed-in user, or None (staff, anonymous, unknown), with the
+    unit or counterparty it acts for (every portal page names it)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    return PortalMembership.objects.filter(user_id=user.pk).first()
+    return (
+        PortalMembership.objects.filter(user_id=user.pk)
+        .select_related("unit", "counterparty")
+        .first()
+    )
 
 
 def portal_user_create(

@@ -30,7 +30,13 @@ from backoffice.admin.case_list import (
 from backoffice.admin.case_summary import case_summary
 from backoffice.admin.credit import CreditOffsetInline
 from backoffice.admin.helpers import PagedInline, ReadOnlyAdmin, ReadOnlyInline, id_number_fields
-from backoffice.admin.shown import actor_column, reason_column, source_column, yuan
+from backoffice.admin.shown import (
+    actor_column,
+    reason_column,
+    source_column,
+    sources_name,
+    yuan,
+)
 from backoffice.admin.writeoff import WriteOffInline
 from backoffice.queues import queue_shown
 from notices.models import Notice
@@ -125,6 +131,9 @@ class LedgerInline(PagedInline):
     def get_queryset(self, request):
         # A line shows as its period and person.
         return super().get_queryset(request).select_related("line__person")
+
+    def page_loaded(self, rows):
+        sources_name(rows)
 
 
 class AuditInline(PagedInline):

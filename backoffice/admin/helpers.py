@@ -178,14 +178,19 @@ class ReadOnlyInline(admin.TabularInline):
 class PagedInline(ReadOnlyInline):
     """A read-only inline shown `per_page` rows at a time (the page's `<prefix>-page` parameter),
     so a case of thousands of lines renders as fast as one of ten: two queries, a count and the
-    page."""
+    page (and whatever `page_loaded` reads for the page's rows, at once)."""
 
     per_page = 50
     template = "admin/replenish/edit_inline/paged_tabular.html"
 
+    def page_loaded(self, rows: list) -> None:
+        """Called with the rows of the page shown, before they render: a column that names
+        another object reads them all here in one query rather than one a row."""
+
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         per_page = self.per_page
+        inline = self
 
         class Paged(formset):  # type: ignore[misc, valid-type]
             def get_queryset(self):
@@ -206,7 +211,8 @@ class PagedInline(ReadOnlyInline):
                         if n in near or n in (1, self.pages)
                     ]
                     start = (self.page_number - 1) * per_page
-                    self._page = rows[start : start + per_page]
+                    self._page = list(rows[start : start + per_page])
+                    inline.page_loaded(self._page)
                 return self._page
 
         return Paged

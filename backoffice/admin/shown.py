@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from replenish.labels import actor_display
+from replenish.models import Agreement, Arrival
 
 
 @admin.display(description=_("by"), ordering="actor_label")
@@ -25,11 +26,40 @@ SOURCES = {
 }
 
 
+# The sources a clerk knows by a number of their own, not by the row's id: an arrival by the
+# bank's reference, an agreement by its number.
+SOURCE_NUMBERS = {
+    "arrival": (Arrival, "arrival_ref"),
+    "agreement": (Agreement, "number"),
+}
+
+
+def sources_name(entries) -> None:
+    """Reads the numbers of the entries' sources (one query a kind of source) for
+    `source_column` to show: "到账 BANK-2026-0001" rather than "到账 2"."""
+    keys: dict[str, set[int]] = {}
+    for entry in entries:
+        kind, _sep, key = entry.source.partition(":")
+        if kind in SOURCE_NUMBERS and key.isdigit():
+            keys.setdefault(kind, set()).add(int(key))
+    numbers = {
+        (kind, str(pk)): number
+        for kind, ids in keys.items()
+        for pk, number in SOURCE_NUMBERS[kind][0]
+        .objects.filter(pk__in=ids)
+        .values_list("pk", SOURCE_NUMBERS[kind][1])
+    }
+    for entry in entries:
+        kind, _sep, key = entry.source.partition(":")
+        entry.source_number = numbers.get((kind, key))
+
+
 @admin.display(description=_("source"), ordering="source")
 def source_column(entry) -> str:
     kind, _sep, key = entry.source.partition(":")
     template = SOURCES.get(kind)
-    return str(template) % {"id": key} if template is not None else entry.source
+    number = getattr(entry, "source_number", None) or key
+    return str(template) % {"id": number} if template is not None else entry.source
 
 
 @admin.display(description=_("reason"))

@@ -124,7 +124,7 @@ class PersonRecordAccess(Reasoned):
     opening of a person's page and every call of the person inquiry API. Append-only."""
 
     at = models.DateTimeField(_("at"), default=timezone.now)
-    channel = models.CharField(_("channel"), max_length=16, choices=AccessChannel.choices)
+    channel = models.CharField(_("access channel"), max_length=16, choices=AccessChannel.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

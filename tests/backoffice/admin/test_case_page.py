@@ -253,3 +253,47 @@ def test_the_read_only_parts_draw_the_cells_the_admins_tabular_template_draws(
     assert 'name="lines-0-id"' in page  # the tabular template's input, with the patch on
     monkeypatch.undo()
     assert 'name="lines-0-id"' not in client.get(url).content.decode()
+
+
+def test_the_ledger_names_an_arrival_by_its_reference_in_one_query_for_the_page(client):
+    # given a case of twelve lines paid by one arrival, and a case paid by three
+    from replenish.services.arrival import arrivals_post
+    from tests.factories import ArrivalRowFactory, import_arrivals
+    from units.samples import sample_uscc
+
+    for unit in (1, 2):
+        import_rows(
+            [
+                ArrearsRowFactory(unit_no=unit, person_no=10 + n, employer_amount="300.00")
+                for n in range(12)
+            ]
+        )
+    refs = {1: ["BANK-A1"], 2: ["BANK-B1", "BANK-B2", "BANK-B3"]}
+    for unit, unit_refs in refs.items():
+        for ref in unit_refs:
+            import_arrivals(
+                [ArrivalRowFactory(arrival_ref=ref, amount="700.00", unit_no=unit)],
+                today=date(2026, 3, 31),
+            )
+    arrivals_post(actor=SYSTEM)
+    client.force_login(department_user(COLLECTION, "collector"))
+
+    def page(unit) -> tuple[str, int]:
+        case = ArrearsCase.objects.get(unit__uscc=sample_uscc(unit))
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(
+                reverse("admin:replenish_arrearscase_change", args=[case.pk]),
+                HTTP_ACCEPT_LANGUAGE="zh-hans",
+            )
+        assert response.status_code == 200
+        return response.content.decode(), len(captured)
+
+    # when the clerk opens each case's page
+    (one, one_queries), (three, three_queries) = page(1), page(2)
+
+    # then the ledger's source column names each arrival by the bank's reference, not by its id
+    assert "到账 BANK-A1" in one
+    assert all(f"到账 {ref}" in three for ref in refs[2])
+    assert not re.search(r"到账 \d+<", one + three)
+    # and the references of the page's entries are read at once, whatever their number
+    assert three_queries == one_queries

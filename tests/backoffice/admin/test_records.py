@@ -98,6 +98,24 @@ def test_audit_reads_the_access_log(client, restored):
     assert "职工来电" in html and MASKED in html and PERSON not in html
 
 
+def test_the_access_log_names_its_channel_as_the_way_the_records_were_asked_for(client, restored):
+    # given an opening of a person's records in the back office
+    logged_in(client, department_user(COLLECTION, "clerk")).post(
+        PAGE, {"id_number": PERSON, "reason": "职工来电"}
+    )
+    client.logout()
+
+    # when audit reads the log in Chinese
+    log = logged_in(client, department_user(AUDIT, "auditor")).get(
+        reverse("admin:replenish_personrecordaccess_changelist"), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+
+    # then the column is the channel of the inquiry, not a payment channel
+    html = log.content.decode()
+    assert "查询渠道" in html and "业务后台" in html
+    assert "缴费渠道" not in html
+
+
 def test_finance_makes_lists_and_downloads_batches(client, restored):
     finance = logged_in(client, department_user(FINANCE, "cashier"))
 
