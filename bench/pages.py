@@ -7,9 +7,16 @@ and once on a nearly empty database (two units, two cases, two notices). It crea
 signs in with: a superuser for the staff pages, and a portal user acting for the unit of the
 case in the middle of the list (`portal_user_create`, the product's service) with a DRF token
 for the inquiry API (`extra_pages`).
+
+With `--big-cases` (the nearly empty database's run) it also imports, through the product's
+import, a case of 500 lines and one of 5,000 (a unit of 50 and one of 500 employees, ten months
+each) and times their case pages: a page shows a case's lines and ledger fifty at a time, so
+neither should cost more than a case of ten lines.
 """
 
 import argparse
+import csv
+import io
 import json
 import os
 import statistics
@@ -49,9 +56,75 @@ def extra_pages(case, notice) -> dict[str, tuple[str, dict]]:
     }
 
 
+BIG_CASES = {
+    "admin case page, 500 lines": (900_001, 50),
+    "admin case page, 5,000 lines": (900_002, 500),
+}
+BIG_CASE_MONTHS = 10
+
+
+def big_case_file(unit_no: int, persons: int) -> io.BytesIO:
+    """An arrears file of one unit: `persons` employees, each owing the ten months 2025-01 to
+    2025-10 (valid identifiers, amounts varying by line)."""
+    from bench.arrears_file import COLUMNS
+    from units.samples import sample_id_number, sample_uscc
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    uscc = sample_uscc(unit_no)
+    for person in range(persons):
+        id_number = sample_id_number(unit_no * 1_000 + person)
+        for month in range(1, BIG_CASE_MONTHS + 1):
+            writer.writerow(
+                (
+                    uscc,
+                    f"大户{unit_no}有限公司",
+                    "310101",
+                    f"2025-{month:02d}",
+                    id_number,
+                    f"职工{person}",
+                    "8000.00",
+                    f"{600 + (person * 7 + month) % 300}.40",
+                    "160.00",
+                    f"2025-{month + 1:02d}-15",
+                )
+            )
+    return io.BytesIO(out.getvalue().encode())
+
+
+def big_case_pages() -> dict[str, tuple[str, dict]]:
+    """The cases of 500 and 5,000 lines (imported the first time): name -> case page URL."""
+    from django.urls import reverse
+
+    from kernel.actors import System
+    from replenish.models import ArrearsCase
+    from replenish.services.arrears_import import arrears_import
+    from units.samples import sample_uscc
+
+    pages = {}
+    for name, (unit_no, persons) in BIG_CASES.items():
+        uscc = sample_uscc(unit_no)
+        if not ArrearsCase.objects.filter(unit__uscc=uscc).exists():
+            arrears_import(
+                file=big_case_file(unit_no, persons),
+                file_name=f"big-{unit_no}.csv",
+                actor=System("bench_pages"),
+            )
+        case = ArrearsCase.objects.get(unit__uscc=uscc)
+        lines = case.lines.count()
+        if lines != persons * BIG_CASE_MONTHS:
+            raise SystemExit(f"{name}: the case has {lines} lines")
+        pages[name] = reverse("admin:replenish_arrearscase_change", args=[case.pk])
+    return pages
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--big-cases", action="store_true", help="also cases of 500 and 5,000 lines"
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()  # a no-op when bench.timed has set Django up
@@ -77,6 +150,8 @@ def main(argv: list[str] | None = None) -> None:
         "notice document": (reverse("notices:notice_html", args=[notice.pk]), staff),
         **extra_pages(case, notice),
     }
+    if args.big_cases:
+        pages.update({name: (url, staff) for name, url in big_case_pages().items()})
     result = {}
     for name, (url, how) in pages.items():
         client = Client()

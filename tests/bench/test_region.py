@@ -10,9 +10,11 @@ import pytest
 from django.core.management import call_command
 
 from bench import region
+from bench.pages import BIG_CASES
 from replenish.models import ArrearsCase, CaseState, Installment
 from replenish.models.agreements import Agreement, AgreementState
 from replenish.services.ledger import ledger_differences
+from units.samples import sample_uscc
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -53,5 +55,8 @@ def test_the_tiny_region_has_every_state_and_a_clean_ledger(tmp_path, settings):
     out = io.StringIO()
     call_command("check_ledger", stdout=out)
     assert "agree" in out.getvalue()
-    # Every page bench.run measures answers (bench.pages exits otherwise).
-    run_here(["bench.pages", "--repeat", "1"])
+    # Every page bench.run measures answers (bench.pages exits otherwise), the cases of 500 and
+    # 5,000 lines among them, imported whole.
+    run_here(["bench.pages", "--repeat", "1", "--big-cases"])
+    big = ArrearsCase.objects.filter(unit__uscc__in=[sample_uscc(n) for n, _ in BIG_CASES.values()])
+    assert sorted(case.lines.count() for case in big) == [500, 5_000]
