@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db.models.fields.json import KT
 from django.urls import reverse
 
 from kernel.money import DEFAULT_RATE_TABLE, round_fen
@@ -117,6 +118,17 @@ class InstallmentRow:
         return self.installment.amount - self.paid
 
 
+# What `installment_rows` and `dues` read of an agreement and its case.
+INSTALLMENT_ROW_FIELDS = (
+    "number",
+    "case_id",
+    "paid_before",
+    "signed_on",
+    "case__case_no",
+    "case__paid_total",
+)
+
+
 def installment_rows(agreements, today: date) -> dict[int, list[InstallmentRow]]:
     """Each agreement's installments with what is paid of each: the money paid on the case since
     signing pays them in order (as the daily run counts it), and the arrival that brought the
@@ -168,7 +180,15 @@ def dues(member, today: date, debt: Owed) -> list[Due]:
     """What the unit should pay now: its current notices (the case's debt today, by the
     deadline) and the next unpaid installment of each agreement in force, soonest first."""
     items = []
-    for notice in current_notices(member).order_by("deadline", "pk"):
+    # Only the columns shown, and of the snapshot only the rule of the deadline (what a notice
+    # not yet delivered says of it): not the whole snapshot of every current notice.
+    notices = (
+        current_notices(member)
+        .order_by("deadline", "pk")
+        .only("number", "deadline", "state", "case__case_no", "case__state")
+        .annotate(working_days=KT("snapshot__deadline_rule__working_days"))
+    )
+    for notice in notices:
         items.append(
             Due(
                 kind="notice",
@@ -182,7 +202,13 @@ def dues(member, today: date, debt: Owed) -> list[Due]:
                 notice=notice,
             )
         )
-    in_force = list(selectors.agreements(member).filter(state=AgreementState.IN_FORCE))
+    in_force = list(
+        selectors.agreements(member)
+        .filter(state=AgreementState.IN_FORCE)
+        .select_related(None)
+        .select_related("case")
+        .only(*INSTALLMENT_ROW_FIELDS)
+    )
     for agreement_id, rows in installment_rows(in_force, today).items():
         agreement = next(a for a in in_force if a.pk == agreement_id)
         row = next((r for r in rows if r.status != "paid"), None)

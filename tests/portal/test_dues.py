@@ -72,6 +72,21 @@ def test_a_notice_past_its_deadline_warns_and_says_what_the_fee_adds_each_day(cl
     assert f'<dd id="owed-today"><strong>{owed.total:,.2f}</strong></dd>' in detail
 
 
+def test_a_notice_not_yet_delivered_says_its_deadline_runs_from_receipt(client, settings):
+    # given a notice issued and not delivered (no deadline yet), under a rule of 12 working days
+    settings.NOTICE_DEADLINE_WORKING_DAYS = 12
+    import_rows([ArrearsRowFactory(unit_no=7, person_no=1)])
+    case = case_of(sample_uscc(7))
+    notice = case_issue_notice(case_id=case.pk, actor=SYSTEM, issued_on=timezone.localdate())
+    assert notice.deadline is None
+    client.force_login(portal_user("unit7", unit=case.unit))
+
+    # when / then the home page names the notice and the rule its snapshot holds
+    home = page(client, "/portal/")
+    assert "缴款期限：收到通知单之日起 12 个工作日内" in home
+    assert notice.number in home
+
+
 def test_a_notice_within_its_deadline_counts_the_days_left(client):
     # given a notice delivered today
     today = timezone.localdate()
