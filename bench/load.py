@@ -3,8 +3,10 @@ PostgreSQL server of DATABASE_URL, gunicorn serves it on loopback (LOAD_PORT, de
 WEB_CONCURRENCY workers, default 4; the shared cache of LOAD_CACHE_URL, default Redis db 13), and
 locust (bench/locustfile.py) runs each scenario with LOAD_CLIENTS (16) clients that ask with no
 pause for LOAD_SECONDS (60, at most a minute) each: the admin case list, a case page, the portal
-home and the API balance. p50/p95/p99 and the errors go into docs/benchmarks.md between the
-`load` markers and are printed.
+home and the API balance. p50/p95/p99, the errors and the processor time a request cost each
+side (the web workers, PostgreSQL's processes, the clients; read from /proc and the clients'
+rusage before and after each scenario) go into docs/benchmarks.md between the `load` markers
+and are printed.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres BENCH_SIZE=small python -m bench.load
 
@@ -16,6 +18,7 @@ import json
 import os
 import platform
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -31,8 +34,14 @@ SCENARIOS = ("admin case list", "admin case page", "portal home", "API balance")
 PASSWORD = "Load-harbour-7391"
 BEGIN, END = "<!-- load: begin -->", "<!-- load: end -->"
 
+# The users the clients act as, and a signed-in session of each (as a sign-in would leave it),
+# so that the minute measured is pages only: a sign-in costs the server a password hash, about
+# half a second of a core, and sixteen of them at the start of a scenario were part of its time.
 USERS = f"""
 import json
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth import get_user_model
 from knox.models import AuthToken
 from kernel.actors import System
@@ -45,7 +54,15 @@ case = ArrearsCase.objects.get(pk=ids[len(ids) // 2])
 portal_user_create(username="load_portal", password="{PASSWORD}",
                    actor=System("bench_load"), unit_id=case.unit_id)
 _token, key = AuthToken.objects.create(user=User.objects.get(username="load_portal"))
-print(json.dumps({{"case": case.pk, "token": key, "cases": len(ids)}}))
+sessions = {{}}
+for user in User.objects.filter(username__in=["load_admin", "load_portal"]):
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    sessions[user.username] = store.session_key
+print(json.dumps({{"case": case.pk, "token": key, "cases": len(ids), "sessions": sessions}}))
 """
 
 
@@ -59,6 +76,29 @@ def wait_healthy(url: str, timeout: float) -> None:
             pass
         time.sleep(0.5)
     raise SystemExit(f"gunicorn did not answer {url} in {timeout} s")
+
+
+def server_cpu() -> dict[str, float]:
+    """Processor seconds (user + system) spent so far by the web workers (gunicorn) and by
+    PostgreSQL's processes on this machine, read from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    spent = {"web": 0.0, "database": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        group = "web" if b"gunicorn" in command else "database" if b"postgres" in command else ""
+        if group:
+            spent[group] += (int(fields[11]) + int(fields[12])) / tick
+    return spent
+
+
+def clients_cpu() -> float:
+    """Processor seconds spent by the ended children of this process (the locust runs)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def percentiles(stats_csv: Path, name: str) -> dict:
@@ -86,13 +126,22 @@ def report(results: dict, *, size: str, cases: int, seconds: int, clients: int, 
         f"{clients} clients on {workers} workers wait about {clients // workers} service times "
         "per request, so a page's p50 is about that many times what one request alone takes.",
         "",
-        "| scenario | requests | req/s | p50 ms | p95 ms | p99 ms | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "Processor time a request, ms: what the web workers, PostgreSQL's processes and the "
+        "clients (locust, its start included) spent during the scenario over the requests "
+        "answered; the clients start signed in (`bench/load.py`). "
+        f"{os.cpu_count()} cores serve N requests a second only if the three add up to at most "
+        f"{os.cpu_count()} × 1000 / N ms.",
+        "",
+        "| scenario | requests | req/s | p50 ms | p95 ms | p99 ms | errors "
+        "| web ms | database ms | clients ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, r in results.items():
+        cpu = {side: seconds * 1000 / max(1, r["requests"]) for side, seconds in r["cpu"].items()}
         lines.append(
             f"| {name} | {r['requests']} | {r['rps']:.1f} | {r['p50']} | {r['p95']} | "
-            f"{r['p99']} | {r['errors']} |"
+            f"{r['p99']} | {r['errors']} | {cpu['web']:.1f} | {cpu['database']:.1f} "
+            f"| {cpu['clients']:.1f} |"
         )
     lines.append(END)
     return "\n".join(lines)
@@ -164,6 +213,7 @@ def main() -> None:
         results = {}
         for scenario in SCENARIOS:
             prefix = work / f"load-{scenario.replace(' ', '-')}"
+            server_before, clients_before = server_cpu(), clients_cpu()
             subprocess.run(
                 [
                     str(ROOT / ".venv" / "bin" / "locust"),
@@ -188,14 +238,19 @@ def main() -> None:
                 env={
                     **os.environ,
                     "LOAD_SCENARIO": scenario,
-                    "LOAD_PASSWORD": PASSWORD,
                     "LOAD_CASE": str(made["case"]),
                     "LOAD_TOKEN": made["token"],
+                    "LOAD_SESSIONS": json.dumps(made["sessions"]),
                 },
                 check=False,
                 timeout=seconds + 60,
             )
+            server_after = server_cpu()
             results[scenario] = percentiles(Path(f"{prefix}_stats.csv"), scenario)
+            results[scenario]["cpu"] = {
+                **{side: server_after[side] - server_before[side] for side in server_after},
+                "clients": clients_cpu() - clients_before,
+            }
             print(scenario, results[scenario], flush=True)
         block = report(
             results,

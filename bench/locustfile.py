@@ -1,5 +1,8 @@
 """The load test's clients (locust), one scenario a run, chosen by LOAD_SCENARIO: each of the
-16 clients signs in once, then asks for its page again and again with no pause.
+16 clients asks for its page again and again with no pause, signed in as a user would be after
+signing in (the session `bench.load` made for the user: LOAD_SESSIONS) or with the portal user's
+API token (LOAD_TOKEN). A page answered otherwise than 200 (a redirect to the sign-in, say) is a
+failure.
 
 The clients are locust's `FastHttpUser` (geventhttpclient): the clients share the server's two
 cores, so what they spend is taken from the pages measured. Measured on the API balance (20 s,
@@ -7,61 +10,43 @@ cores, so what they spend is taken from the pages measured. Measured on the API 
 against 1.1 ms with `HttpUser` (requests).
 
 Run by `bench.load` (`make load`), which builds the region, starts gunicorn and passes
-LOAD_CASE (a case's id), LOAD_PASSWORD and LOAD_TOKEN (the portal user's API token).
+LOAD_CASE (a case's id), LOAD_SESSIONS and LOAD_TOKEN.
 """
 
+import json
 import os
-import re
 
 from locust import FastHttpUser, constant, task
 
-SCENARIO = os.environ.get("LOAD_SCENARIO", "case list")
-PASSWORD = os.environ.get("LOAD_PASSWORD", "")
+SCENARIO = os.environ.get("LOAD_SCENARIO", "admin case list")
 CASE = os.environ.get("LOAD_CASE", "1")
 TOKEN = os.environ.get("LOAD_TOKEN", "")
+SESSIONS = json.loads(os.environ.get("LOAD_SESSIONS", "{}"))
+SESSION_COOKIE = "sessionid"  # Django's SESSION_COOKIE_NAME, which the product keeps
 
+# scenario: (who asks, the page)
 PAGES = {
-    "admin case list": ("/admin/login/", "load_admin", "/admin/replenish/arrearscase/"),
-    "admin case page": (
-        "/admin/login/",
-        "load_admin",
-        f"/admin/replenish/arrearscase/{CASE}/change/",
-    ),
-    "portal home": ("/portal/login/", "load_portal", "/portal/"),
-    "API balance": (None, None, "/api/unit/balance/"),
+    "admin case list": ("load_admin", "/admin/replenish/arrearscase/"),
+    "admin case page": ("load_admin", f"/admin/replenish/arrearscase/{CASE}/change/"),
+    "portal home": ("load_portal", "/portal/"),
+    "API balance": (None, "/api/unit/balance/"),
 }
 
 
 class Client(FastHttpUser):
     wait_time = constant(0)
-    headers: dict = {}
 
     def on_start(self):
-        login, username, _page = PAGES[SCENARIO]
-        if login is None:
+        user, _page = PAGES[SCENARIO]
+        if user is None:
             self.headers = {"Authorization": f"Token {TOKEN}"}
-            return
-        form = self.client.get(login, name="sign in").text
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
-        self.client.post(
-            login,
-            # `next`, as the sign-in form sends it: without it the admin's sign-in answers with
-            # a redirect to the site's default page, which the admin does not serve (404).
-            {
-                "username": username,
-                "password": PASSWORD,
-                "csrfmiddlewaretoken": token,
-                "next": PAGES[SCENARIO][2],
-            },
-            headers={"Referer": self.host + login},
-            name="sign in",
-        )
+        else:
+            self.headers = {"Cookie": f"{SESSION_COOKIE}={SESSIONS[user]}"}
 
     @task
     def page(self):
-        # Redirects not followed: a page answered by a redirect (to the sign-in) is a failure.
         with self.client.get(
-            PAGES[SCENARIO][2],
+            PAGES[SCENARIO][1],
             name=SCENARIO,
             headers=self.headers,
             catch_response=True,
