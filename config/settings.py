@@ -67,7 +67,8 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading a signed-in user with their portal membership.
+    "units.backends.UserAndMembershipBackend",
 ]
 # Login lockout (django-axes): after AXES_FAILURE_LIMIT failed logins for one user name from one
 # address, that pair is locked for AXES_COOLOFF_MINUTES; a successful login resets the count.

@@ -19,6 +19,10 @@ def membership_of(user) -> PortalMembership | None:
     unit or counterparty it acts for (every portal page names it)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
+    # The sign-in backend (units.backends) reads it with the user on every signed-in request.
+    membership = get_user_model().portal_membership.related
+    if membership.is_cached(user):
+        return membership.get_cached_value(user)
     return (
         PortalMembership.objects.filter(user_id=user.pk)
         .select_related("unit", "counterparty")

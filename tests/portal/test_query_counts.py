@@ -70,3 +70,26 @@ def test_a_page_reads_the_units_counterparty_rows_once():
     # then the counterparty rows those scopes start from are read once, not once a scope
     reads = [q["sql"] for q in captured if 'FROM "units_counterparty"' in q["sql"]]
     assert len(reads) == 1
+
+
+def test_a_signed_in_page_reads_the_user_with_the_membership_and_its_unit():
+    # given a unit's portal user signed in, with a password as a real sign-in checks it
+    world = unit_history(1)
+    world.user.set_password("Sign-in-harbour-5")
+    world.user.save()
+    client = Client()
+    signed_in = client.post(
+        "/portal/login/", {"username": world.user.username, "password": "Sign-in-harbour-5"}
+    )
+    assert signed_in.status_code == 302
+
+    # when a page is opened
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/portal/").status_code == 200
+    reads = [q["sql"] for q in captured if q["sql"].lstrip().upper().startswith("SELECT")]
+
+    # then the user is read once, with the membership and its unit, and neither is read again
+    users = [sql for sql in reads if 'FROM "auth_user"' in sql]
+    assert len(users) == 1 and '"units_portalmembership"' in users[0] and '"units_unit"' in users[0]
+    assert not [sql for sql in reads if 'FROM "units_portalmembership"' in sql]
+    assert not [sql for sql in reads if 'FROM "units_unit"' in sql]
