@@ -18,7 +18,7 @@ from django.db.models.expressions import RawSQL
 
 from kernel.money import LateFeePolicy
 from replenish.models import ArrearsCase, ArrearsLine
-from replenish.selectors import late_fee_policy
+from replenish.selectors import Owed, late_fee_policy
 
 _MILLION = 1_000_000
 LINES = ArrearsLine._meta.db_table
@@ -126,6 +126,23 @@ def oldest_unpaid_due() -> Subquery:
 
 def fen_to_yuan(fen) -> Decimal:
     return Decimal(int(fen or 0)).scaleb(-2)
+
+
+def case_owed_summed(case_id: int, *, as_of: date) -> Owed:
+    """What one case owes as of `as_of`, principal unpaid and late fee, summed by the database in
+    one query: the figure of `selectors.case_owed` (tests hold the two equal, line by line), for
+    the case page, which would otherwise read each of a case's thousands of lines into Python."""
+    line, params = line_owed_fen_sql("l", as_of=as_of, policy=late_fee_policy())
+    principal = "ROUND((l.employer_unpaid + l.employee_unpaid) * 100)"
+    unpaid = "(l.employer_unpaid > 0 OR l.employee_unpaid > 0 OR l.fee_unpaid > 0)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COALESCE(SUM({principal}), 0), COALESCE(SUM({line}), 0) FROM {LINES} l "
+            f"WHERE l.case_id = %s AND {unpaid}",
+            [*params, case_id],
+        )
+        principal_fen, owed_fen = cursor.fetchone()
+    return Owed(fen_to_yuan(principal_fen), fen_to_yuan(owed_fen) - fen_to_yuan(principal_fen))
 
 
 def owed_by_case_state(as_of: date) -> dict[str, Decimal]:

@@ -10,8 +10,7 @@ from django.db.models import Min
 from backoffice.admin.shown import yuan
 from notices.models import CURRENT_NOTICE_STATES, Notice
 from replenish.models import AgreementState, ArrearsCase, Installment
-from replenish.owed_today import UNPAID
-from replenish.selectors import case_owed
+from replenish.owed_today import UNPAID, case_owed_summed
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,8 @@ class CaseSummary:
 
 
 def case_summary(case: ArrearsCase, *, today: date) -> CaseSummary:
-    owed = case_owed(case.pk, as_of=today)
+    # Summed by the database: a case of 5,000 lines costs what a case of ten does.
+    owed = case_owed_summed(case.pk, as_of=today)
     oldest = case.lines.filter(UNPAID).aggregate(oldest=Min("due_date"))["oldest"]
     notice = (
         Notice.objects.filter(case=case, state__in=CURRENT_NOTICE_STATES)

@@ -4,14 +4,25 @@ split, and a line that straddles the 2011 rate change, with and without the cap.
 
 import io
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from replenish.models import ArrearsCase, ArrearsLine
-from replenish.owed_today import case_owed_fen, fen_to_yuan, oldest_unpaid_due, total_owed
+from replenish.owed_today import (
+    case_owed_fen,
+    case_owed_summed,
+    fen_to_yuan,
+    oldest_unpaid_due,
+    total_owed,
+)
 from replenish.selectors import case_owed, owed_by_case
 from tests.factories import ArrearsRowFactory, case_of, import_rows, pay
+from units.samples import sample_uscc
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +69,51 @@ def test_the_oldest_unpaid_month_is_the_earliest_due_date_still_unpaid(every_sit
     assert case_owed(case.pk, as_of=date(2026, 3, 1)).principal == sum(
         line.principal_unpaid for line in ArrearsLine.objects.filter(case=case)
     )
+
+
+def fen(low: int, high: int):
+    return st.integers(low, high).map(lambda n: Decimal(n).scaleb(-2))
+
+
+DAYS = st.dates(date(2009, 1, 1), date(2030, 12, 31))
+
+
+@st.composite
+def line_states(draw):
+    """A line's cached columns as the ledger can leave them (assessed 800.00 + 200.00): any
+    principal unpaid, a fee fixed and partly paid, the fee running from any day, stopped or
+    not."""
+    fixed = draw(fen(0, 200_000))
+    return {
+        "employer_unpaid": draw(fen(0, 80_000)),
+        "employee_unpaid": draw(fen(0, 20_000)),
+        "fee_fixed_total": fixed,
+        "fee_unpaid": draw(st.integers(0, int(fixed * 100)).map(lambda n: Decimal(n).scaleb(-2))),
+        "fee_accrues_after": draw(DAYS),
+        "fee_stops_on": draw(st.none() | DAYS),
+    }
+
+
+def test_the_case_summed_by_the_database_owes_what_the_money_rules_say_on_any_lines(settings):
+    # given a case of four lines (800.00 + 200.00 assessed each)
+    import_rows([ArrearsRowFactory(unit_no=78, person_no=n) for n in range(4)])
+    case = case_of(sample_uscc(78))
+    line_ids = list(case.lines.order_by("pk").values_list("pk", flat=True))
+    assert len(line_ids) == 4
+
+    @given(
+        lines=st.lists(line_states(), min_size=4, max_size=4),
+        as_of=DAYS,
+        cap=st.booleans(),
+    )
+    @hypothesis_settings(max_examples=150, deadline=None)
+    def check(lines, as_of, cap):
+        # when the lines hold any state, under either policy
+        settings.LATE_FEE_CAP_AT_PRINCIPAL = cap
+        for pk, columns in zip(line_ids, lines, strict=True):
+            ArrearsLine.objects.filter(pk=pk).update(**columns)
+
+        # then the sum in SQL is the Python rules' sum, principal and late fee, to the fen
+        assert case_owed_summed(case.pk, as_of=as_of) == case_owed(case.pk, as_of=as_of)
+
+    check()
