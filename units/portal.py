@@ -1,5 +1,7 @@
 """Portal users: who a user of the portal acts for, and how staff create one."""
 
+from typing import cast
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
@@ -22,7 +24,7 @@ def membership_of(user) -> PortalMembership | None:
     # The sign-in backend (units.backends) reads it with the user on every signed-in request.
     membership = get_user_model().portal_membership.related
     if membership.is_cached(user):
-        return membership.get_cached_value(user)
+        return cast(PortalMembership | None, membership.get_cached_value(user))
     return (
         PortalMembership.objects.filter(user_id=user.pk)
         .select_related("unit", "counterparty")
