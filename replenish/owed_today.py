@@ -124,6 +124,11 @@ def oldest_unpaid_due() -> Subquery:
     )
 
 
+# Of a line (alias `l`): its principal unpaid in fen, and whether it owes anything.
+PRINCIPAL_FEN = "ROUND((l.employer_unpaid + l.employee_unpaid) * 100)"
+LINE_UNPAID = "(l.employer_unpaid > 0 OR l.employee_unpaid > 0 OR l.fee_unpaid > 0)"
+
+
 def fen_to_yuan(fen) -> Decimal:
     return Decimal(int(fen or 0)).scaleb(-2)
 
@@ -133,12 +138,10 @@ def case_owed_summed(case_id: int, *, as_of: date) -> Owed:
     one query: the figure of `selectors.case_owed` (tests hold the two equal, line by line), for
     the case page, which would otherwise read each of a case's thousands of lines into Python."""
     line, params = line_owed_fen_sql("l", as_of=as_of, policy=late_fee_policy())
-    principal = "ROUND((l.employer_unpaid + l.employee_unpaid) * 100)"
-    unpaid = "(l.employer_unpaid > 0 OR l.employee_unpaid > 0 OR l.fee_unpaid > 0)"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COALESCE(SUM({principal}), 0), COALESCE(SUM({line}), 0) FROM {LINES} l "
-            f"WHERE l.case_id = %s AND {unpaid}",
+            f"SELECT COALESCE(SUM({PRINCIPAL_FEN}), 0), COALESCE(SUM({line}), 0) FROM {LINES} l "
+            f"WHERE l.case_id = %s AND {LINE_UNPAID}",
             [*params, case_id],
         )
         principal_fen, owed_fen = cursor.fetchone()
@@ -187,7 +190,6 @@ EMPTY_AGING = {"cases": 0, "principal": Decimal("0.00"), "owed": Decimal("0.00")
 
 def _aging(as_of: date, buckets, *, by_region: bool = False) -> dict[tuple[str, str], dict]:
     line, params = line_owed_fen_sql("l", as_of=as_of, policy=late_fee_policy())
-    unpaid = "(l.employer_unpaid > 0 OR l.employee_unpaid > 0 OR l.fee_unpaid > 0)"
     f = _sql(connection.vendor == "postgresql")
     whens, when_params = [], []
     for key, _label, low, high in buckets:
@@ -198,7 +200,6 @@ def _aging(as_of: date, buckets, *, by_region: bool = False) -> dict[tuple[str, 
             when_params.append(as_of - timedelta(days=high))
         whens.append(f"WHEN {condition} THEN %s")
         when_params.append(key)
-    principal = "ROUND((l.employer_unpaid + l.employee_unpaid) * 100)"
     region, join, group = "''", "", "l.case_id"
     if by_region:
         region = "MIN(c.region_code)"
@@ -209,8 +210,8 @@ def _aging(as_of: date, buckets, *, by_region: bool = False) -> dict[tuple[str, 
             SELECT region, bucket, COUNT(*), SUM(principal), SUM(owed) FROM (
                 SELECT region, CASE {" ".join(whens)} END AS bucket, principal, owed FROM (
                     SELECT {region} AS region,
-                           MIN(CASE WHEN {unpaid} THEN l.due_date END) AS oldest,
-                           SUM({principal}) AS principal, SUM({line}) AS owed
+                           MIN(CASE WHEN {LINE_UNPAID} THEN l.due_date END) AS oldest,
+                           SUM({PRINCIPAL_FEN}) AS principal, SUM({line}) AS owed
                     FROM {LINES} l {join} GROUP BY {group}
                 ) per_case
             ) bucketed
