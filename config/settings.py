@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "axes",
     "django_celery_beat",
     "health_check",
+    "kernel",
     "units",
     "replenish",
     "notices",
