@@ -6,7 +6,7 @@ from replenish.models.agreements import (
     AgreementState,
     Installment,
 )
-from replenish.models.audit import AuditEntry
+from replenish.models.audit import MAY_FULFIL_AN_AGREEMENT, AuditEntry
 from replenish.models.cases import (
     CLOSED_STATES,
     OPEN_STATES,
@@ -44,9 +44,9 @@ from replenish.models.records import (
     AccessChannel,
     MonthStatus,
     PaidMonthBatch,
-    PaidMonthReading,
     PaidMonthRow,
     PersonRecordAccess,
+    ReadingMark,
     ReportedMonth,
 )
 from replenish.models.writeoff import (
@@ -62,6 +62,7 @@ __all__ = [
     "FINAL_REFUND_STATES",
     "KIND_OF_COUNTERPARTY",
     "LIVE_AGREEMENT_STATES",
+    "MAY_FULFIL_AN_AGREEMENT",
     "OPEN_STATES",
     "OPEN_WRITEOFF_STATES",
     "SUCCESSOR_KINDS",
@@ -92,13 +93,13 @@ __all__ = [
     "MonthStatus",
     "NumberSequence",
     "PaidMonthBatch",
-    "PaidMonthReading",
     "PaidMonthRow",
     "Payment",
     "PaymentChannel",
     "PaymentState",
     "PaymentVia",
     "PersonRecordAccess",
+    "ReadingMark",
     "RefundState",
     "ReportedMonth",
     "WriteOffApplication",

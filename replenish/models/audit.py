@@ -4,7 +4,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from replenish.labels import actor_display, state_label, subject_label, transition_label
+from replenish.models.agreements import AgreementState
+from replenish.models.cases import CaseState
 from replenish.models.reasoned import Reasoned
+
+# The transitions after which an agreement in force may be fulfilled though no money moved (the
+# fulfilment check reads them since its mark, `agreements.agreements_fulfil_due`): its case back
+# under it (a write-off examination withdrawn or refused, a reversal undone) or settled, the
+# agreement in force again (reinstated when the money that had fulfilled it was taken back).
+MAY_FULFIL_AN_AGREEMENT = models.Q(
+    subject="case", to_state__in=[CaseState.AGREEMENT, CaseState.SETTLED]
+) | models.Q(subject="agreement", to_state=AgreementState.IN_FORCE)
 
 
 class AuditEntry(Reasoned):
@@ -54,6 +64,12 @@ class AuditEntry(Reasoned):
         indexes = [
             models.Index(fields=["case", "at"], name="audit_case_at"),
             models.Index(fields=["subject", "subject_id"], name="audit_subject"),
+            # The fulfilment check's transitions since its mark (a few a day, not the trail).
+            models.Index(
+                fields=["at", "case"],
+                condition=MAY_FULFIL_AN_AGREEMENT,
+                name="audit_may_fulfil_at",
+            ),
         ]
 
     def __str__(self) -> str:

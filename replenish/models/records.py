@@ -43,23 +43,27 @@ class PaidMonthBatch(models.Model):
         return str(self.number)
 
 
-class PaidMonthReading(models.Model):
-    """Where the feed reads the ledger from next (one row): the start of the oldest transaction
-    open when the last batch, or the last reading that found nothing to report, read it. A
-    reading that makes no batch moves it on too, so a day with nothing new reads only that day's
-    entries."""
+class ReadingMark(models.Model):
+    """Where a reader of what changed reads the ledger and the audit trail from next (one row a
+    reader): the start of the oldest transaction open when it last read them, by the database's
+    clock. An entry it did not see then was written by one of those transactions, so not before.
+    A reading that finds nothing to do moves it on too, so a day with nothing new reads only that
+    day's entries (`replenish.services.changes`)."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    read_from = models.DateTimeField(_("ledger read from"), null=True)  # None: never read
+    class Reader(models.TextChoices):
+        PAID_MONTHS = "paid_months", _("paid person-month feed")
+        AGREEMENT_FULFILMENT = "agreement_fulfilment", _("agreements' fulfilment check")
+
+    reader = models.CharField(_("reader"), max_length=32, primary_key=True, choices=Reader.choices)
+    read_from = models.DateTimeField(_("read from"), null=True)  # None: never read
     read_at = models.DateTimeField(_("read at"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("paid person-month reading")
-        verbose_name_plural = _("paid person-month readings")
-        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="one_reading_only")]
+        verbose_name = _("reading mark")
+        verbose_name_plural = _("reading marks")
 
     def __str__(self) -> str:
-        return str(self.read_from)
+        return f"{self.get_reader_display()}: {self.read_from}"
 
 
 class PaidMonthRow(models.Model):

@@ -37,6 +37,7 @@ from kernel.uploads import document_check, removed_on_failure
 from replenish.models import (
     KIND_OF_COUNTERPARTY,
     LIVE_AGREEMENT_STATES,
+    MAY_FULFIL_AN_AGREEMENT,
     Agreement,
     AgreementKind,
     AgreementState,
@@ -44,9 +45,16 @@ from replenish.models import (
     ArrearsLine,
     CaseState,
     Installment,
+    ReadingMark,
 )
 from replenish.reasons import Reason
 from replenish.selectors import ZERO, case_owed, debt_by_period
+from replenish.services.changes import (
+    cases_changed_since,
+    oldest_open_transaction_start,
+    reading_mark_advance,
+    reading_mark_of,
+)
 from replenish.services.fee_resume import lines_fee_resume
 from replenish.services.ledger import lines_fee_fix
 from replenish.services.numbering import agreement_number, agreement_scope, number_block_take
@@ -565,16 +573,31 @@ def agreements_fulfil_due(
 ) -> list[int]:
     """Agreements in force whose installments are all paid (or whose case owes nothing any more)
     are fulfilled. A case that owes nothing is settled; one that still owes (debt that arrived
-    after signing) is due again, as after a termination. Returns the agreements fulfilled."""
+    after signing) is due again, as after a termination. Returns the agreements fulfilled.
+
+    What is fulfilled does not depend on the date: an agreement becomes fulfilled only when money
+    reaches its case (a ledger entry), or when its case comes under it or is settled, or it is in
+    force again (`MAY_FULFIL_AN_AGREEMENT`). So after its first reading the check looks only at
+    the cases with such an entry since its mark (`changes`): a day's work follows what happened
+    that day, not the number of agreements in force."""
     batch_size = batch_size or settings.BULK_BATCH_SIZE
-    done = (
-        Agreement.objects.filter(
-            state=AgreementState.IN_FORCE,
-            # Settled elsewhere (a payment), or paid through the agreement; a case under write-off
-            # examination waits for the decision.
-            case__state__in=[CaseState.AGREEMENT, CaseState.SETTLED],
+    reader = ReadingMark.Reader.AGREEMENT_FULFILMENT
+    # The mark first, then what changed since the previous one (`changes.cases_changed_since`).
+    with transaction.atomic():
+        read_from = oldest_open_transaction_start()
+        since = reading_mark_of(reader)
+    done = Agreement.objects.filter(
+        state=AgreementState.IN_FORCE,
+        # Settled elsewhere (a payment), or paid through the agreement; a case under write-off
+        # examination waits for the decision.
+        case__state__in=[CaseState.AGREEMENT, CaseState.SETTLED],
+    )
+    if since is not None:
+        done = done.filter(
+            case_id__in=cases_changed_since(since, transitions=MAY_FULFIL_AN_AGREEMENT)
         )
-        .filter(
+    done = (
+        done.filter(
             Q(total__lte=_paid_since_signing()) | Q(case__principal_unpaid=0, case__fee_unpaid=0)
         )
         .order_by("pk")
@@ -585,7 +608,7 @@ def agreements_fulfil_due(
         with transaction.atomic():
             found = list(done[:batch_size])
             if not found:
-                return fulfilled
+                break
             list(
                 ArrearsCase.objects.select_for_update()
                 .filter(pk__in=sorted({case_id for _pk, case_id in found}))
@@ -630,3 +653,5 @@ def agreements_fulfil_due(
                     reason=Reason("agreement_fulfilled_debt_remains", on=as_of),
                 )
             fulfilled += ids
+    reading_mark_advance(reader, read_from)
+    return fulfilled

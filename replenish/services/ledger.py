@@ -209,7 +209,7 @@ def _database_records_the_time() -> bool:
     """Whether the database writes an entry's `recorded_at` (its column default, `now()`). On
     PostgreSQL: the start of the entry's transaction by the database's clock, which the paid-month
     feed compares with the start of the transactions open when it read the ledger
-    (`records._oldest_open_transaction_start`), so no margin for the web and worker hosts' clocks
+    (`changes.oldest_open_transaction_start`), so no margin for the web and worker hosts' clocks
     is needed, and no query asks for the time. On SQLite, one machine and one writer at a time:
     the process's clock, written with the entry."""
     return is_postgres()

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -37,12 +37,18 @@ from replenish.models import (
     LedgerKind,
     MonthStatus,
     PaidMonthBatch,
-    PaidMonthReading,
     PaidMonthRow,
     PersonRecordAccess,
+    ReadingMark,
     ReportedMonth,
 )
 from replenish.reasons import Reason, reason_fields
+from replenish.services.changes import (
+    LEDGER_RECORDED_AT_INDEX,
+    oldest_open_transaction_start,
+    reading_mark_lock,
+    times_summarized,
+)
 from replenish.services.numbering import number_block_take
 from units.identifiers import mask_id_number
 from units.models import InsuredPerson, Unit
@@ -135,7 +141,7 @@ def _status_on_sql(today: date) -> str:
 # months with an entry recorded since the ledger was last read. An entry is recorded before its
 # transaction commits, at the start of its transaction by the database's clock (the column's
 # default: `ledger._database_records_the_time`), so "since" is from the start of the oldest
-# transaction still open then (`PaidMonthReading.read_from`), by the same clock. A reading that
+# transaction still open then (its `ReadingMark`), by the same clock. A reading that
 # finds nothing to report moves the mark on too. Before the mark was kept, a batch's own
 # `scanned_from` served, less a minute for the hosts' clocks (entries were recorded by the
 # process's clock then); batches made before that was kept look again from a day before they
@@ -144,7 +150,7 @@ EARLIER_CLOCK_MARGIN = timedelta(minutes=1)
 RESCAN_MARGIN = timedelta(days=1)
 
 
-def _read_since(reading: PaidMonthReading) -> datetime | None:
+def _read_since(reading: ReadingMark) -> datetime | None:
     """Since when the ledger must be read again: None (everything) before the first batch."""
     if reading.read_from is not None:
         return reading.read_from
@@ -171,53 +177,6 @@ def _touched_since(since: datetime | None) -> tuple[str, list[Any]]:
     )
 
 
-# The BRIN index of the ledger's `recorded_at` (migration 0024): a page range no summary covers
-# yet matches every search, and an import or an adjustment appends thousands of pages at once.
-LEDGER_RECORDED_AT_INDEX = "ledger_recorded_at_brin"
-
-
-def _ledger_recorded_at_summarized() -> None:
-    """Summarize the ledger's page ranges appended since the last reading (PostgreSQL), so that
-    the search for entries since the mark reads only their pages, not every page appended since
-    the table was last vacuumed."""
-    if connection.vendor != "postgresql":
-        return
-    try:
-        # In a savepoint: a role that does not own the index may not summarize it, and the
-        # reading goes on without (it then reads the pages not yet summarized as well).
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT brin_summarize_new_values(%s::regclass)", [LEDGER_RECORDED_AT_INDEX]
-            )
-    except DatabaseError as refused:
-        logger.warning(
-            "the ledger's index %s not summarized: %s", LEDGER_RECORDED_AT_INDEX, refused
-        )
-
-
-def _reading_lock() -> PaidMonthReading:
-    """The feed's reading mark, locked: two runs at once read the ledger one after the other."""
-    PaidMonthReading.objects.bulk_create([PaidMonthReading()], ignore_conflicts=True)
-    return PaidMonthReading.objects.select_for_update().get(pk=1)
-
-
-def _oldest_open_transaction_start() -> datetime:
-    """When the oldest transaction now open on the database began (this one included): an entry
-    this batch cannot see yet was recorded by one of them, so not before. On SQLite a writing
-    transaction holds the database's write lock from its start (`transaction_mode` IMMEDIATE),
-    and this reading holds it: no other writer is open, so now."""
-    if connection.vendor != "postgresql":
-        return timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT min(xact_start) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND backend_type = 'client backend' "
-            "AND xact_start IS NOT NULL"
-        )
-        oldest = cursor.fetchone()[0]
-    return oldest if oldest is not None else timezone.now()
-
-
 def paid_months_batch_make(*, actor: Actor, today: date | None = None) -> PaidMonthBatch | None:
     """Make the next batch of every month whose status changed since it was last reported, or
     nothing (None) when no month changed. Two runs at once make one batch: the reading mark is
@@ -227,10 +186,10 @@ def paid_months_batch_make(*, actor: Actor, today: date | None = None) -> PaidMo
     require_permission(actor, "replenish.add_paidmonthbatch", action=_("make a paid-month batch"))
     today = today or timezone.localdate()
     with transaction.atomic():
-        reading = _reading_lock()
-        _ledger_recorded_at_summarized()
+        reading = reading_mark_lock(ReadingMark.Reader.PAID_MONTHS)
+        times_summarized(LEDGER_RECORDED_AT_INDEX)
         since = _read_since(reading)
-        read_from = _oldest_open_transaction_start()
+        read_from = oldest_open_transaction_start()
         batch = _batch_of_changed_months(actor, today, since, read_from)
         reading.read_from, reading.read_at = read_from, timezone.now()
         reading.save(update_fields=["read_from", "read_at"])

@@ -16,8 +16,8 @@ from replenish.models import (
     LedgerKind,
     MonthStatus,
     PaidMonthBatch,
-    PaidMonthReading,
     PersonRecordAccess,
+    ReadingMark,
     ReportedMonth,
 )
 from replenish.services import records
@@ -254,7 +254,7 @@ def test_a_reading_with_nothing_to_report_moves_the_mark_on_and_takes_no_number(
     assert paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 2)) is None
 
     # then the mark is where the empty reading read from, past the batch's own
-    mark = PaidMonthReading.objects.get().read_from
+    mark = ReadingMark.objects.get(reader=ReadingMark.Reader.PAID_MONTHS).read_from
     assert mark > first.scanned_from
 
     # and the next reading looks only at entries recorded since that mark
@@ -276,13 +276,14 @@ def test_a_database_without_the_mark_reads_from_the_last_batch(two_months):
     # given batches made before the reading mark was kept, and the newer month paid since
     arrive("A1", "1022.50", "2026-03-01")
     first = paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 1))
-    PaidMonthReading.objects.all().delete()
+    ReadingMark.objects.filter(reader=ReadingMark.Reader.PAID_MONTHS).delete()
     arrive("A2", "1022.50", "2026-03-01")
 
     # when the next batch is made, it reads from the last batch's bound and reports the month
     second = paid_months_batch_make(actor=SYSTEM, today=date(2026, 3, 2))
     assert [row[3] for row in rows_of(second)] == ["2025-12"]
-    assert first is not None and PaidMonthReading.objects.get().read_from > first.scanned_from
+    mark = ReadingMark.objects.get(reader=ReadingMark.Reader.PAID_MONTHS).read_from
+    assert first is not None and mark > first.scanned_from
 
 
 @pytest.mark.postgres
