@@ -50,7 +50,8 @@ def reading_mark_advance(reader: ReadingMark.Reader, read_from: datetime) -> Non
     ReadingMark.objects.filter(reader=reader).update(
         read_from=Greatest("read_from", Value(read_from)), read_at=timezone.now()
     )
-    # Greatest of NULL and a time is NULL on PostgreSQL: the first reading sets it.
+    # Greatest of NULL and a time is NULL on SQLite (PostgreSQL skips the NULL): the first
+    # reading sets the mark here.
     ReadingMark.objects.filter(reader=reader, read_from__isnull=True).update(read_from=read_from)
 
 
